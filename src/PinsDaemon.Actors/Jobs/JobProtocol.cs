@@ -1,0 +1,72 @@
+using Akka.Actor;
+using PinsDaemon.Actors.Streaming;
+
+namespace PinsDaemon.Actors.Jobs;
+
+/// <summary>
+/// The messages of the jobs area: what the HTTP endpoints ask the <see cref="JobSupervisor"/>,
+/// and what an <see cref="UpgradeJob"/> and its <see cref="LogSubscriber"/>s say to each other.
+/// </summary>
+public static class JobProtocol
+{
+    /// <summary>Start an upgrade run. Answered with <see cref="JobStarted"/> or <see cref="JobRejected"/>.</summary>
+    public sealed record StartJob(bool DryRun);
+
+    /// <summary>The job was created and its process is being started.</summary>
+    public sealed record JobStarted(JobSnapshot Job);
+
+    /// <summary>Another job is still running; apt cannot run twice.</summary>
+    public sealed record JobRejected(JobId RunningJobId, string Reason);
+
+    /// <summary>Ask for one job. Answered with <see cref="JobFound"/> or <see cref="JobNotFound"/>.</summary>
+    public sealed record GetJob(JobId JobId);
+
+    public sealed record JobFound(JobSnapshot Job);
+
+    public sealed record JobNotFound(JobId JobId);
+
+    /// <summary>Ask for every job. Answered with <see cref="JobList"/>, newest first.</summary>
+    public sealed record ListJobs
+    {
+        public static readonly ListJobs Instance = new();
+    }
+
+    public sealed record JobList(IReadOnlyList<JobSnapshot> Jobs);
+
+    /// <summary>
+    /// Open a log stream for one connection: the supervisor spawns a <see cref="LogSubscriber"/>
+    /// that feeds <paramref name="Output"/> with the lines after <paramref name="After"/>, then live
+    /// lines, then the end. Answered with <see cref="LogStreamOpened"/> or <see cref="JobNotFound"/>.
+    /// </summary>
+    public sealed record OpenLogStream(JobId JobId, long After, LogStreamBuffer Output);
+
+    /// <summary>The stream is open; stop <paramref name="Subscriber"/> when the connection ends.</summary>
+    public sealed record LogStreamOpened(JobId JobId, IActorRef Subscriber);
+
+    /// <summary>
+    /// Sent by a subscriber to its job: "send me the lines after <paramref name="After"/>".
+    /// The job answers with a replay <see cref="LogBatch"/>; once the subscriber has seen every
+    /// line so far, the job instead registers it and pushes live batches from then on, or sends
+    /// <see cref="LogEnd"/> if the job is over. The decision is taken inside the job actor, so
+    /// the hand-over from replay to live has no gap and no duplicate.
+    /// </summary>
+    public sealed record FetchLines(long After);
+
+    /// <summary>
+    /// Consecutive lines for a subscriber. <paramref name="Live"/> is false for a replay batch,
+    /// after which the subscriber fetches again.
+    /// </summary>
+    public sealed record LogBatch(JobId JobId, IReadOnlyList<LogLine> Lines, bool Live)
+    {
+        public long LastSeq => Lines.Count == 0 ? 0 : Lines[^1].Seq;
+
+        /// <summary>About the bytes the lines hold; what buffers are bounded by.</summary>
+        public long Weight { get; } = Lines.Sum(static line => (long)line.Weight);
+    }
+
+    /// <summary>The job is over and the subscriber has every line up to <paramref name="LastSeq"/>.</summary>
+    public sealed record LogEnd(JobId JobId, JobStatus Status, int? ExitCode, long LastSeq, string? Message);
+
+    /// <summary>A job tells its parent its state changed (started, finished, or periodically while running).</summary>
+    public sealed record JobUpdated(JobSnapshot Job);
+}

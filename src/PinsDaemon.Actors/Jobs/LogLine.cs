@@ -1,0 +1,74 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace PinsDaemon.Actors.Jobs;
+
+/// <summary>
+/// One numbered line of a job's output. Immutable and shared by every subscriber, so the
+/// wire frame is rendered once per line, not once per line per subscriber.
+/// </summary>
+public sealed class LogLine
+{
+    // Relaxed escaping: frames are JSON over a WebSocket, never embedded in HTML, and escaping
+    // every non-ASCII character would triple the size of localized apt output.
+    private static readonly JsonWriterOptions FrameWriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private byte[]? _frame;
+
+    public LogLine(long seq, LogStream stream, DateTimeOffset time, string text)
+    {
+        Seq = seq;
+        Stream = stream;
+        Time = time;
+        Text = text;
+    }
+
+    /// <summary>Position in the job's output, from 1, across stdout and stderr.</summary>
+    public long Seq { get; }
+
+    public LogStream Stream { get; }
+
+    public DateTimeOffset Time { get; }
+
+    public string Text { get; }
+
+    /// <summary>
+    /// The line as the WebSocket contract's frame:
+    /// <c>{"type":"line","seq":1,"stream":"stdout","time":"...","text":"..."}</c>.
+    /// Rendered lazily; a benign race may render it twice, never differently.
+    /// </summary>
+    public ReadOnlyMemory<byte> Frame => _frame ??= RenderFrame();
+
+    /// <summary>Approximate bytes this line holds in memory; used to bound buffers.</summary>
+    public int Weight => 64 + Text.Length * sizeof(char);
+
+    /// <summary>Writes the line as a JSON object (used for single frames and for arrays of lines).</summary>
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "line"u8);
+        writer.WriteNumber("seq"u8, Seq);
+        writer.WriteString("stream"u8, Stream == LogStream.Stdout ? "stdout"u8 : "stderr"u8);
+        writer.WriteString("time"u8, Time);
+        writer.WriteString("text"u8, Text);
+        writer.WriteEndObject();
+    }
+
+    private byte[] RenderFrame()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(Encoding.UTF8.GetMaxByteCount(Text.Length) / 2 + 96);
+        using (var writer = new Utf8JsonWriter(buffer, FrameWriterOptions))
+        {
+            WriteTo(writer);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public override string ToString() => $"{Seq} {Stream}: {Text}";
+}

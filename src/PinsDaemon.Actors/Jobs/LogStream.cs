@@ -1,0 +1,8 @@
+namespace PinsDaemon.Actors.Jobs;
+
+/// <summary>Which of the process's output pipes a line came from.</summary>
+public enum LogStream
+{
+    Stdout,
+    Stderr,
+}

@@ -1,0 +1,39 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using PinsDaemon.Host.Configuration;
+
+namespace PinsDaemon.Host.Auth;
+
+/// <summary>
+/// Checks a presented token against the configured one in constant time. Both sides are hashed
+/// first, so neither the comparison's duration nor an early length mismatch tells an attacker
+/// anything about the token, not even its length. Only the hash is kept.
+/// </summary>
+public sealed class TokenVerifier
+{
+    private readonly byte[] _expectedHash;
+
+    public TokenVerifier(IOptions<AuthOptions> options)
+    {
+        var loaded = TokenSource.Load(options.Value);
+        if (loaded.Token is null)
+        {
+            throw new InvalidOperationException(loaded.Problem);
+        }
+
+        _expectedHash = Hash(loaded.Token);
+    }
+
+    public bool Verify(string? presented)
+    {
+        if (presented is null || presented.Length > AuthOptions.MaxTokenLength)
+        {
+            return false;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(Hash(presented), _expectedHash);
+    }
+
+    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+}

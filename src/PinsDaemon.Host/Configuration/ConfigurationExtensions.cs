@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+
+namespace PinsDaemon.Host.Configuration;
+
+internal static class ConfigurationExtensions
+{
+    /// <summary>Binds and validates every setting; a bad one stops the daemon at start with its name.</summary>
+    public static IServiceCollection AddPinsOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AuthOptions>()
+            .BindConfiguration(AuthOptions.SectionName)
+            .PostConfigure(options =>
+            {
+                // The seed's unit file sets API_TOKEN; it is the same setting as Auth:Token.
+                if (string.IsNullOrEmpty(options.Token))
+                {
+                    options.Token = configuration[TokenSource.EnvironmentKey];
+                }
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+
+        services.AddOptions<UpgradeOptions>()
+            .BindConfiguration(UpgradeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        return services;
+    }
+}

@@ -1,0 +1,76 @@
+namespace PinsDaemon.Host.Configuration;
+
+/// <summary>Resolves the configured token and says, naming the setting, why it is unusable.</summary>
+internal static class TokenSource
+{
+    public const string EnvironmentKey = "API_TOKEN";
+
+    public static TokenLoadResult Load(AuthOptions options)
+    {
+        var inline = string.IsNullOrEmpty(options.Token) ? null : options.Token;
+        var file = string.IsNullOrEmpty(options.TokenFile) ? null : options.TokenFile;
+
+        if (inline is not null && file is not null)
+        {
+            return TokenLoadResult.Error(
+                $"Both {EnvironmentKey} (or Auth:Token) and Auth:TokenFile are set. Configure the token in exactly one place.");
+        }
+
+        if (inline is null && file is null)
+        {
+            return TokenLoadResult.Error(
+                $"No API token is configured. Set {EnvironmentKey} (or Auth:Token), or Auth:TokenFile to a file holding it; " +
+                $"the token must be at least {AuthOptions.MinTokenLength} characters.");
+        }
+
+        var setting = inline is not null ? $"{EnvironmentKey} (or Auth:Token)" : "Auth:TokenFile";
+        var token = inline;
+        if (file is not null)
+        {
+            try
+            {
+                var info = new FileInfo(file);
+                if (info.Exists && info.Length > AuthOptions.MaxTokenLength + 2)
+                {
+                    return TokenLoadResult.Error($"Auth:TokenFile '{file}' is {info.Length} bytes; a token file holds one token of at most {AuthOptions.MaxTokenLength} characters.");
+                }
+
+                // A trailing newline is how editors and `echo` leave files; it is not part of the token.
+                token = File.ReadAllText(file).TrimEnd('\r', '\n');
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                return TokenLoadResult.Error($"Auth:TokenFile '{file}' cannot be read: {ex.Message}");
+            }
+        }
+
+        if (token!.Length < AuthOptions.MinTokenLength)
+        {
+            return TokenLoadResult.Error(
+                $"The token from {setting} is {token.Length} characters long; it must be at least {AuthOptions.MinTokenLength}. " +
+                "Generate one with: head -c 32 /dev/urandom | base64");
+        }
+
+        if (token.Length > AuthOptions.MaxTokenLength)
+        {
+            return TokenLoadResult.Error($"The token from {setting} is longer than {AuthOptions.MaxTokenLength} characters.");
+        }
+
+        foreach (var c in token)
+        {
+            // Visible ASCII only: anything else cannot be sent reliably in an Authorization header.
+            if (c is < '!' or > '~')
+            {
+                return TokenLoadResult.Error(
+                    $"The token from {setting} contains a space, a control character or a non-ASCII character; use visible ASCII only.");
+            }
+        }
+
+        return new TokenLoadResult(token, null);
+    }
+}
+
+internal sealed record TokenLoadResult(string? Token, string? Problem)
+{
+    public static TokenLoadResult Error(string problem) => new(null, problem);
+}

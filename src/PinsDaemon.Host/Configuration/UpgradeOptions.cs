@@ -1,0 +1,22 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PinsDaemon.Host.Configuration;
+
+/// <summary>How jobs run the upgrade script (<c>Upgrade:*</c>).</summary>
+public sealed class UpgradeOptions
+{
+    public const string SectionName = "Upgrade";
+
+    /// <summary>The one script the daemon runs. Must be an absolute path: sudoers matches it literally.</summary>
+    [Required]
+    [RegularExpression("^/.*", ErrorMessage = "Upgrade:ScriptPath must be an absolute path.")]
+    public string ScriptPath { get; set; } = "/usr/local/bin/system-upgrade.sh";
+
+    /// <summary>Run the script through <c>sudo -n</c>; false runs it directly (development and tests).</summary>
+    public bool UseSudo { get; set; } = true;
+
+    /// <summary>Absolute, so the daemon's PATH cannot substitute another sudo.</summary>
+    [Required]
+    [RegularExpression("^/.*", ErrorMessage = "Upgrade:SudoPath must be an absolute path.")]
+    public string SudoPath { get; set; } = "/usr/bin/sudo";
+}

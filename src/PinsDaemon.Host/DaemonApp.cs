@@ -1,0 +1,72 @@
+using System.Text.Json.Serialization;
+using Akka.Hosting;
+using Microsoft.Extensions.Options;
+using PinsDaemon.Actors.Hosting;
+using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Processes;
+using PinsDaemon.Host.Auth;
+using PinsDaemon.Host.Configuration;
+using PinsDaemon.Host.Endpoints;
+
+namespace PinsDaemon.Host;
+
+/// <summary>Builds the daemon: a short list of AddX and MapX calls. Tests build it the same way.</summary>
+public static class DaemonApp
+{
+    /// <summary>Loopback unless told otherwise: the token must not cross a network in clear text by default.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5180";
+
+    /// <summary>Dead peers are noticed within about a minute: a ping every 20 s, 30 s to answer.</summary>
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(20);
+
+    private static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(30);
+
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, DefaultUrl);
+        }
+
+        builder.Host.UseSystemd();
+        builder.Logging.AddPinsLogFilters();
+        builder.Services.AddPinsOptions(builder.Configuration);
+        builder.Services.AddPinsAuth();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(options =>
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
+        builder.Services.AddAkka("pinsdaemon", (akka, services) =>
+        {
+            var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
+            akka.ConfigureLoggers(loggers =>
+                {
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithPinsActors(
+                    new JobSupervisorSettings(upgrade.ScriptPath, upgrade.UseSudo, upgrade.SudoPath),
+                    services.GetRequiredService<IProcessLauncher>(),
+                    services.GetRequiredService<TimeProvider>());
+        });
+        return builder;
+    }
+
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealth();
+        app.MapUpgrade();
+        app.MapJobs();
+        app.MapLogs();
+        return app;
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using PinsDaemon.Actors.Jobs;
+
+namespace PinsDaemon.Host.Endpoints;
+
+/// <summary>The problem+json answers shared by the endpoints, each with a message a person can act on.</summary>
+internal static class ApiProblems
+{
+    public static ProblemHttpResult InvalidJobId() => TypedResults.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: "Invalid job id",
+        detail: "A job id is a GUID such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301, as returned by POST /upgrade.");
+
+    public static ProblemHttpResult JobNotFound(JobId id) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Job not found",
+        detail: $"There is no job {id}. GET /jobs lists the jobs this daemon knows.");
+
+    public static ProblemHttpResult Unavailable() => TypedResults.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable,
+        title: "Daemon busy",
+        detail: "The job supervisor did not answer in time. Try again in a moment.");
+
+    public static ProblemHttpResult BadRequest(string title, string detail) => TypedResults.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: title,
+        detail: detail);
+}

@@ -1,0 +1,89 @@
+using System.Buffers;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PinsDaemon.Actors.Jobs;
+
+namespace PinsDaemon.Host.Endpoints;
+
+internal static class UpgradeEndpoints
+{
+    /// <summary>
+    /// 4 KiB: the only valid body is about 16 bytes; anything near this size is not a client of
+    /// ours, and reading it whole costs nothing.
+    /// </summary>
+    public const int MaxBodyBytes = 4 * 1024;
+
+    public static IEndpointRouteBuilder MapUpgrade(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/upgrade", StartUpgradeAsync);
+        return app;
+    }
+
+    private static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> StartUpgradeAsync(
+        HttpRequest request,
+        IRequiredActor<JobSupervisor> jobs,
+        CancellationToken cancellationToken)
+    {
+        var body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status413PayloadTooLarge,
+                title: "Request body too large",
+                detail: $"The body may be at most {MaxBodyBytes} bytes. {UpgradeRequestParser.Expected}");
+        }
+
+        if (!UpgradeRequestParser.TryParse(body, out var dryRun, out var problem))
+        {
+            return ApiProblems.BadRequest("Invalid upgrade request", $"{problem} {UpgradeRequestParser.Expected}");
+        }
+
+        var answer = await jobs.ActorRef.TryAskAsync(new JobProtocol.StartJob(dryRun), cancellationToken);
+        switch (answer)
+        {
+            case JobProtocol.JobStarted started:
+                var id = started.Job.JobId;
+                var accepted = new JobAccepted(id.ToString(), "started", started.Job.DryRun, ApiPaths.Job(id), ApiPaths.Logs(id));
+                return TypedResults.Accepted(ApiPaths.Job(id), accepted);
+            case JobProtocol.JobRejected rejected:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "A job is already running",
+                    detail: $"{rejected.Reason} Follow it at {ApiPaths.Logs(rejected.RunningJobId)} and try again when it has finished.",
+                    extensions: new Dictionary<string, object?> { ["jobId"] = rejected.RunningJobId.ToString() });
+            default:
+                return ApiProblems.Unavailable();
+        }
+    }
+
+    /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return null;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxBodyBytes + 1);
+        try
+        {
+            var total = 0;
+            while (total <= MaxBodyBytes)
+            {
+                var read = await request.Body.ReadAsync(buffer.AsMemory(total, MaxBodyBytes + 1 - total), cancellationToken);
+                if (read == 0)
+                {
+                    return buffer.AsSpan(0, total).ToArray();
+                }
+
+                total += read;
+            }
+
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

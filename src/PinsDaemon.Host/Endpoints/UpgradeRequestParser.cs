@@ -1,0 +1,99 @@
+using System.Text.Json;
+
+namespace PinsDaemon.Host.Endpoints;
+
+/// <summary>
+/// Reads the body of <c>POST /upgrade</c> strictly: exactly <c>{"dryRun": true|false}</c>.
+/// A lenient reader would turn a typo such as <c>{"dryrun": true}</c> into a real upgrade.
+/// </summary>
+internal static class UpgradeRequestParser
+{
+    public const string Expected = "Send a JSON object with one member, a boolean: {\"dryRun\": true} or {\"dryRun\": false}.";
+
+    public static bool TryParse(ReadOnlySpan<byte> body, out bool dryRun, out string problem)
+    {
+        dryRun = false;
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 4 });
+        bool? value = null;
+        try
+        {
+            if (!reader.Read())
+            {
+                problem = "The request body is empty.";
+                return false;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                problem = $"The request body is a JSON {Describe(reader.TokenType)}, not an object.";
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!reader.ValueTextEquals("dryRun"u8))
+                {
+                    problem = $"Unknown member '{Truncate(reader.GetString())}'.";
+                    return false;
+                }
+
+                if (value is not null)
+                {
+                    problem = "The member 'dryRun' appears twice.";
+                    return false;
+                }
+
+                reader.Read();
+                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                {
+                    problem = $"'dryRun' must be true or false, not a JSON {Describe(reader.TokenType)}.";
+                    return false;
+                }
+
+                value = reader.GetBoolean();
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject)
+            {
+                problem = "The request body is not a single JSON object.";
+                return false;
+            }
+
+            if (reader.Read())
+            {
+                problem = "The request body has content after the JSON object.";
+                return false;
+            }
+        }
+        catch (JsonException ex)
+        {
+            problem = $"The request body is not valid JSON ({ex.Message})";
+            return false;
+        }
+
+        if (value is null)
+        {
+            problem = "The member 'dryRun' is missing.";
+            return false;
+        }
+
+        dryRun = value.Value;
+        problem = string.Empty;
+        return true;
+    }
+
+    private static string Describe(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => "object",
+        JsonTokenType.StartArray => "array",
+        JsonTokenType.String => "string",
+        JsonTokenType.Number => "number",
+        JsonTokenType.Null => "null",
+        JsonTokenType.True or JsonTokenType.False => "boolean",
+        _ => token.ToString(),
+    };
+
+    // Echo at most a short prefix of a hostile name back; never a whole body.
+    private static string Truncate(string? name) =>
+        name is null ? string.Empty : name.Length <= 40 ? name : name[..40] + "…";
+}

@@ -1,0 +1,205 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Streaming;
+
+namespace PinsDaemon.Host.Streaming;
+
+/// <summary>
+/// Pumps one <see cref="LogStreamBuffer"/> into one WebSocket: a single send loop (a WebSocket
+/// allows one send at a time) and a single receive loop, so pings, pongs and the client's close
+/// frame are processed while lines flow. The connection is closed in exactly one place.
+/// </summary>
+internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer, ILogger logger)
+{
+    /// <summary>Clients have nothing to say to this endpoint; a message bigger than this is abuse.</summary>
+    public const int MaxClientMessageBytes = 4 * 1024;
+
+    /// <summary>How long a closing handshake may take before the connection is simply dropped.</summary>
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
+    private WebSocketCloseStatus _closeStatus = LogCloseCodes.JobEnded;
+    private string _closeReason = "job finished";
+
+    /// <param name="stopping">The daemon is stopping: finish the frame in flight, then close with 1001.</param>
+    /// <param name="aborted">The connection is gone: stop at once.</param>
+    public async Task RunAsync(CancellationToken stopping, CancellationToken aborted)
+    {
+        using var onStopping = stopping.Register(() => buffer.Close(LogStreamClosedReason.ShuttingDown));
+        using var sendCancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        using var receiveCancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        var send = SendLoopAsync(sendCancel.Token);
+        var receive = ReceiveLoopAsync(receiveCancel.Token);
+
+        var first = await Task.WhenAny(send, receive);
+        if (first == receive)
+        {
+            // The client closed, vanished, or broke the rules: stop sending at once.
+            await sendCancel.CancelAsync();
+            await Quietly(send);
+        }
+
+        await CloseAsync();
+
+        // Give the client a moment to answer our close frame, then let go.
+        receiveCancel.CancelAfter(CloseTimeout);
+        await Quietly(receive);
+    }
+
+    private async Task SendLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var batch in buffer.Reader.ReadAllAsync(cancellationToken))
+            {
+                if (buffer.ClosedReason is { Kind: LogStreamClosedKind.TooSlow })
+                {
+                    // It cannot keep up: do not make it read the backlog before the close.
+                    break;
+                }
+
+                foreach (var line in batch.Lines)
+                {
+                    await socket.SendAsync(line.Frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                }
+
+                buffer.Consumed(batch);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The receive loop ended first and already chose the close status.
+            return;
+        }
+
+        if (buffer.End is { } end)
+        {
+            await socket.SendAsync(EndFrame(end), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            SetClose(LogCloseCodes.JobEnded, "job finished");
+            return;
+        }
+
+        switch (buffer.ClosedReason?.Kind)
+        {
+            case LogStreamClosedKind.TooSlow:
+                SetClose(LogCloseCodes.TooSlow, buffer.ClosedReason.Message);
+                break;
+            case LogStreamClosedKind.JobGone:
+                SetClose(LogCloseCodes.InternalError, buffer.ClosedReason.Message);
+                break;
+            default:
+                SetClose(LogCloseCodes.GoingAway, LogStreamClosedReason.ShuttingDown.Message);
+                break;
+        }
+    }
+
+    private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(1024);
+        try
+        {
+            var messageBytes = 0;
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(scratch.AsMemory(), cancellationToken);
+                switch (result.MessageType)
+                {
+                    case WebSocketMessageType.Close:
+                        SetClose(LogCloseCodes.JobEnded, "closed by client");
+                        return;
+                    case WebSocketMessageType.Binary:
+                        SetClose(LogCloseCodes.BinaryRefused, "binary messages are not accepted");
+                        return;
+                }
+
+                // Text from the client is ignored, but it may not be large.
+                messageBytes += result.Count;
+                if (messageBytes > MaxClientMessageBytes)
+                {
+                    SetClose(LogCloseCodes.MessageTooBig, $"client messages are limited to {MaxClientMessageBytes} bytes");
+                    return;
+                }
+
+                if (result.EndOfMessage)
+                {
+                    messageBytes = 0;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The peer vanished or stopped answering pings: nothing left to close politely.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(CloseTimeout);
+        try
+        {
+            await socket.CloseOutputAsync(_closeStatus, _closeReason, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            logger.LogDebug("Closing a log stream failed: {Error}", ex.Message);
+            socket.Abort();
+        }
+    }
+
+    private void SetClose(WebSocketCloseStatus status, string reason)
+    {
+        _closeStatus = status;
+        _closeReason = reason;
+    }
+
+    private static byte[] EndFrame(JobProtocol.LogEnd end)
+    {
+        var output = new ArrayBufferWriter<byte>(160);
+        using (var writer = new Utf8JsonWriter(output))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "end"u8);
+            writer.WriteString("status"u8, JsonNamingPolicy.CamelCase.ConvertName(end.Status.ToString()));
+            if (end.ExitCode is { } exitCode)
+            {
+                writer.WriteNumber("exitCode"u8, exitCode);
+            }
+            else
+            {
+                writer.WriteNull("exitCode"u8);
+            }
+
+            writer.WriteNumber("lastSeq"u8, end.LastSeq);
+            if (end.Message is not null)
+            {
+                writer.WriteString("message"u8, end.Message);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // Already accounted for: the connection is going away either way.
+        }
+    }
+}
