@@ -13,7 +13,14 @@ internal static class UpgradeRequestParser
     public static bool TryParse(ReadOnlySpan<byte> body, out bool dryRun, out string problem)
     {
         dryRun = false;
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 4 });
+        if (body.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            problem = "The request body is empty.";
+            return false;
+        }
+
+        // AllowMultipleValues only so that trailing content gets a clear message of its own below.
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 4, AllowMultipleValues = true });
         bool? value = null;
         try
         {

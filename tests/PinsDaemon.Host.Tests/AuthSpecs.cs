@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.WebSockets;
+using PinsDaemon.Host.Tests.TestSupport;
+
+namespace PinsDaemon.Host.Tests;
+
+public sealed class AuthSpecs
+{
+    public static TheoryData<string?> BadAuthorizationHeaders() =>
+    [
+        null,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Token abc",
+        "Bearer wrong-token-of-some-length-000000000000000",
+    ];
+
+    [Theory]
+    [MemberData(nameof(BadAuthorizationHeaders))]
+    public async Task Should_refuse_every_endpoint_but_health_without_the_right_token(string? header)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        foreach (var (method, path) in new[] { ("POST", "/upgrade"), ("GET", "/jobs"), ("GET", $"/jobs/{Guid.NewGuid()}"), ("GET", "/nonexistent") })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = DaemonFixture.Json("{\"dryRun\": true}") };
+            if (header is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", header);
+            }
+
+            using var response = await daemon.Anonymous.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("Bearer", response.Headers.WwwAuthenticate.First().Scheme);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        }
+
+        Assert.Equal(0, (await daemon.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/jobs")).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_token_that_differs_in_its_last_character_or_length()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        var last = daemon.Token[^1] == 'A' ? 'B' : 'A';
+        foreach (var token in new[] { daemon.Token[..^1] + last, daemon.Token[..^1], daemon.Token + "A", daemon.Token.ToUpperInvariant() })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/jobs");
+            request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {token}");
+            using var response = await daemon.Anonymous.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Should_refuse_two_authorization_headers_even_if_one_is_right()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/jobs");
+        request.Headers.TryAddWithoutValidation("Authorization", [$"Bearer {daemon.Token}", "Bearer nope"]);
+        using var response = await daemon.Anonymous.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_accept_the_token_in_the_query_only_for_the_log_stream()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        using var jobs = await daemon.Anonymous.GetAsync($"/jobs?token={daemon.Token}");
+        Assert.Equal(HttpStatusCode.Unauthorized, jobs.StatusCode);
+
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString();
+        using var socket = await daemon.ConnectAsync($"/logs/{jobId}?token={Uri.EscapeDataString(daemon.Token)}", sendToken: false);
+        var read = await DaemonFixture.ReadAllAsync(socket);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, read.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Should_refuse_the_websocket_upgrade_with_401_without_a_valid_token()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString();
+
+        foreach (var query in new[] { string.Empty, "?token=wrong", $"?token={daemon.Token}&token={daemon.Token}" })
+        {
+            using var socket = new ClientWebSocket();
+            socket.Options.CollectHttpResponseDetails = true;
+            await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(daemon.WebSocketUri($"/logs/{jobId}{query}"), CancellationToken.None));
+            Assert.Equal(HttpStatusCode.Unauthorized, socket.HttpStatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Should_never_write_the_token_to_any_log_line()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString();
+        using (var socket = await daemon.ConnectAsync($"/logs/{jobId}?token={daemon.Token}", sendToken: false))
+        {
+            await DaemonFixture.ReadAllAsync(socket);
+        }
+
+        using (var wrong = new HttpRequestMessage(HttpMethod.Get, $"/logs/{jobId}?token={daemon.Token}x"))
+        {
+            using var _ = await daemon.Anonymous.SendAsync(wrong);
+        }
+
+        await daemon.Client.GetAsync("/jobs");
+        await daemon.App.StopAsync();
+
+        Assert.NotEmpty(daemon.Logs.Lines);
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains(jobId!));
+        Assert.DoesNotContain(daemon.Logs.Lines, l => l.Contains(daemon.Token[..16]));
+    }
+}

@@ -1,0 +1,176 @@
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace PinsDaemon.Host.Tests.TestSupport;
+
+/// <summary>
+/// The real daemon, built as Program.cs builds it, listening on a free loopback port and
+/// running a real shell script from <c>scripts/</c> without sudo.
+/// </summary>
+public sealed class DaemonFixture : IAsyncDisposable
+{
+    private DaemonFixture(WebApplication app, Uri baseAddress, string token, CapturingLoggerProvider logs)
+    {
+        App = app;
+        BaseAddress = baseAddress;
+        Token = token;
+        Logs = logs;
+        Client = new HttpClient { BaseAddress = baseAddress };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        Anonymous = new HttpClient { BaseAddress = baseAddress };
+    }
+
+    public WebApplication App { get; }
+
+    public Uri BaseAddress { get; }
+
+    public string Token { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    /// <summary>Sends the right token on every request.</summary>
+    public HttpClient Client { get; }
+
+    /// <summary>Sends no token.</summary>
+    public HttpClient Anonymous { get; }
+
+    public static string ScriptPath(string name)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "scripts", name);
+        // The build copies scripts without their mode bits.
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return path;
+    }
+
+    public static string NewToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>Builds the host from <paramref name="args"/> the way Program.cs does, without starting it.</summary>
+    public static WebApplication Build(string[] args, CapturingLoggerProvider? logs = null)
+    {
+        var builder = DaemonApp.CreateBuilder(args);
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
+        return DaemonApp.Build(builder);
+    }
+
+    public static async Task<DaemonFixture> StartAsync(string script, params string[] extraArgs)
+    {
+        var token = NewToken();
+        var logs = new CapturingLoggerProvider();
+        string[] args =
+        [
+            "--urls", "http://127.0.0.1:0",
+            $"--API_TOKEN={token}",
+            $"--Upgrade:ScriptPath={ScriptPath(script)}",
+            "--Upgrade:UseSudo=false",
+            $"--Storage:Directory={Path.Combine(Path.GetTempPath(), "pinsdaemon-tests", Guid.NewGuid().ToString("N"))}",
+            // Everything at the most verbose level, so the token checks see every line there is.
+            "--Logging:LogLevel:Default=Trace",
+            "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Trace",
+            .. extraArgs,
+        ];
+        var app = Build(args, logs);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new DaemonFixture(app, new Uri(address), token, logs);
+    }
+
+    public async Task<JsonElement> StartJobAsync(bool dryRun = true)
+    {
+        using var response = await Client.PostAsync("/upgrade", Json($"{{\"dryRun\": {(dryRun ? "true" : "false")}}}"));
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    public async Task<JsonElement> GetJobAsync(string jobId) => await Client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}");
+
+    public async Task<JsonElement> WaitForEndAsync(string jobId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var job = await GetJobAsync(jobId);
+            if (job.GetProperty("status").GetString() != "running")
+            {
+                return job;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"job {jobId} still running");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    public Uri WebSocketUri(string pathAndQuery) =>
+        new($"ws://{BaseAddress.Authority}{pathAndQuery}");
+
+    public async Task<ClientWebSocket> ConnectAsync(string pathAndQuery, bool sendToken = true)
+    {
+        var socket = new ClientWebSocket();
+        if (sendToken)
+        {
+            socket.Options.SetRequestHeader("Authorization", $"Bearer {Token}");
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.ConnectAsync(WebSocketUri(pathAndQuery), timeout.Token);
+        return socket;
+    }
+
+    /// <summary>Reads text frames until the server closes; each frame parsed as JSON.</summary>
+    public static async Task<LogRead> ReadAllAsync(ClientWebSocket socket, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        var frames = new List<JsonElement>();
+        var buffer = new byte[128 * 1024];
+        var message = new MemoryStream();
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, cts.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                if (socket.State == WebSocketState.CloseReceived)
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
+                }
+
+                return new LogRead(frames, socket.CloseStatus, socket.CloseStatusDescription);
+            }
+
+            message.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                frames.Add(JsonDocument.Parse(message.ToArray()).RootElement.Clone());
+                message.SetLength(0);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        Anonymous.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
+
+public sealed record LogRead(List<JsonElement> Frames, WebSocketCloseStatus? CloseStatus, string? CloseDescription)
+{
+    public List<JsonElement> Lines => Frames.Where(f => f.GetProperty("type").GetString() == "line").ToList();
+
+    public JsonElement End => Frames.Single(f => f.GetProperty("type").GetString() == "end");
+}

@@ -1,0 +1,157 @@
+using System.Net;
+using System.Text.Json;
+using PinsDaemon.Host.Tests.TestSupport;
+
+namespace PinsDaemon.Host.Tests;
+
+public sealed class UpgradeApiSpecs
+{
+    [Fact]
+    public async Task Should_accept_an_upgrade_and_report_it_until_it_succeeds()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+
+        using var response = await daemon.Client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var jobId = body.GetProperty("jobId").GetString()!;
+        Assert.True(Guid.TryParse(jobId, out _));
+        Assert.Equal("started", body.GetProperty("status").GetString());
+        Assert.True(body.GetProperty("dryRun").GetBoolean());
+        Assert.Equal($"/jobs/{jobId}", body.GetProperty("statusUrl").GetString());
+        Assert.Equal($"/logs/{jobId}", body.GetProperty("logsUrl").GetString());
+        Assert.Equal($"/jobs/{jobId}", response.Headers.Location!.OriginalString);
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(0, job.GetProperty("exitCode").GetInt32());
+        Assert.Equal(5, job.GetProperty("lineCount").GetInt64());
+        Assert.True(job.GetProperty("dryRun").GetBoolean());
+        foreach (var field in new[] { "createdAt", "startedAt", "finishedAt" })
+        {
+            Assert.True(DateTimeOffset.TryParse(job.GetProperty(field).GetString(), out _), field);
+        }
+    }
+
+    [Fact]
+    public async Task Should_report_a_failing_script_as_failed_with_its_exit_code()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("exit-3.sh");
+        var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Equal(3, job.GetProperty("exitCode").GetInt32());
+        Assert.False(job.GetProperty("dryRun").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Should_fail_a_job_whose_script_cannot_start_and_keep_serving()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh", "--Upgrade:ScriptPath=/nonexistent/system-upgrade.sh");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("exitCode").ValueKind);
+        Assert.Contains("could not be started", job.GetProperty("message").GetString());
+
+        var second = await daemon.StartJobAsync();
+        Assert.NotEqual(jobId, second.GetProperty("jobId").GetString());
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_second_job_while_one_runs_naming_the_running_job()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("slow.sh");
+        var running = (await daemon.StartJobAsync()).GetProperty("jobId").GetString();
+
+        using var response = await daemon.Client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": false}"));
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(running, problem.GetProperty("jobId").GetString());
+        Assert.Equal(409, problem.GetProperty("status").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("not json", "not valid JSON")]
+    [InlineData("{\"dryRun\": \"true\"}", "true or false")]
+    [InlineData("{\"dryRun\": 1}", "true or false")]
+    [InlineData("{\"dryRun\": null}", "true or false")]
+    [InlineData("{}", "missing")]
+    [InlineData("[true]", "array")]
+    [InlineData("null", "null")]
+    [InlineData("{\"dryrun\": true}", "Unknown member 'dryrun'")]
+    [InlineData("{\"dryRun\": true, \"extra\": 1}", "Unknown member 'extra'")]
+    [InlineData("{\"dryRun\": true, \"dryRun\": false}", "twice")]
+    [InlineData("{\"dryRun\": true} {}", "after the JSON object")]
+    public async Task Should_reject_a_body_that_is_not_exactly_a_dryRun_boolean(string body, string expected)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+
+        using var response = await daemon.Client.PostAsync("/upgrade", DaemonFixture.Json(body));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        Assert.Contains(expected, detail);
+        Assert.Contains("{\"dryRun\": true}", detail);
+
+        // Nothing was started.
+        var jobs = await daemon.Client.GetFromJsonAsync<JsonElement>("/jobs");
+        Assert.Equal(0, jobs.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Should_refuse_an_oversized_body_with_413()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        var body = "{\"dryRun\": true, \"pad\": \"" + new string('x', 10_000) + "\"}";
+
+        using var response = await daemon.Client.PostAsync("/upgrade", DaemonFixture.Json(body));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task Should_answer_404_for_an_unknown_job_and_400_for_an_id_that_is_not_a_guid()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+
+        using var unknown = await daemon.Client.GetAsync($"/jobs/{Guid.NewGuid()}");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType!.MediaType);
+
+        foreach (var bad in new[] { "123", "..%2F..%2Fetc%2Fpasswd", new string('a', 5000), "00000000-0000-0000-0000-000000000000" })
+        {
+            using var response = await daemon.Client.GetAsync($"/jobs/{bad}");
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        }
+    }
+
+    [Fact]
+    public async Task Should_list_jobs_newest_first()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("exit-3.sh");
+        var first = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+        await daemon.WaitForEndAsync(first);
+        var second = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+        await daemon.WaitForEndAsync(second);
+
+        var jobs = await daemon.Client.GetFromJsonAsync<JsonElement>("/jobs");
+        Assert.Equal([second, first], jobs.EnumerateArray().Select(j => j.GetProperty("jobId").GetString()));
+        Assert.All(jobs.EnumerateArray(), j => Assert.Equal("failed", j.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task Should_serve_health_without_a_token_and_reveal_nothing()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+
+        using var response = await daemon.Anonymous.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+    }
+}
