@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Hosting;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Storage;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
@@ -41,14 +42,16 @@ public static class DaemonApp
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
+            var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
             akka.ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
                 })
                 .WithPinsActors(
-                    new JobSupervisorSettings(upgrade.ScriptPath, upgrade.UseSudo, upgrade.SudoPath),
+                    new JobSupervisorSettings(upgrade.ScriptPath, upgrade.UseSudo, upgrade.SudoPath, storage.MaxJobs),
                     services.GetRequiredService<IProcessLauncher>(),
+                    services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
         });
         return builder;

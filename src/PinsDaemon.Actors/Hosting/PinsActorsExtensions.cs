@@ -1,6 +1,9 @@
+using Akka.Actor;
+using Akka.Event;
 using Akka.Hosting;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Storage;
 
 namespace PinsDaemon.Actors.Hosting;
 
@@ -11,11 +14,21 @@ public static class PinsActorsExtensions
         this AkkaConfigurationBuilder builder,
         JobSupervisorSettings settings,
         IProcessLauncher launcher,
+        JobStore store,
         TimeProvider clock)
     {
         return builder.WithActors((system, registry, _) =>
         {
-            var supervisor = system.ActorOf(JobSupervisor.Props(settings, launcher, clock), "jobs");
+            // Start-up work, before the supervisor exists: read the history once, report what
+            // could not be read, and hand the rest to the supervisor.
+            var loaded = store.Load(clock);
+            var log = Logging.GetLogger(system, typeof(JobStore));
+            foreach (var problem in loaded.Problems)
+            {
+                log.Warning("Job history: {0}", problem);
+            }
+
+            var supervisor = system.ActorOf(JobSupervisor.Props(settings, launcher, store, loaded.Jobs, clock), "jobs");
             registry.Register<JobSupervisor>(supervisor);
         });
     }

@@ -58,7 +58,13 @@ public static class JobProtocol
     /// </summary>
     public sealed record LogBatch(JobId JobId, IReadOnlyList<LogLine> Lines, bool Live)
     {
-        public long LastSeq => Lines.Count == 0 ? 0 : Lines[^1].Seq;
+        /// <summary>
+        /// On an empty replay batch: the lines up to here are lost (the stored log is incomplete),
+        /// so the subscriber carries on after this seq.
+        /// </summary>
+        public long? SkipTo { get; init; }
+
+        public long LastSeq => Lines.Count == 0 ? SkipTo ?? 0 : Lines[^1].Seq;
 
         /// <summary>About the bytes the lines hold; what buffers are bounded by.</summary>
         public long Weight { get; } = Lines.Sum(static line => (long)line.Weight);
@@ -66,6 +72,14 @@ public static class JobProtocol
 
     /// <summary>The job is over and the subscriber has every line up to <paramref name="LastSeq"/>.</summary>
     public sealed record LogEnd(JobId JobId, JobStatus Status, int? ExitCode, long LastSeq, string? Message);
+
+    /// <summary>
+    /// Read up to <paramref name="Limit"/> lines after <paramref name="After"/> without subscribing
+    /// (the REST view of the log). Answered with <see cref="LogPage"/> or <see cref="JobNotFound"/>.
+    /// </summary>
+    public sealed record ReadLog(JobId JobId, long After, int Limit);
+
+    public sealed record LogPage(JobId JobId, IReadOnlyList<LogLine> Lines);
 
     /// <summary>A job tells its parent its state changed (started, finished, or periodically while running).</summary>
     public sealed record JobUpdated(JobSnapshot Job);

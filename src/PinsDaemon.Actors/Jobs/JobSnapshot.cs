@@ -10,4 +10,5 @@ public sealed record JobSnapshot(
     DateTimeOffset? FinishedAt,
     int? ExitCode,
     long LineCount,
-    string? Message);
+    string? Message,
+    bool LogIncomplete = false);

@@ -6,6 +6,9 @@ public enum JobStatus
     Running,
     Succeeded,
     Failed,
+
+    /// <summary>The daemon stopped or crashed while the job ran; what happened after is unknown.</summary>
+    Interrupted,
 }
 
 public static class JobStatusExtensions

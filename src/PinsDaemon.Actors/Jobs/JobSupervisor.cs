@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Storage;
 using PinsDaemon.Actors.Streaming;
 
 namespace PinsDaemon.Actors.Jobs;
@@ -9,34 +10,53 @@ namespace PinsDaemon.Actors.Jobs;
 /// The entry point of the jobs area and the one actor in the registry. Starts at most one
 /// <see cref="UpgradeJob"/> at a time (apt holds a system-wide lock), answers status and list
 /// queries, and opens log streams. A job actor that fails is stopped, never restarted: a restart
-/// would run <c>PreStart</c> again and launch apt a second time.
+/// would run <c>PreStart</c> again and launch apt a second time. Restores the jobs found on disk
+/// at start, and keeps the newest <see cref="JobSupervisorSettings.MaxJobs"/>.
 /// </summary>
 public sealed class JobSupervisor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly JobSupervisorSettings _settings;
     private readonly IProcessLauncher _launcher;
+    private readonly JobStore _store;
+    private readonly IReadOnlyList<JobSnapshot> _history;
     private readonly TimeProvider _clock;
     private readonly Dictionary<JobId, JobEntry> _jobs = [];
     private JobId? _running;
     private long _subscriberCount;
 
-    public JobSupervisor(JobSupervisorSettings settings, IProcessLauncher launcher, TimeProvider clock)
+    public JobSupervisor(JobSupervisorSettings settings, IProcessLauncher launcher, JobStore store, IReadOnlyList<JobSnapshot> history, TimeProvider clock)
     {
         _settings = settings;
         _launcher = launcher;
+        _store = store;
+        _history = history;
         _clock = clock;
 
         Receive<JobProtocol.StartJob>(HandleStart);
         Receive<JobProtocol.GetJob>(HandleGet);
         Receive<JobProtocol.ListJobs>(HandleList);
         Receive<JobProtocol.OpenLogStream>(HandleOpenLogStream);
+        Receive<JobProtocol.ReadLog>(HandleReadLog);
         Receive<JobProtocol.JobUpdated>(HandleUpdated);
         Receive<JobActorStopped>(HandleJobActorStopped);
     }
 
-    public static Props Props(JobSupervisorSettings settings, IProcessLauncher launcher, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new JobSupervisor(settings, launcher, clock));
+    /// <param name="history">Finished jobs loaded from <paramref name="store"/> at start.</param>
+    public static Props Props(JobSupervisorSettings settings, IProcessLauncher launcher, JobStore store, IReadOnlyList<JobSnapshot> history, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new JobSupervisor(settings, launcher, store, history, clock));
+
+    protected override void PreStart()
+    {
+        foreach (var job in _history)
+        {
+            var actor = Context.ActorOf(UpgradeJob.PropsForFinished(job, _store, _clock), UpgradeJob.ActorName(job.JobId));
+            Context.WatchWith(actor, new JobActorStopped(job.JobId, actor));
+            _jobs[job.JobId] = new JobEntry(actor, job);
+        }
+
+        Prune();
+    }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(Decider.From(Directive.Stop));
@@ -53,11 +73,12 @@ public sealed class JobSupervisor : ReceiveActor
         var createdAt = _clock.GetUtcNow();
         var snapshot = new JobSnapshot(id, JobStatus.Running, start.DryRun, createdAt, null, null, null, 0, null);
         var job = Context.ActorOf(
-            UpgradeJob.Props(id, start.DryRun, createdAt, _settings.CommandFor(start.DryRun), _launcher, _clock),
+            UpgradeJob.Props(id, start.DryRun, createdAt, _settings.CommandFor(start.DryRun), _launcher, _store, _clock),
             UpgradeJob.ActorName(id));
         Context.WatchWith(job, new JobActorStopped(id, job));
         _jobs[id] = new JobEntry(job, snapshot);
         _running = id;
+        Prune();
         _log.Info("Started job {0} (dry run: {1})", id, start.DryRun);
         Sender.Tell(new JobProtocol.JobStarted(snapshot));
     }
@@ -112,6 +133,22 @@ public sealed class JobSupervisor : ReceiveActor
         Sender.Tell(new JobProtocol.LogStreamOpened(open.JobId, subscriber));
     }
 
+    private void HandleReadLog(JobProtocol.ReadLog read)
+    {
+        if (!_jobs.TryGetValue(read.JobId, out var entry))
+        {
+            Sender.Tell(new JobProtocol.JobNotFound(read.JobId));
+        }
+        else if (entry.Actor is null)
+        {
+            Sender.Tell(new JobProtocol.LogPage(read.JobId, []));
+        }
+        else
+        {
+            entry.Actor.Forward(read);
+        }
+    }
+
     private void HandleUpdated(JobProtocol.JobUpdated updated)
     {
         var id = updated.Job.JobId;
@@ -123,6 +160,43 @@ public sealed class JobSupervisor : ReceiveActor
         if (updated.Job.Status.IsFinal() && _running == id)
         {
             _running = null;
+            Prune();
+        }
+    }
+
+    /// <summary>Forgets and deletes all but the newest jobs. The running job is never pruned.</summary>
+    private void Prune()
+    {
+        var excess = _jobs.Values
+            .Where(entry => entry.Latest.JobId != _running)
+            .OrderByDescending(entry => entry.Latest.CreatedAt)
+            .Skip(Math.Max(0, _settings.MaxJobs - (_running is null ? 0 : 1)))
+            .ToArray();
+        foreach (var entry in excess)
+        {
+            var id = entry.Latest.JobId;
+            _jobs.Remove(id);
+            if (entry.Actor is not null)
+            {
+                Context.Unwatch(entry.Actor);
+                Context.Stop(entry.Actor);
+            }
+
+            _log.Info("Pruning job {0}: only the newest {1} jobs are kept", id, _settings.MaxJobs);
+            var store = _store;
+            var log = _log;
+            // Deleting is file-system work: off the actor's thread.
+            Task.Run(() =>
+            {
+                try
+                {
+                    store.Delete(id);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    log.Warning("Could not delete pruned job {0}: {1}", id, ex.Message);
+                }
+            });
         }
     }
 

@@ -28,6 +28,12 @@ public sealed class LogLine
         Text = text;
     }
 
+    private LogLine(long seq, LogStream stream, DateTimeOffset time, string text, byte[] frame)
+        : this(seq, stream, time, text)
+    {
+        _frame = frame;
+    }
+
     /// <summary>Position in the job's output, from 1, across stdout and stderr.</summary>
     public long Seq { get; }
 
@@ -57,6 +63,63 @@ public sealed class LogLine
         writer.WriteString("time"u8, Time);
         writer.WriteString("text"u8, Text);
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Reads a line back from its frame (one line of a stored log). False for anything that is
+    /// not a complete, well-formed line frame, such as a line cut short by a crash.
+    /// </summary>
+    public static bool TryParseFrame(ReadOnlySpan<byte> frame, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out LogLine? line)
+    {
+        line = null;
+        long? seq = null;
+        LogStream? stream = null;
+        DateTimeOffset? time = null;
+        string? text = null;
+        try
+        {
+            var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = 2 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("seq"u8) && reader.Read())
+                {
+                    seq = reader.GetInt64();
+                }
+                else if (reader.ValueTextEquals("stream"u8) && reader.Read())
+                {
+                    stream = reader.ValueTextEquals("stderr"u8) ? LogStream.Stderr : reader.ValueTextEquals("stdout"u8) ? LogStream.Stdout : null;
+                }
+                else if (reader.ValueTextEquals("time"u8) && reader.Read())
+                {
+                    time = reader.GetDateTimeOffset();
+                }
+                else if (reader.ValueTextEquals("text"u8) && reader.Read())
+                {
+                    text = reader.GetString();
+                }
+                else if (!reader.Read() || !reader.TrySkip())
+                {
+                    return false;
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || seq is not > 0 || stream is null || time is null || text is null)
+            {
+                return false;
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        {
+            return false;
+        }
+
+        line = new LogLine(seq.Value, stream.Value, time.Value, text, frame.ToArray());
+        return true;
     }
 
     private byte[] RenderFrame()

@@ -1,13 +1,15 @@
 using Akka.Actor;
 using Akka.Event;
 using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Storage;
 
 namespace PinsDaemon.Actors.Jobs;
 
 /// <summary>
 /// One upgrade run, named <c>job-{id}</c>. Owns the script's process, numbers every output line,
-/// keeps the lines, and pushes new ones to the subscribers that have caught up. Stays alive after
-/// the run to answer status queries and replays.
+/// appends the lines to the job's stored log, keeps a bounded window of recent lines, and pushes
+/// new lines to the subscribers that have caught up. After the run (or when restored from disk
+/// after a restart) it answers status queries and replays from the stored log.
 /// </summary>
 public sealed class UpgradeJob : ReceiveActor, IWithTimers
 {
@@ -16,6 +18,14 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     /// trips, small enough that one batch never dominates a connection's buffer.
     /// </summary>
     internal const int MaxReplayBatchLines = 1024;
+
+    /// <summary>
+    /// Recent lines kept in memory: 8192 lines or 4 MiB, whichever is smaller. Covers every
+    /// subscriber that is live or nearly so; anyone further behind reads from disk.
+    /// </summary>
+    internal const int WindowLines = 8192;
+
+    internal const long WindowWeight = 4 * 1024 * 1024;
 
     /// <summary>How often a running job tells its parent its line count, for <c>GET /jobs</c>.</summary>
     private static readonly TimeSpan PublishInterval = TimeSpan.FromMilliseconds(500);
@@ -26,8 +36,9 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private readonly DateTimeOffset _createdAt;
     private readonly UpgradeCommand? _command;
     private readonly IProcessLauncher? _launcher;
+    private readonly JobStore _store;
     private readonly TimeProvider _clock;
-    private readonly List<LogLine> _lines = [];
+    private readonly LogWindow _window = new(WindowLines, WindowWeight);
     private readonly HashSet<IActorRef> _live = [];
 
     private JobStatus _status;
@@ -35,34 +46,71 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private DateTimeOffset? _finishedAt;
     private int? _exitCode;
     private string? _message;
+    private long _lastSeq;
+    private bool _logIncomplete;
+    private JobLogFile? _stored;
     private IUpgradeProcess? _process;
     private bool _unpublishedLines;
 
-    public UpgradeJob(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, TimeProvider clock)
+    /// <summary>A new run: the process starts when the actor does.</summary>
+    public UpgradeJob(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, JobStore store, TimeProvider clock)
     {
         _id = id;
         _dryRun = dryRun;
         _createdAt = createdAt;
         _command = command;
         _launcher = launcher;
+        _store = store;
         _clock = clock;
         _status = JobStatus.Running;
         Running();
     }
 
+    /// <summary>A run that is over, restored from the store: answers queries and replays from disk.</summary>
+    public UpgradeJob(JobSnapshot finished, JobStore store, TimeProvider clock)
+    {
+        _id = finished.JobId;
+        _dryRun = finished.DryRun;
+        _createdAt = finished.CreatedAt;
+        _store = store;
+        _clock = clock;
+        _status = finished.Status;
+        _startedAt = finished.StartedAt;
+        _finishedAt = finished.FinishedAt;
+        _exitCode = finished.ExitCode;
+        _message = finished.Message;
+        _lastSeq = finished.LineCount;
+        _logIncomplete = finished.LogIncomplete;
+        _stored = store.OpenLog(finished.JobId);
+        Finished();
+    }
+
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private long LastSeq => _lines.Count;
+    public static Props Props(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, JobStore store, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new UpgradeJob(id, dryRun, createdAt, command, launcher, store, clock));
 
-    /// <summary>A new run: the process starts when the actor does.</summary>
-    public static Props Props(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new UpgradeJob(id, dryRun, createdAt, command, launcher, clock));
+    public static Props PropsForFinished(JobSnapshot finished, JobStore store, TimeProvider clock)
+    {
+        if (!finished.Status.IsFinal())
+        {
+            throw new ArgumentException("only a finished job can be restored", nameof(finished));
+        }
+
+        return Akka.Actor.Props.Create(() => new UpgradeJob(finished, store, clock));
+    }
 
     public static string ActorName(JobId id) => $"job-{id}";
 
     protected override void PreStart()
     {
+        if (_status.IsFinal())
+        {
+            return;
+        }
+
         var self = Self;
+        OpenStoredLog(self);
         try
         {
             _process = _launcher!.Start(_command!, lines => self.Tell(new OutputRead(lines)));
@@ -76,6 +124,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
         _startedAt = _clock.GetUtcNow();
         _log.Info("Job {0} started: {1}", _id, _command);
+        _stored?.WriteMeta(Snapshot());
         _process.Completion.PipeTo(
             self,
             success: exitCode => new ProcessExited(exitCode),
@@ -89,12 +138,26 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         if (_status == JobStatus.Running && _process is not null)
         {
             // Stopped while the script runs (the daemon is stopping, or this actor failed):
-            // SIGTERM through sudo, never SIGKILL, so dpkg is not cut off mid-package.
+            // SIGTERM through sudo, never SIGKILL, so dpkg is not cut off mid-package. The stored
+            // metadata still says "running", so the next start reports the job as interrupted.
             _log.Warning("Job {0} stopped while its script was running; asking the script to stop", _id);
             _process.Terminate();
         }
 
         _process?.Dispose();
+        _stored?.CompleteAsync();
+    }
+
+    private void OpenStoredLog(IActorRef self)
+    {
+        try
+        {
+            _stored = _store.CreateLog(_id, reason => self.Tell(new StorageFailed(reason)));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            HandleStorageFailed(new StorageFailed(ex.Message));
+        }
     }
 
     private void Running()
@@ -108,12 +171,16 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private void Finished()
     {
+        Receive<LogStored>(HandleLogStored);
         Common();
     }
 
     private void Common()
     {
         Receive<JobProtocol.FetchLines>(HandleFetch);
+        Receive<DiskRead>(HandleDiskRead);
+        Receive<JobProtocol.ReadLog>(HandleReadLog);
+        Receive<StorageFailed>(HandleStorageFailed);
         Receive<JobProtocol.GetJob>(_ => Sender.Tell(new JobProtocol.JobFound(Snapshot())));
         Receive<Unsubscribe>(message => _live.Remove(message.Subscriber));
     }
@@ -125,10 +192,11 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         for (var i = 0; i < batch.Length; i++)
         {
             var line = message.Lines[i];
-            batch[i] = new LogLine(_lines.Count + 1, line.Stream, now, line.Text);
-            _lines.Add(batch[i]);
+            batch[i] = new LogLine(++_lastSeq, line.Stream, now, line.Text);
+            _window.Add(batch[i]);
         }
 
+        _stored?.Append(batch);
         _unpublishedLines = true;
         if (_live.Count == 0)
         {
@@ -145,24 +213,85 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private void HandleFetch(JobProtocol.FetchLines fetch)
     {
         var after = Math.Max(0, fetch.After);
-        if (after < _lines.Count)
+        if (after >= _lastSeq)
         {
-            var count = (int)Math.Min(MaxReplayBatchLines, _lines.Count - after);
-            Sender.Tell(new JobProtocol.LogBatch(_id, _lines.GetRange((int)after, count).ToArray(), Live: false));
+            // The subscriber has every line there is: from here on it gets live lines, or the end.
+            if (_status.IsFinal())
+            {
+                Sender.Tell(End());
+            }
+            else if (_live.Add(Sender))
+            {
+                Context.WatchWith(Sender, new Unsubscribe(Sender));
+            }
+
             return;
         }
 
-        // The subscriber has every line there is: from here on it gets live lines, or the end.
-        if (_status.IsFinal())
+        if (_window.Holds(after) || _stored is null)
         {
-            Sender.Tell(End());
+            ReplayFromWindow(Sender, after);
             return;
         }
 
-        if (_live.Add(Sender))
+        // Older than the window: read from disk off the actor's thread; the answer comes back here.
+        var self = Self;
+        var subscriber = Sender;
+        _stored.ReadAsync(after, MaxReplayBatchLines).PipeTo(
+            self,
+            success: lines => new DiskRead(subscriber, after, lines),
+            failure: ex => new DiskRead(subscriber, after, []));
+    }
+
+    private void HandleReadLog(JobProtocol.ReadLog read)
+    {
+        var after = Math.Max(0, read.After);
+        if (after >= _lastSeq)
         {
-            Context.WatchWith(Sender, new Unsubscribe(Sender));
+            Sender.Tell(new JobProtocol.LogPage(_id, []));
         }
+        else if (_window.Holds(after) || _stored is null)
+        {
+            Sender.Tell(new JobProtocol.LogPage(_id, _window.After(after, read.Limit)));
+        }
+        else
+        {
+            _stored.ReadAsync(after, read.Limit).PipeTo(
+                Sender,
+                success: lines => new JobProtocol.LogPage(_id, lines),
+                failure: _ => new JobProtocol.LogPage(_id, []));
+        }
+    }
+
+    private void HandleDiskRead(DiskRead read)
+    {
+        if (read.Lines.Count > 0)
+        {
+            read.Subscriber.Tell(new JobProtocol.LogBatch(_id, read.Lines, Live: false));
+            return;
+        }
+
+        // The stored log lacks these lines (a write failed, or it was damaged): say what is known
+        // from memory rather than stall the subscriber. The gap in seq shows what is missing.
+        if (!_logIncomplete)
+        {
+            _log.Warning("Job {0}: lines after {1} are missing from the stored log", _id, read.After);
+        }
+
+        ReplayFromWindow(read.Subscriber, read.After);
+    }
+
+    private void ReplayFromWindow(IActorRef subscriber, long after)
+    {
+        var lines = _window.After(after, MaxReplayBatchLines);
+        if (lines.Length == 0)
+        {
+            // Nothing between `after` and the end is held anywhere: skip to the end of what exists.
+            subscriber.Tell(new JobProtocol.LogBatch(_id, [], Live: false) { SkipTo = _lastSeq });
+            return;
+        }
+
+        subscriber.Tell(new JobProtocol.LogBatch(_id, lines, Live: false));
     }
 
     private void HandleExited(ProcessExited message)
@@ -176,6 +305,27 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     {
         _log.Error(message.Cause, "Job {0} lost track of its process", _id);
         Finish(JobStatus.Failed, exitCode: null, $"The daemon lost track of the upgrade process: {message.Cause.Message}");
+    }
+
+    private void HandleStorageFailed(StorageFailed failed)
+    {
+        if (_logIncomplete)
+        {
+            return;
+        }
+
+        _logIncomplete = true;
+        _log.Error("Job {0}: its log can no longer be stored ({1}); the job goes on and streams live, but its stored log is incomplete", _id, failed.Reason);
+        Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
+    }
+
+    private void HandleLogStored(LogStored _)
+    {
+        // Everything is on disk: replays read it from there, and the window's memory goes back.
+        if (!_logIncomplete)
+        {
+            _window.Clear();
+        }
     }
 
     private void HandlePublishTick(PublishTick _)
@@ -196,7 +346,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _process?.Dispose();
         _process = null;
         Timers.CancelAll();
-        _log.Info("Job {0} {1} (exit code {2}, {3} lines)", _id, status, exitCode?.ToString() ?? "none", _lines.Count);
+        _log.Info("Job {0} {1} (exit code {2}, {3} lines)", _id, status, exitCode?.ToString() ?? "none", _lastSeq);
 
         var end = End();
         foreach (var subscriber in _live)
@@ -206,20 +356,36 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         }
 
         _live.Clear();
+        if (_stored is not null)
+        {
+            _stored.WriteMeta(Snapshot());
+            var self = Self;
+            _stored.CompleteAsync().PipeTo(self, success: () => LogStored.Instance, failure: _ => LogStored.Instance);
+        }
+
         Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
         Become(Finished);
     }
 
-    private JobProtocol.LogEnd End() => new(_id, _status, _exitCode, LastSeq, _message);
+    private JobProtocol.LogEnd End() => new(_id, _status, _exitCode, _lastSeq, _message);
 
     private JobSnapshot Snapshot() =>
-        new(_id, _status, _dryRun, _createdAt, _startedAt, _finishedAt, _exitCode, LastSeq, _message);
+        new(_id, _status, _dryRun, _createdAt, _startedAt, _finishedAt, _exitCode, _lastSeq, _message, _logIncomplete);
 
     private sealed record OutputRead(IReadOnlyList<OutputLine> Lines);
 
     private sealed record ProcessExited(int ExitCode);
 
     private sealed record ProcessFaulted(Exception Cause);
+
+    private sealed record DiskRead(IActorRef Subscriber, long After, IReadOnlyList<LogLine> Lines);
+
+    private sealed record StorageFailed(string Reason);
+
+    private sealed record LogStored
+    {
+        public static readonly LogStored Instance = new();
+    }
 
     private sealed record Unsubscribe(IActorRef Subscriber);
 

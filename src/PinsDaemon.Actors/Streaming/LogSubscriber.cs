@@ -54,7 +54,7 @@ public sealed class LogSubscriber : ReceiveActor
             return;
         }
 
-        if (_output.TryWrite(batch))
+        if (batch.Lines.Count == 0 || _output.TryWrite(batch))
         {
             Advance(batch);
             return;
@@ -76,10 +76,7 @@ public sealed class LogSubscriber : ReceiveActor
 
     private void Advance(JobProtocol.LogBatch batch)
     {
-        if (batch.Lines.Count > 0)
-        {
-            _after = batch.LastSeq;
-        }
+        _after = Math.Max(_after, batch.LastSeq);
 
         if (!batch.Live)
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PinsDaemon.Actors.Storage;
 
 namespace PinsDaemon.Host.Configuration;
 
@@ -29,6 +30,8 @@ internal static class ConfigurationExtensions
             .BindConfiguration(StorageOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton(sp => new JobStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Directory));
 
         return services;
     }

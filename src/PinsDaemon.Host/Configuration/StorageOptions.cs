@@ -10,4 +10,8 @@ public sealed class StorageOptions
     [Required]
     [RegularExpression("^/.*", ErrorMessage = "Storage:Directory must be an absolute path.")]
     public string Directory { get; set; } = "/var/lib/pinsdaemon";
+
+    /// <summary>How many jobs (with their logs) are kept; older ones are deleted.</summary>
+    [Range(1, 100_000, ErrorMessage = "Storage:MaxJobs must be between 1 and 100000.")]
+    public int MaxJobs { get; set; } = 100;
 }

@@ -15,10 +15,11 @@ public sealed record JobResponse(
     DateTimeOffset? FinishedAt,
     int? ExitCode,
     long LineCount,
-    string? Message)
+    string? Message,
+    bool LogIncomplete)
 {
     public static JobResponse From(JobSnapshot job) =>
-        new(job.JobId.ToString(), job.Status, job.DryRun, job.CreatedAt, job.StartedAt, job.FinishedAt, job.ExitCode, job.LineCount, job.Message);
+        new(job.JobId.ToString(), job.Status, job.DryRun, job.CreatedAt, job.StartedAt, job.FinishedAt, job.ExitCode, job.LineCount, job.Message, job.LogIncomplete);
 }
 
 internal static class ApiPaths

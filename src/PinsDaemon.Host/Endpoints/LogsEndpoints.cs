@@ -1,4 +1,3 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Hosting;
 using PinsDaemon.Actors.Jobs;
@@ -28,7 +27,7 @@ internal static class LogsEndpoints
             return ApiProblems.InvalidJobId();
         }
 
-        if (!TryParseAfter(context.Request.Query["after"], out var after))
+        if (!QueryNumbers.TryGet(context.Request.Query, "after", 0, 0, long.MaxValue, out var after))
         {
             return ApiProblems.BadRequest(
                 "Invalid 'after'",
@@ -74,16 +73,5 @@ internal static class LogsEndpoints
         }
 
         return Results.Empty;
-    }
-
-    private static bool TryParseAfter(Microsoft.Extensions.Primitives.StringValues values, out long after)
-    {
-        after = 0;
-        return values.Count switch
-        {
-            0 => true,
-            1 => long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out after),
-            _ => false,
-        };
     }
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Storage;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Actors.Tests.TestSupport;
 using Xunit;
@@ -13,11 +14,19 @@ public sealed class JobSupervisorSpecs : TestKit
     private static readonly JobSupervisorSettings Settings = new("/usr/local/bin/system-upgrade.sh", UseSudo: true, "/usr/bin/sudo");
 
     private readonly FakeProcessLauncher _launcher = new();
+    private readonly TempDirectory _storage = new();
     private readonly IActorRef _supervisor;
 
     public JobSupervisorSpecs()
     {
-        _supervisor = Sys.ActorOf(JobSupervisor.Props(Settings, _launcher, TimeProvider.System), "jobs");
+        var store = new JobStore(_storage.Path);
+        _supervisor = Sys.ActorOf(JobSupervisor.Props(Settings, _launcher, store, [], TimeProvider.System), "jobs");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        _storage.Dispose();
     }
 
     private async Task<JobSnapshot> StartAsync(bool dryRun = true)

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Storage;
 using PinsDaemon.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -11,12 +12,19 @@ public sealed class UpgradeJobSpecs : TestKit
     private static readonly JobSupervisorSettings Settings = new("/opt/script.sh", UseSudo: false, "/usr/bin/sudo");
 
     private readonly FakeProcessLauncher _launcher = new();
+    private readonly TempDirectory _storage = new();
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        _storage.Dispose();
+    }
 
     private IActorRef StartJob(out JobId id)
     {
         id = JobId.New();
         return ActorOfAsTestActorRef<UpgradeJob>(
-            UpgradeJob.Props(id, true, DateTimeOffset.UtcNow, Settings.CommandFor(true), _launcher, TimeProvider.System),
+            UpgradeJob.Props(id, true, DateTimeOffset.UtcNow, Settings.CommandFor(true), _launcher, new JobStore(_storage.Path), TimeProvider.System),
             TestActor).Ref;
     }
 

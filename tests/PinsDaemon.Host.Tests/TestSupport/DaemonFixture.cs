@@ -14,8 +14,10 @@ namespace PinsDaemon.Host.Tests.TestSupport;
 /// </summary>
 public sealed class DaemonFixture : IAsyncDisposable
 {
-    private DaemonFixture(WebApplication app, Uri baseAddress, string token, CapturingLoggerProvider logs)
+    private DaemonFixture(WebApplication app, Uri baseAddress, string token, CapturingLoggerProvider logs, string storage, bool ownsStorage)
     {
+        StorageDirectory = storage;
+        _ownsStorage = ownsStorage;
         App = app;
         BaseAddress = baseAddress;
         Token = token;
@@ -25,7 +27,12 @@ public sealed class DaemonFixture : IAsyncDisposable
         Anonymous = new HttpClient { BaseAddress = baseAddress };
     }
 
+    private readonly bool _ownsStorage;
+
     public WebApplication App { get; }
+
+    /// <summary>Where this daemon keeps its jobs; pass it to another daemon to simulate a restart.</summary>
+    public string StorageDirectory { get; }
 
     public Uri BaseAddress { get; }
 
@@ -61,9 +68,18 @@ public sealed class DaemonFixture : IAsyncDisposable
         return DaemonApp.Build(builder);
     }
 
-    public static async Task<DaemonFixture> StartAsync(string script, params string[] extraArgs)
+    public static Task<DaemonFixture> StartAsync(string script, params string[] extraArgs) =>
+        StartAsync(script, storage: null, token: null, extraArgs);
+
+    public static string NewStorageDirectory() =>
+        Path.Combine(Path.GetTempPath(), "pinsdaemon-tests", Guid.NewGuid().ToString("N"));
+
+    /// <param name="storage">An existing daemon's storage directory (a restart), or null for a fresh one.</param>
+    public static async Task<DaemonFixture> StartAsync(string script, string? storage, string? token, params string[] extraArgs)
     {
-        var token = NewToken();
+        var ownsStorage = storage is null;
+        storage ??= NewStorageDirectory();
+        token ??= NewToken();
         var logs = new CapturingLoggerProvider();
         string[] args =
         [
@@ -71,7 +87,7 @@ public sealed class DaemonFixture : IAsyncDisposable
             $"--API_TOKEN={token}",
             $"--Upgrade:ScriptPath={ScriptPath(script)}",
             "--Upgrade:UseSudo=false",
-            $"--Storage:Directory={Path.Combine(Path.GetTempPath(), "pinsdaemon-tests", Guid.NewGuid().ToString("N"))}",
+            $"--Storage:Directory={storage}",
             // Everything at the most verbose level, so the token checks see every line there is.
             "--Logging:LogLevel:Default=Trace",
             "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Trace",
@@ -80,7 +96,7 @@ public sealed class DaemonFixture : IAsyncDisposable
         var app = Build(args, logs);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new DaemonFixture(app, new Uri(address), token, logs);
+        return new DaemonFixture(app, new Uri(address), token, logs, storage, ownsStorage);
     }
 
     public async Task<JsonElement> StartJobAsync(bool dryRun = true)
@@ -165,6 +181,10 @@ public sealed class DaemonFixture : IAsyncDisposable
         Anonymous.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
+        if (_ownsStorage && Directory.Exists(StorageDirectory))
+        {
+            Directory.Delete(StorageDirectory, recursive: true);
+        }
     }
 }
 

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using PinsDaemon.Host.Tests.TestSupport;
+
+namespace PinsDaemon.Host.Tests;
+
+public sealed class HistorySpecs
+{
+    [Fact]
+    public async Task Should_serve_jobs_and_logs_from_before_a_restart()
+    {
+        var storage = DaemonFixture.NewStorageDirectory();
+        var token = DaemonFixture.NewToken();
+        string jobId;
+        await using (var first = await DaemonFixture.StartAsync("many-lines.sh", storage, token))
+        {
+            jobId = (await first.StartJobAsync()).GetProperty("jobId").GetString()!;
+            await first.WaitForEndAsync(jobId);
+        }
+
+        await using var second = await DaemonFixture.StartAsync("many-lines.sh", storage, token);
+        var job = await second.GetJobAsync(jobId);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(3000, job.GetProperty("lineCount").GetInt64());
+        Assert.Equal(jobId, (await second.Client.GetFromJsonAsync<JsonElement>("/jobs"))[0].GetProperty("jobId").GetString());
+
+        using var socket = await second.ConnectAsync($"/logs/{jobId}?after=2990");
+        var read = await DaemonFixture.ReadAllAsync(socket);
+        Assert.Equal(Enumerable.Range(2991, 10).Select(n => (long)n), read.Lines.Select(l => l.GetProperty("seq").GetInt64()));
+        Assert.Equal("succeeded", read.End.GetProperty("status").GetString());
+
+        var page = await second.Client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}/log?after=10&limit=3");
+        Assert.Equal([11L, 12, 13], page.EnumerateArray().Select(l => l.GetProperty("seq").GetInt64()));
+        Assert.Equal("line 11", page[0].GetProperty("text").GetString());
+        Assert.Equal("line", page[0].GetProperty("type").GetString());
+
+        Directory.Delete(storage, recursive: true);
+    }
+
+    [Fact]
+    public async Task Should_report_a_job_as_interrupted_after_the_daemon_was_killed_mid_job()
+    {
+        var storage = DaemonFixture.NewStorageDirectory();
+        var token = DaemonFixture.NewToken();
+        string jobId;
+        using (var crashing = await DaemonProcess.StartAsync("slow.sh", storage, token))
+        {
+            using var client = new HttpClient { BaseAddress = crashing.BaseAddress };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
+            jobId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString()!;
+            await WaitUntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}")).GetProperty("lineCount").GetInt64() == 1);
+            crashing.Kill();
+        }
+
+        await using var restarted = await DaemonFixture.StartAsync("slow.sh", storage, token);
+        var job = await restarted.GetJobAsync(jobId);
+        Assert.Equal("interrupted", job.GetProperty("status").GetString());
+        Assert.Contains("stopped or crashed", job.GetProperty("message").GetString());
+        Assert.Equal(1, job.GetProperty("lineCount").GetInt64());
+
+        using var socket = await restarted.ConnectAsync($"/logs/{jobId}");
+        var read = await DaemonFixture.ReadAllAsync(socket);
+        Assert.Equal("started --dry-run", read.Lines.Single().GetProperty("text").GetString());
+        Assert.Equal("interrupted", read.End.GetProperty("status").GetString());
+
+        // It no longer blocks new jobs.
+        await restarted.StartJobAsync();
+        Directory.Delete(storage, recursive: true);
+    }
+
+    [Fact]
+    public async Task Should_page_the_log_over_rest_and_reject_bad_paging()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+        await daemon.WaitForEndAsync(jobId);
+
+        var all = await daemon.Client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}/log");
+        Assert.Equal(5, all.GetArrayLength());
+        Assert.Equal("stderr", all[1].GetProperty("stream").GetString());
+        var none = await daemon.Client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}/log?after=5");
+        Assert.Equal(0, none.GetArrayLength());
+
+        foreach (var query in new[] { "after=-1", "after=x", "limit=0", "limit=10001", "limit=1&limit=2" })
+        {
+            using var response = await daemon.Client.GetAsync($"/jobs/{jobId}/log?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        using var unknown = await daemon.Client.GetAsync($"/jobs/{Guid.NewGuid()}/log");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var traversal = await daemon.Client.GetAsync("/jobs/..%2F..%2Fetc/log");
+        Assert.Equal(HttpStatusCode.BadRequest, traversal.StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_refuse_to_start_when_the_storage_directory_cannot_be_created_naming_it()
+    {
+        var file = Path.GetTempFileName();
+        var impossible = Path.Combine(file, "state");
+        try
+        {
+            await using var app = DaemonFixture.Build(["--urls", "http://127.0.0.1:0", $"--API_TOKEN={DaemonFixture.NewToken()}", $"--Storage:Directory={impossible}"]);
+            var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
+            Assert.Contains(impossible, ex.Message);
+            Assert.Contains("Storage:Directory", ex.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("condition not met");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+}
