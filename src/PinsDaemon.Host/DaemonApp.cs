@@ -31,6 +31,7 @@ public static class DaemonApp
         }
 
         builder.Host.UseSystemd();
+        builder.ConfigurePinsKestrel();
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();
@@ -39,6 +40,7 @@ public static class DaemonApp
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
+        builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
@@ -60,16 +62,32 @@ public static class DaemonApp
     public static WebApplication Build(WebApplicationBuilder builder)
     {
         var app = builder.Build();
+        app.UsePinsForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRouting();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
+        app.UseFailedAuthThrottle();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
 
         app.MapHealth();
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
         return app;
+    }
+
+    private static void WarnAboutPlainHttp(WebApplication app)
+    {
+        foreach (var url in app.Urls)
+        {
+            if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && NetworkExtensions.IsNetworkFacing(url))
+            {
+                app.Logger.LogWarning(
+                    "Listening on {Url} over plain HTTP: the bearer token crosses the network in clear text. Use HTTPS (see the README).", url);
+            }
+        }
     }
 }

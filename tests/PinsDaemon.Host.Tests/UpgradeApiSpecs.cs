@@ -123,12 +123,17 @@ public sealed class UpgradeApiSpecs
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType!.MediaType);
 
-        foreach (var bad in new[] { "123", "..%2F..%2Fetc%2Fpasswd", new string('a', 5000), "00000000-0000-0000-0000-000000000000" })
+        foreach (var bad in new[] { "123", "..%2F..%2Fetc%2Fpasswd", new string('a', 500), "00000000-0000-0000-0000-000000000000" })
         {
             using var response = await daemon.Client.GetAsync($"/jobs/{bad}");
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
         }
+
+        // Absurd URLs stop at Kestrel's request-line limit.
+        using var huge = await daemon.Client.GetAsync($"/jobs/{new string('a', 5000)}");
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, huge.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await daemon.Client.GetAsync("/jobs")).StatusCode);
     }
 
     [Fact]

@@ -9,8 +9,14 @@ namespace PinsDaemon.Actors.Jobs;
 /// </summary>
 public static class JobProtocol
 {
-    /// <summary>Start an upgrade run. Answered with <see cref="JobStarted"/> or <see cref="JobRejected"/>.</summary>
-    public sealed record StartJob(bool DryRun);
+    /// <summary>
+    /// Start an upgrade run for <paramref name="Client"/> (an address, for the audit record).
+    /// Answered with <see cref="JobStarted"/> or <see cref="JobRejected"/>.
+    /// </summary>
+    public sealed record StartJob(bool DryRun, string Client = "unknown");
+
+    /// <summary>Adds an entry to a job's audit record (a refused attempt on it, say).</summary>
+    public sealed record RecordAudit(AuditEntry Entry);
 
     /// <summary>The job was created and its process is being started.</summary>
     public sealed record JobStarted(JobSnapshot Job);

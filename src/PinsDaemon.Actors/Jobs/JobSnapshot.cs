@@ -11,4 +11,5 @@ public sealed record JobSnapshot(
     int? ExitCode,
     long LineCount,
     string? Message,
-    bool LogIncomplete = false);
+    bool LogIncomplete = false,
+    IReadOnlyList<AuditEntry>? Audit = null);

@@ -63,17 +63,25 @@ public sealed class JobSupervisor : ReceiveActor
 
     private void HandleStart(JobProtocol.StartJob start)
     {
+        var now = _clock.GetUtcNow();
+        var action = start.DryRun ? "start dry run" : "start upgrade";
         if (_running is { } running)
         {
+            if (_jobs.TryGetValue(running, out var runningEntry))
+            {
+                runningEntry.Actor?.Tell(new JobProtocol.RecordAudit(new AuditEntry(now, start.Client, action, "refused: this job was running")));
+            }
+
             Sender.Tell(new JobProtocol.JobRejected(running, $"Job {running} is still running; apt can only run once at a time."));
             return;
         }
 
         var id = JobId.New();
-        var createdAt = _clock.GetUtcNow();
-        var snapshot = new JobSnapshot(id, JobStatus.Running, start.DryRun, createdAt, null, null, null, 0, null);
+        var createdAt = now;
+        AuditEntry[] audit = [new(now, start.Client, action, "accepted")];
+        var snapshot = new JobSnapshot(id, JobStatus.Running, start.DryRun, createdAt, null, null, null, 0, null, false, audit);
         var job = Context.ActorOf(
-            UpgradeJob.Props(id, start.DryRun, createdAt, _settings.CommandFor(start.DryRun), _launcher, _store, _clock),
+            UpgradeJob.Props(id, start.DryRun, createdAt, _settings.CommandFor(start.DryRun), _launcher, _store, _clock, audit),
             UpgradeJob.ActorName(id));
         Context.WatchWith(job, new JobActorStopped(id, job));
         _jobs[id] = new JobEntry(job, snapshot);

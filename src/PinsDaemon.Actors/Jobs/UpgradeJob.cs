@@ -27,6 +27,11 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     internal const long WindowWeight = 4 * 1024 * 1024;
 
+    /// <summary>A replay that finds its lines not yet on disk retries every 20 ms for up to 2 s before giving up on them.</summary>
+    private const int MaxDiskReadAttempts = 100;
+
+    private static readonly TimeSpan DiskRetryDelay = TimeSpan.FromMilliseconds(20);
+
     /// <summary>How often a running job tells its parent its line count, for <c>GET /jobs</c>.</summary>
     private static readonly TimeSpan PublishInterval = TimeSpan.FromMilliseconds(500);
 
@@ -40,6 +45,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private readonly TimeProvider _clock;
     private readonly LogWindow _window = new(WindowLines, WindowWeight);
     private readonly HashSet<IActorRef> _live = [];
+    private readonly List<AuditEntry> _audit = [];
 
     private JobStatus _status;
     private DateTimeOffset? _startedAt;
@@ -52,9 +58,13 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private IUpgradeProcess? _process;
     private bool _unpublishedLines;
 
+    /// <summary>True once every line is on disk (the writer finished, or the job was restored from disk).</summary>
+    private bool _allStored;
+
     /// <summary>A new run: the process starts when the actor does.</summary>
-    public UpgradeJob(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, JobStore store, TimeProvider clock)
+    public UpgradeJob(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, JobStore store, TimeProvider clock, IReadOnlyList<AuditEntry> audit)
     {
+        _audit.AddRange(audit);
         _id = id;
         _dryRun = dryRun;
         _createdAt = createdAt;
@@ -81,14 +91,16 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _message = finished.Message;
         _lastSeq = finished.LineCount;
         _logIncomplete = finished.LogIncomplete;
+        _audit.AddRange(finished.Audit ?? []);
         _stored = store.OpenLog(finished.JobId);
+        _allStored = true;
         Finished();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, JobStore store, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new UpgradeJob(id, dryRun, createdAt, command, launcher, store, clock));
+    public static Props Props(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, JobStore store, TimeProvider clock, IReadOnlyList<AuditEntry>? audit = null) =>
+        Akka.Actor.Props.Create(() => new UpgradeJob(id, dryRun, createdAt, command, launcher, store, clock, audit ?? Array.Empty<AuditEntry>()));
 
     public static Props PropsForFinished(JobSnapshot finished, JobStore store, TimeProvider clock)
     {
@@ -138,14 +150,23 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         if (_status == JobStatus.Running && _process is not null)
         {
             // Stopped while the script runs (the daemon is stopping, or this actor failed):
-            // SIGTERM through sudo, never SIGKILL, so dpkg is not cut off mid-package. The stored
-            // metadata still says "running", so the next start reports the job as interrupted.
+            // SIGTERM through sudo, never SIGKILL, so dpkg is not cut off mid-package.
             _log.Warning("Job {0} stopped while its script was running; asking the script to stop", _id);
             _process.Terminate();
+            _stored?.WriteMeta(Snapshot() with
+            {
+                Status = JobStatus.Interrupted,
+                FinishedAt = _clock.GetUtcNow(),
+                Message = "The daemon stopped while this job was running and asked the script to stop; how far it got is unknown. " +
+                          "Check the machine (for example 'sudo dpkg --audit') before upgrading again.",
+            });
         }
 
         _process?.Dispose();
-        _stored?.CompleteAsync();
+
+        // The actor is going away (usually the daemon is stopping): give the writer a bounded
+        // moment to put the last lines and the state on disk.
+        _stored?.CompleteAsync().Wait(TimeSpan.FromSeconds(5));
     }
 
     private void OpenStoredLog(IActorRef self)
@@ -179,9 +200,11 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     {
         Receive<JobProtocol.FetchLines>(HandleFetch);
         Receive<DiskRead>(HandleDiskRead);
+        Receive<RetryDiskRead>(retry => ReadFromDisk(retry.Subscriber, retry.After, retry.Attempt));
         Receive<JobProtocol.ReadLog>(HandleReadLog);
         Receive<StorageFailed>(HandleStorageFailed);
         Receive<JobProtocol.GetJob>(_ => Sender.Tell(new JobProtocol.JobFound(Snapshot())));
+        Receive<JobProtocol.RecordAudit>(HandleRecordAudit);
         Receive<Unsubscribe>(message => _live.Remove(message.Subscriber));
     }
 
@@ -234,13 +257,17 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
             return;
         }
 
-        // Older than the window: read from disk off the actor's thread; the answer comes back here.
+        ReadFromDisk(Sender, after, attempt: 1);
+    }
+
+    /// <summary>Older than the window: read from disk off the actor's thread; the answer comes back here.</summary>
+    private void ReadFromDisk(IActorRef subscriber, long after, int attempt)
+    {
         var self = Self;
-        var subscriber = Sender;
-        _stored.ReadAsync(after, MaxReplayBatchLines).PipeTo(
+        _stored!.ReadAsync(after, MaxReplayBatchLines).PipeTo(
             self,
-            success: lines => new DiskRead(subscriber, after, lines),
-            failure: ex => new DiskRead(subscriber, after, []));
+            success: lines => new DiskRead(subscriber, after, lines, attempt),
+            failure: _ => new DiskRead(subscriber, after, [], attempt));
     }
 
     private void HandleReadLog(JobProtocol.ReadLog read)
@@ -268,6 +295,13 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         if (read.Lines.Count > 0)
         {
             read.Subscriber.Tell(new JobProtocol.LogBatch(_id, read.Lines, Live: false));
+            return;
+        }
+
+        if (!_logIncomplete && !_allStored && read.Attempt < MaxDiskReadAttempts)
+        {
+            // The writer has not flushed these lines yet: ask the disk again shortly.
+            Timers.StartSingleTimer(read, new RetryDiskRead(read.Subscriber, read.After, read.Attempt + 1), DiskRetryDelay);
             return;
         }
 
@@ -307,6 +341,45 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         Finish(JobStatus.Failed, exitCode: null, $"The daemon lost track of the upgrade process: {message.Cause.Message}");
     }
 
+    private void HandleRecordAudit(JobProtocol.RecordAudit record)
+    {
+        if (_audit.Count >= AuditEntry.MaxPerJob)
+        {
+            // Keep the first (who started it) and the most recent.
+            _audit.RemoveAt(1);
+        }
+
+        _audit.Add(record.Entry);
+        if (_status.IsFinal())
+        {
+            // Restored or finished jobs have no writer running; the record is written with the
+            // next state change of a running job, or here at once for a finished one.
+            TryWriteMetaNow();
+        }
+        else
+        {
+            _stored?.WriteMeta(Snapshot());
+        }
+    }
+
+    private void TryWriteMetaNow()
+    {
+        var snapshot = Snapshot();
+        var store = _store;
+        var log = _log;
+        Task.Run(() =>
+        {
+            try
+            {
+                store.WriteMeta(snapshot);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                log.Warning("Job {0}: could not store its audit record: {1}", snapshot.JobId, ex.Message);
+            }
+        });
+    }
+
     private void HandleStorageFailed(StorageFailed failed)
     {
         if (_logIncomplete)
@@ -322,6 +395,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private void HandleLogStored(LogStored _)
     {
         // Everything is on disk: replays read it from there, and the window's memory goes back.
+        _allStored = true;
         if (!_logIncomplete)
         {
             _window.Clear();
@@ -345,7 +419,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _finishedAt = _clock.GetUtcNow();
         _process?.Dispose();
         _process = null;
-        Timers.CancelAll();
+        Timers.Cancel(nameof(PublishTick));
         _log.Info("Job {0} {1} (exit code {2}, {3} lines)", _id, status, exitCode?.ToString() ?? "none", _lastSeq);
 
         var end = End();
@@ -370,7 +444,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private JobProtocol.LogEnd End() => new(_id, _status, _exitCode, _lastSeq, _message);
 
     private JobSnapshot Snapshot() =>
-        new(_id, _status, _dryRun, _createdAt, _startedAt, _finishedAt, _exitCode, _lastSeq, _message, _logIncomplete);
+        new(_id, _status, _dryRun, _createdAt, _startedAt, _finishedAt, _exitCode, _lastSeq, _message, _logIncomplete, _audit.ToArray());
 
     private sealed record OutputRead(IReadOnlyList<OutputLine> Lines);
 
@@ -378,7 +452,9 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private sealed record ProcessFaulted(Exception Cause);
 
-    private sealed record DiskRead(IActorRef Subscriber, long After, IReadOnlyList<LogLine> Lines);
+    private sealed record DiskRead(IActorRef Subscriber, long After, IReadOnlyList<LogLine> Lines, int Attempt);
+
+    private sealed record RetryDiskRead(IActorRef Subscriber, long After, int Attempt);
 
     private sealed record StorageFailed(string Reason);
 

@@ -236,6 +236,9 @@ public sealed class JobLogFile
     {
         var reader = _pending!.Reader;
         var lastSync = Stopwatch.GetTimestamp();
+        // Index entries are published only once their bytes are flushed: a reader that seeks to
+        // an entry must find the line there.
+        var unflushedIndex = new List<(long Seq, long Offset)>();
         try
         {
             var offset = output.Length;
@@ -258,7 +261,11 @@ public sealed class JobLogFile
                     long weight = 0;
                     foreach (var line in (IReadOnlyList<LogLine>)item)
                     {
-                        AddToIndex(line.Seq, offset);
+                        if ((line.Seq - 1) % IndexStride == 0)
+                        {
+                            unflushedIndex.Add((line.Seq, offset));
+                        }
+
                         var frame = line.Frame;
                         output.Write(frame.Span);
                         output.Write(Newline);
@@ -276,6 +283,12 @@ public sealed class JobLogFile
 
                 // Into the kernel after every burst: a daemon crash now loses nothing written so far.
                 await output.FlushAsync().ConfigureAwait(false);
+                foreach (var (seq, lineOffset) in unflushedIndex)
+                {
+                    AddToIndex(seq, lineOffset);
+                }
+
+                unflushedIndex.Clear();
                 if (Stopwatch.GetElapsedTime(lastSync) >= SyncInterval)
                 {
                     Sync(output);

@@ -114,7 +114,7 @@ public sealed class JobStore
     public void WriteMeta(JobSnapshot job)
     {
         var directory = Path.Combine(JobsDirectory, job.JobId.ToString());
-        var temp = Path.Combine(directory, MetaFileName + ".tmp");
+        var temp = Path.Combine(directory, $"{MetaFileName}.{Guid.NewGuid():N}.tmp");
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             JsonSerializer.Serialize(file, StoredJob.From(job), StoredJob.Json);

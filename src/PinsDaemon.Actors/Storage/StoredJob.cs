@@ -15,7 +15,8 @@ internal sealed record StoredJob(
     int? ExitCode,
     long LineCount,
     string? Message,
-    bool LogIncomplete)
+    bool LogIncomplete,
+    IReadOnlyList<AuditEntry>? Audit)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -25,8 +26,8 @@ internal sealed record StoredJob(
     };
 
     public static StoredJob From(JobSnapshot job) =>
-        new(job.JobId.ToString(), job.Status, job.DryRun, job.CreatedAt, job.StartedAt, job.FinishedAt, job.ExitCode, job.LineCount, job.Message, job.LogIncomplete);
+        new(job.JobId.ToString(), job.Status, job.DryRun, job.CreatedAt, job.StartedAt, job.FinishedAt, job.ExitCode, job.LineCount, job.Message, job.LogIncomplete, job.Audit);
 
     public JobSnapshot ToSnapshot(JobId id) =>
-        new(id, Status, DryRun, CreatedAt, StartedAt, FinishedAt, ExitCode, LineCount, Message, LogIncomplete);
+        new(id, Status, DryRun, CreatedAt, StartedAt, FinishedAt, ExitCode, LineCount, Message, LogIncomplete, Audit ?? []);
 }

@@ -7,6 +7,8 @@ internal static class AuthExtensions
     public static IServiceCollection AddPinsAuth(this IServiceCollection services)
     {
         services.AddSingleton<TokenVerifier>();
+        services.AddSingleton<TicketStore>();
+        services.AddSingleton<FailedAuthThrottle>();
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
 

@@ -15,12 +15,17 @@ internal sealed class BearerTokenHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     TokenVerifier verifier,
+    TicketStore tickets,
+    IOptions<Configuration.AuthOptions> auth,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
 
     private const string BearerPrefix = "Bearer ";
+
+    /// <summary>Set on the request when it presented credentials that failed; the throttle counts these.</summary>
+    public const string FailedItemKey = "pinsdaemon.auth.failed";
 
     private static readonly ClaimsPrincipal Operator = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "operator")], SchemeName));
 
@@ -43,8 +48,17 @@ internal sealed class BearerTokenHandler(
 
             presented = value[BearerPrefix.Length..].Trim();
         }
-        else if (AcceptsQueryToken(Request) && Request.Query.TryGetValue("token", out var query))
+        else if (IsLogStream(Request) && Request.Query.TryGetValue("ticket", out var ticket))
         {
+            return RedeemTicket(ticket);
+        }
+        else if (IsLogStream(Request) && Request.Query.TryGetValue("token", out var query))
+        {
+            if (!auth.Value.AllowQueryToken)
+            {
+                return Fail("?token= is turned off on this daemon (Auth:AllowQueryToken). Get a ticket with POST /jobs/{id}/ticket and connect with ?ticket=.");
+            }
+
             if (query.Count != 1)
             {
                 return Fail("Send the token once.");
@@ -82,9 +96,27 @@ internal sealed class BearerTokenHandler(
         });
     }
 
-    /// <summary>Only the WebSocket log stream takes the token from the query string.</summary>
-    private static bool AcceptsQueryToken(HttpRequest request) =>
+    /// <summary>Only the WebSocket log stream takes credentials from the query string.</summary>
+    private static bool IsLogStream(HttpRequest request) =>
         request.Path.StartsWithSegments("/logs", StringComparison.Ordinal);
 
-    private static Task<AuthenticateResult> Fail(string message) => Task.FromResult(AuthenticateResult.Fail(message));
+    private Task<AuthenticateResult> RedeemTicket(Microsoft.Extensions.Primitives.StringValues ticket)
+    {
+        // A ticket opens exactly the job it was issued for, named by the route.
+        if (ticket.Count != 1
+            || Context.GetRouteValue("jobId") is not string routeJob
+            || !Actors.Jobs.JobId.TryParse(routeJob, out var jobId)
+            || !tickets.Redeem(ticket[0], jobId))
+        {
+            return Fail("The ticket is not valid: tickets are single-use, expire after 30 seconds, and open only the job they were issued for.");
+        }
+
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Operator, SchemeName)));
+    }
+
+    private Task<AuthenticateResult> Fail(string message)
+    {
+        Context.Items[FailedItemKey] = true;
+        return Task.FromResult(AuthenticateResult.Fail(message));
+    }
 }

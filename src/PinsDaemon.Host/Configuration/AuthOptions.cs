@@ -20,4 +20,20 @@ public sealed class AuthOptions
     public string? Token { get; set; }
 
     public string? TokenFile { get; set; }
+
+    /// <summary>Accept <c>?token=</c> on <c>/logs</c> (the seed's clients use it). Tickets work either way.</summary>
+    public bool AllowQueryToken { get; set; } = true;
+
+    /// <summary>
+    /// Origins whose pages may open a log WebSocket (e.g. <c>https://dashboard.example</c>).
+    /// Empty: any WebSocket request that carries an <c>Origin</c> header is refused.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
+    /// <summary>Failed authentications one client address may make per <see cref="FailureWindowSeconds"/> before getting 429.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 10_000, ErrorMessage = "Auth:MaxFailedAttempts must be between 1 and 10000.")]
+    public int MaxFailedAttempts { get; set; } = 10;
+
+    [System.ComponentModel.DataAnnotations.Range(1, 86_400, ErrorMessage = "Auth:FailureWindowSeconds must be between 1 and 86400.")]
+    public int FailureWindowSeconds { get; set; } = 60;
 }

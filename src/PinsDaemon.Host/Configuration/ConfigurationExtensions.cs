@@ -18,6 +18,7 @@ internal static class ConfigurationExtensions
                     options.Token = configuration[TokenSource.EnvironmentKey];
                 }
             })
+            .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
 
@@ -25,12 +26,17 @@ internal static class ConfigurationExtensions
             .BindConfiguration(UpgradeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<UpgradeOptions>, UpgradeOptionsValidator>();
 
         services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddOptions<StreamingOptions>()
+            .BindConfiguration(StreamingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton(sp => new JobStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Directory));
 
         return services;

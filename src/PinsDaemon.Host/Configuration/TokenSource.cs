@@ -35,6 +35,12 @@ internal static class TokenSource
                     return TokenLoadResult.Error($"Auth:TokenFile '{file}' is {info.Length} bytes; a token file holds one token of at most {AuthOptions.MaxTokenLength} characters.");
                 }
 
+                if (info.Exists && FileSecurity.IsReadableByOthers(file))
+                {
+                    return TokenLoadResult.Error(
+                        $"Auth:TokenFile '{file}' is readable by every user on this machine. Restrict it: chmod 600 '{file}' (or 400).");
+                }
+
                 // A trailing newline is how editors and `echo` leave files; it is not part of the token.
                 token = File.ReadAllText(file).TrimEnd('\r', '\n');
             }

@@ -16,11 +16,15 @@ public sealed record JobResponse(
     int? ExitCode,
     long LineCount,
     string? Message,
-    bool LogIncomplete)
+    bool LogIncomplete,
+    IReadOnlyList<AuditEntry> Audit)
 {
     public static JobResponse From(JobSnapshot job) =>
-        new(job.JobId.ToString(), job.Status, job.DryRun, job.CreatedAt, job.StartedAt, job.FinishedAt, job.ExitCode, job.LineCount, job.Message, job.LogIncomplete);
+        new(job.JobId.ToString(), job.Status, job.DryRun, job.CreatedAt, job.StartedAt, job.FinishedAt, job.ExitCode, job.LineCount, job.Message, job.LogIncomplete, job.Audit ?? []);
 }
+
+/// <summary>The answer to <c>POST /jobs/{id}/ticket</c>.</summary>
+public sealed record TicketResponse(string Ticket, DateTimeOffset ExpiresAt, string LogsUrl);
 
 internal static class ApiPaths
 {

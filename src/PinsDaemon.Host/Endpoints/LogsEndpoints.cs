@@ -1,7 +1,11 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Streaming;
+using PinsDaemon.Host.Auth;
+using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host.Endpoints;
@@ -12,13 +16,47 @@ internal static class LogsEndpoints
     {
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT requests.
         app.Map("/logs/{jobId}", StreamLogsAsync);
+        app.MapPost("/jobs/{jobId}/ticket", IssueTicketAsync);
         return app;
+    }
+
+    /// <summary><c>POST /jobs/{id}/ticket</c>: a single-use, 30-second credential for <c>/logs/{id}?ticket=</c>.</summary>
+    private static async Task<Results<Ok<TicketResponse>, ProblemHttpResult>> IssueTicketAsync(
+        string jobId,
+        IRequiredActor<JobSupervisor> jobs,
+        TicketStore tickets,
+        CancellationToken cancellationToken)
+    {
+        if (!JobId.TryParse(jobId, out var id))
+        {
+            return ApiProblems.InvalidJobId();
+        }
+
+        switch (await jobs.ActorRef.TryAskAsync(new JobProtocol.GetJob(id), cancellationToken))
+        {
+            case JobProtocol.JobNotFound:
+                return ApiProblems.JobNotFound(id);
+            case not JobProtocol.JobFound:
+                return ApiProblems.Unavailable();
+        }
+
+        if (tickets.Issue(id) is not { } issued)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many tickets",
+                detail: $"{TicketStore.MaxOutstanding} tickets are outstanding. Use them, or wait {TicketStore.Lifetime.TotalSeconds:0} seconds for them to expire.");
+        }
+
+        return TypedResults.Ok(new TicketResponse(issued.Ticket, issued.ExpiresAt, $"{ApiPaths.Logs(id)}?ticket={issued.Ticket}"));
     }
 
     private static async Task<IResult> StreamLogsAsync(
         HttpContext context,
         string jobId,
         IRequiredActor<JobSupervisor> jobs,
+        LogConnectionLimiter limiter,
+        IOptions<AuthOptions> auth,
         IHostApplicationLifetime lifetime,
         ILoggerFactory loggers)
     {
@@ -38,7 +76,18 @@ internal static class LogsEndpoints
         {
             return ApiProblems.BadRequest(
                 "WebSocket required",
-                $"/logs/{id} streams over a WebSocket. Connect with a WebSocket client; GET /jobs/{id} gives the status.");
+                $"/logs/{id} streams over a WebSocket. Connect with a WebSocket client; GET /jobs/{id}/log pages the same lines over HTTP.");
+        }
+
+        // Cross-site WebSocket hijacking: a page on another site could open this socket with the
+        // browser's credentials. Browsers always send Origin; only listed origins may connect.
+        var origin = context.Request.Headers.Origin;
+        if (origin.Count > 0 && !auth.Value.AllowedOrigins.Contains(origin.ToString(), StringComparer.OrdinalIgnoreCase))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Origin not allowed",
+                detail: "WebSocket connections from web pages are refused unless their origin is listed in Auth:AllowedOrigins.");
         }
 
         var supervisor = jobs.ActorRef;
@@ -51,25 +100,43 @@ internal static class LogsEndpoints
                 return ApiProblems.Unavailable();
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
-        var buffer = new LogStreamBuffer();
-        if (await supervisor.TryAskAsync(new JobProtocol.OpenLogStream(id, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
+        switch (limiter.TryAcquire(Audit.Client(context), out var lease))
         {
-            buffer.Close(LogStreamClosedReason.JobGone);
-            await new LogSocketSession(socket, buffer, logger).RunAsync(lifetime.ApplicationStopping, ct);
-            return Results.Empty;
+            case LimitOutcome.PerAddressReached:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Too many log streams",
+                    detail: "This address has the most log streams open that one address may have (Streaming:MaxConnectionsPerAddress). Close one first.");
+            case LimitOutcome.TotalReached:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Too many log streams",
+                    detail: "The daemon has the most log streams open that it allows (Streaming:MaxConnections). Try again later, or poll GET /jobs/{id}/log.");
         }
 
-        logger.LogDebug("Log stream for job {JobId} opened after seq {After}", id, after);
-        try
+        using (lease)
+        using (var socket = await context.WebSockets.AcceptWebSocketAsync())
         {
-            await new LogSocketSession(socket, buffer, logger).RunAsync(lifetime.ApplicationStopping, ct);
-        }
-        finally
-        {
-            opened.Subscriber.Tell(PoisonPill.Instance);
-            logger.LogDebug("Log stream for job {JobId} closed", id);
+            var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
+            var buffer = new LogStreamBuffer();
+            var session = new LogSocketSession(socket, buffer, logger);
+            if (await supervisor.TryAskAsync(new JobProtocol.OpenLogStream(id, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
+            {
+                buffer.Close(LogStreamClosedReason.JobGone);
+                await session.RunAsync(lifetime.ApplicationStopping, ct);
+                return Results.Empty;
+            }
+
+            logger.LogDebug("Log stream for job {JobId} opened after seq {After}", id, after);
+            try
+            {
+                await session.RunAsync(lifetime.ApplicationStopping, ct);
+            }
+            finally
+            {
+                opened.Subscriber.Tell(PoisonPill.Instance);
+                logger.LogDebug("Log stream for job {JobId} closed", id);
+            }
         }
 
         return Results.Empty;

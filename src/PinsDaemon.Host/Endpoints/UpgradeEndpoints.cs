@@ -20,13 +20,17 @@ internal static class UpgradeEndpoints
     }
 
     private static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> StartUpgradeAsync(
-        HttpRequest request,
+        HttpContext context,
         IRequiredActor<JobSupervisor> jobs,
+        ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        var body = await ReadBodyAsync(request, cancellationToken);
+        var audit = loggers.CreateLogger(Audit.Category);
+        var client = Audit.Client(context);
+        var body = await ReadBodyAsync(context.Request, cancellationToken);
         if (body is null)
         {
+            audit.LogWarning("Start refused for {Client}: body over {Limit} bytes", client, MaxBodyBytes);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status413PayloadTooLarge,
                 title: "Request body too large",
@@ -35,23 +39,27 @@ internal static class UpgradeEndpoints
 
         if (!UpgradeRequestParser.TryParse(body, out var dryRun, out var problem))
         {
+            audit.LogWarning("Start refused for {Client}: invalid body ({Problem})", client, problem);
             return ApiProblems.BadRequest("Invalid upgrade request", $"{problem} {UpgradeRequestParser.Expected}");
         }
 
-        var answer = await jobs.ActorRef.TryAskAsync(new JobProtocol.StartJob(dryRun), cancellationToken);
+        var answer = await jobs.ActorRef.TryAskAsync(new JobProtocol.StartJob(dryRun, client), cancellationToken);
         switch (answer)
         {
             case JobProtocol.JobStarted started:
                 var id = started.Job.JobId;
+                audit.LogInformation("Start accepted for {Client}: job {JobId} (dry run: {DryRun})", client, id, dryRun);
                 var accepted = new JobAccepted(id.ToString(), "started", started.Job.DryRun, ApiPaths.Job(id), ApiPaths.Logs(id));
                 return TypedResults.Accepted(ApiPaths.Job(id), accepted);
             case JobProtocol.JobRejected rejected:
+                audit.LogWarning("Start refused for {Client}: job {JobId} is running", client, rejected.RunningJobId);
                 return TypedResults.Problem(
                     statusCode: StatusCodes.Status409Conflict,
                     title: "A job is already running",
                     detail: $"{rejected.Reason} Follow it at {ApiPaths.Logs(rejected.RunningJobId)} and try again when it has finished.",
                     extensions: new Dictionary<string, object?> { ["jobId"] = rejected.RunningJobId.ToString() });
             default:
+                audit.LogError("Start failed for {Client}: the job supervisor did not answer", client);
                 return ApiProblems.Unavailable();
         }
     }

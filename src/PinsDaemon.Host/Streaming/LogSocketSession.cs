@@ -21,6 +21,7 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
 
     private WebSocketCloseStatus _closeStatus = LogCloseCodes.JobEnded;
     private string _closeReason = "job finished";
+    private long _lastSentSeq;
 
     /// <param name="stopping">The daemon is stopping: finish the frame in flight, then close with 1001.</param>
     /// <param name="aborted">The connection is gone: stop at once.</param>
@@ -62,6 +63,7 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                 foreach (var line in batch.Lines)
                 {
                     await socket.SendAsync(line.Frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                    _lastSentSeq = line.Seq;
                 }
 
                 buffer.Consumed(batch);
@@ -89,9 +91,26 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                 SetClose(LogCloseCodes.InternalError, buffer.ClosedReason.Message);
                 break;
             default:
+                // Tell the client where it got to, so it can resume once the daemon is back.
+                await socket.SendAsync(ShutdownFrame(_lastSentSeq), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
                 SetClose(LogCloseCodes.GoingAway, LogStreamClosedReason.ShuttingDown.Message);
                 break;
         }
+    }
+
+    private static byte[] ShutdownFrame(long lastSeq)
+    {
+        var output = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(output))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "shutdown"u8);
+            writer.WriteNumber("lastSeq"u8, lastSeq);
+            writer.WriteString("message"u8, $"The daemon is shutting down. Reconnect with ?after={lastSeq} when it is back.");
+            writer.WriteEndObject();
+        }
+
+        return output.WrittenSpan.ToArray();
     }
 
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using PinsDaemon.Actors.Jobs;
+
+namespace PinsDaemon.Host.Auth;
+
+/// <summary>
+/// Single-use WebSocket tickets: a browser cannot put the token in a header, and a token in a
+/// URL ends up in histories and proxy logs. A ticket opens one job's log stream, once, within
+/// <see cref="Lifetime"/>. Only a hash of each ticket is kept.
+/// </summary>
+public sealed class TicketStore(TimeProvider clock)
+{
+    /// <summary>Long enough to open a socket right after asking, short enough that a leaked ticket is useless.</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+
+    /// <summary>Outstanding tickets at most; each is ~100 bytes, so this caps the store at ~100 KiB.</summary>
+    public const int MaxOutstanding = 1000;
+
+    private readonly ConcurrentDictionary<string, Entry> _tickets = new(StringComparer.Ordinal);
+
+    /// <summary>A new ticket for <paramref name="jobId"/>, or null when too many are outstanding.</summary>
+    public IssuedTicket? Issue(JobId jobId)
+    {
+        var now = clock.GetUtcNow();
+        if (_tickets.Count >= MaxOutstanding)
+        {
+            foreach (var (key, entry) in _tickets)
+            {
+                if (entry.ExpiresAt <= now)
+                {
+                    _tickets.TryRemove(key, out _);
+                }
+            }
+
+            if (_tickets.Count >= MaxOutstanding)
+            {
+                return null;
+            }
+        }
+
+        var ticket = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+        var expiresAt = now + Lifetime;
+        _tickets[Hash(ticket)] = new Entry(jobId, expiresAt);
+        return new IssuedTicket(ticket, expiresAt);
+    }
+
+    /// <summary>Consumes the ticket: true once, for its job, before it expires.</summary>
+    public bool Redeem(string? ticket, JobId jobId)
+    {
+        if (string.IsNullOrEmpty(ticket) || ticket.Length > 256)
+        {
+            return false;
+        }
+
+        // Removed whatever the outcome: a ticket presented for the wrong job is burnt too.
+        return _tickets.TryRemove(Hash(ticket), out var entry)
+            && entry.JobId == jobId
+            && entry.ExpiresAt > clock.GetUtcNow();
+    }
+
+    private static string Hash(string ticket) => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ticket)));
+
+    private sealed record Entry(JobId JobId, DateTimeOffset ExpiresAt);
+}
+
+public sealed record IssuedTicket(string Ticket, DateTimeOffset ExpiresAt);

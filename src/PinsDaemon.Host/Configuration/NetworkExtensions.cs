@@ -1,0 +1,126 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+
+namespace PinsDaemon.Host.Configuration;
+
+internal static class NetworkExtensions
+{
+    /// <summary>
+    /// Kestrel limits set on purpose, well below the defaults: no valid request to this API has a
+    /// body over 4 KiB, a URL over a few hundred bytes or more than a handful of headers.
+    /// </summary>
+    public static WebApplicationBuilder ConfigurePinsKestrel(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 16 * 1024;
+            kestrel.Limits.MaxRequestLineSize = 4 * 1024;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 50;
+            kestrel.Limits.MaxConcurrentConnections = 500;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = 200;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
+        });
+
+        builder.Services.AddOptions<NetworkOptions>().BindConfiguration(NetworkOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<NetworkOptions>>(new ListenAddressValidator(builder.Configuration));
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // The defaults trust loopback proxies; here only what the operator names is trusted.
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+            options.ForwardLimit = 1;
+        });
+        builder.Services.AddSingleton<IPostConfigureOptions<ForwardedHeadersOptions>, KnownProxiesSetup>();
+        return builder;
+    }
+
+    public static IApplicationBuilder UsePinsForwardedHeaders(this IApplicationBuilder app)
+    {
+        var network = app.ApplicationServices.GetRequiredService<IOptions<NetworkOptions>>().Value;
+        return network.KnownProxies.Length == 0 ? app : app.UseForwardedHeaders();
+    }
+
+    /// <summary>True for http(s) URLs whose host is not a loopback address or <c>localhost</c>.</summary>
+    internal static bool IsNetworkFacing(string url)
+    {
+        var host = url;
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+        {
+            host = url[(scheme + 3)..];
+        }
+
+        var slash = host.IndexOf('/');
+        if (slash >= 0)
+        {
+            host = host[..slash];
+        }
+
+        // Strip the port: "[::1]:80", "127.0.0.1:80", "localhost:80".
+        if (host.StartsWith('['))
+        {
+            host = host[1..host.IndexOf(']')];
+        }
+        else if (host.LastIndexOf(':') is var colon and >= 0)
+        {
+            host = host[..colon];
+        }
+
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return !(IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+    }
+
+    private sealed class KnownProxiesSetup(IOptions<NetworkOptions> network) : IPostConfigureOptions<ForwardedHeadersOptions>
+    {
+        public void PostConfigure(string? name, ForwardedHeadersOptions options)
+        {
+            foreach (var proxy in network.Value.KnownProxies)
+            {
+                if (IPAddress.TryParse(proxy, out var address))
+                {
+                    options.KnownProxies.Add(address);
+                }
+            }
+        }
+    }
+
+    /// <summary>Refuses plain HTTP on a network-facing address unless the operator opted in.</summary>
+    private sealed class ListenAddressValidator(IConfiguration configuration) : IValidateOptions<NetworkOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, NetworkOptions options)
+        {
+            foreach (var proxy in options.KnownProxies)
+            {
+                if (!IPAddress.TryParse(proxy, out _))
+                {
+                    return ValidateOptionsResult.Fail($"Network:KnownProxies: '{proxy}' is not an IP address.");
+                }
+            }
+
+            var urls = (configuration[WebHostDefaults.ServerUrlsKey] ?? string.Empty)
+                .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
+            foreach (var url in urls)
+            {
+                if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && IsNetworkFacing(url) && !options.AllowPlainHttpOnNetwork)
+                {
+                    return ValidateOptionsResult.Fail(
+                        $"Refusing to listen on {url}: over plain HTTP on a network address, the bearer token would cross the network in clear text. " +
+                        "Listen on https:// (see the README's HTTPS section), keep to 127.0.0.1 behind a TLS proxy, " +
+                        "or set Network:AllowPlainHttpOnNetwork=true to accept the risk.");
+                }
+            }
+
+            return ValidateOptionsResult.Success;
+        }
+    }
+}

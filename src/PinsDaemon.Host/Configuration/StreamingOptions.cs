@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PinsDaemon.Host.Configuration;
+
+/// <summary>Caps on open log WebSockets (<c>Streaming:*</c>).</summary>
+public sealed class StreamingOptions
+{
+    public const string SectionName = "Streaming";
+
+    /// <summary>
+    /// All log streams at once. A stream costs a few KiB while it keeps up and at most a 2 MiB
+    /// buffer while stalled, so 128 bound the worst case at ~256 MiB.
+    /// </summary>
+    [Range(1, 10_000, ErrorMessage = "Streaming:MaxConnections must be between 1 and 10000.")]
+    public int MaxConnections { get; set; } = 128;
+
+    /// <summary>
+    /// Log streams from one client address: 64 leaves room for a proxy or a dashboard fanning out
+    /// to many viewers, and still keeps one address from taking every slot.
+    /// </summary>
+    [Range(1, 10_000, ErrorMessage = "Streaming:MaxConnectionsPerAddress must be between 1 and 10000.")]
+    public int MaxConnectionsPerAddress { get; set; } = 64;
+}
