@@ -13,13 +13,13 @@ public sealed class HistorySpecs
         var storage = DaemonFixture.NewStorageDirectory();
         var token = DaemonFixture.NewToken();
         string jobId;
-        await using (var first = await DaemonFixture.StartAsync("many-lines.sh", storage, token))
+        await using (var first = await DaemonFixture.StartWithStorageAsync("many-lines.sh", storage, token))
         {
             jobId = (await first.StartJobAsync()).GetProperty("jobId").GetString()!;
             await first.WaitForEndAsync(jobId);
         }
 
-        await using var second = await DaemonFixture.StartAsync("many-lines.sh", storage, token);
+        await using var second = await DaemonFixture.StartWithStorageAsync("many-lines.sh", storage, token);
         var job = await second.GetJobAsync(jobId);
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
         Assert.Equal(3000, job.GetProperty("lineCount").GetInt64());
@@ -58,7 +58,7 @@ public sealed class HistorySpecs
             crashing.Kill();
         }
 
-        await using var restarted = await DaemonFixture.StartAsync("slow.sh", storage, token);
+        await using var restarted = await DaemonFixture.StartWithStorageAsync("slow.sh", storage, token);
         var job = await restarted.GetJobAsync(jobId);
         Assert.Equal("interrupted", job.GetProperty("status").GetString());
         Assert.Contains("stopped or crashed", job.GetProperty("message").GetString());

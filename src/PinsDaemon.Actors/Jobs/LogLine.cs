@@ -22,6 +22,7 @@ public sealed class LogLine
 
     public LogLine(long seq, LogStream stream, DateTimeOffset time, string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         Seq = seq;
         Stream = stream;
         Time = time;
@@ -51,7 +52,9 @@ public sealed class LogLine
     public ReadOnlyMemory<byte> Frame => _frame ??= RenderFrame();
 
     /// <summary>Approximate bytes this line holds in memory; used to bound buffers.</summary>
-    public int Weight => 64 + Text.Length * sizeof(char);
+    public int Weight => WeightOf(Text);
+
+    internal static int WeightOf(string? text) => 64 + (text?.Length ?? 0) * sizeof(char);
 
     /// <summary>Writes the line as a JSON object (used for single frames and for arrays of lines).</summary>
     public void WriteTo(Utf8JsonWriter writer)

@@ -27,6 +27,12 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     internal const long WindowWeight = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Output read from the script but not yet on disk: 8 MiB. Past it the pumps stop reading and
+    /// the script waits; a healthy disk never lets this fill with apt's output.
+    /// </summary>
+    internal const long InFlightWeight = 8 * 1024 * 1024;
+
     /// <summary>A replay that finds its lines not yet on disk retries every 20 ms for up to 2 s before giving up on them.</summary>
     private const int MaxDiskReadAttempts = 100;
 
@@ -46,6 +52,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private readonly LogWindow _window = new(WindowLines, WindowWeight);
     private readonly HashSet<IActorRef> _live = [];
     private readonly List<AuditEntry> _audit = [];
+    private readonly OutputGate _gate = new(InFlightWeight);
 
     private JobStatus _status;
     private DateTimeOffset? _startedAt;
@@ -125,7 +132,12 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         OpenStoredLog(self);
         try
         {
-            _process = _launcher!.Start(_command!, lines => self.Tell(new OutputRead(lines)));
+            var gate = _gate;
+            _process = _launcher!.Start(_command!, async lines =>
+            {
+                await gate.WaitAsync(OutputLine.WeightOf(lines)).ConfigureAwait(false);
+                self.Tell(new OutputRead(lines));
+            });
         }
         catch (Exception ex)
         {
@@ -173,7 +185,8 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     {
         try
         {
-            _stored = _store.CreateLog(_id, reason => self.Tell(new StorageFailed(reason)));
+            var gate = _gate;
+            _stored = _store.CreateLog(_id, reason => self.Tell(new StorageFailed(reason)), gate.Release);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -219,7 +232,12 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
             _window.Add(batch[i]);
         }
 
-        _stored?.Append(batch);
+        if (_stored is null || !_stored.Append(batch))
+        {
+            // Nothing will write these lines: their credit comes back at once.
+            _gate.Release(OutputLine.WeightOf(message.Lines));
+        }
+
         _unpublishedLines = true;
         if (_live.Count == 0)
         {
@@ -249,6 +267,12 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
             }
 
             return;
+        }
+
+        // A live subscriber that fell behind pulls again; it is live again once caught up.
+        if (_live.Remove(Sender))
+        {
+            Context.Unwatch(Sender);
         }
 
         if (_window.Holds(after) || _stored is null)

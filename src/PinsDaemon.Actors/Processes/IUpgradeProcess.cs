@@ -8,11 +8,12 @@ public interface IProcessLauncher
 {
     /// <summary>
     /// Starts <paramref name="command"/>. <paramref name="onOutput"/> is called from background
-    /// threads with consecutive lines of one stream; every call happens before the returned
-    /// process's <see cref="IUpgradeProcess.Completion"/> completes. Throws when the process
-    /// cannot be started.
+    /// threads with consecutive lines of one stream, and the stream is not read further until
+    /// the returned task completes (that is how a slow disk holds the script back). Every call
+    /// completes before the process's <see cref="IUpgradeProcess.Completion"/> does. Throws when
+    /// the process cannot be started.
     /// </summary>
-    IUpgradeProcess Start(UpgradeCommand command, Action<IReadOnlyList<OutputLine>> onOutput);
+    IUpgradeProcess Start(UpgradeCommand command, Func<IReadOnlyList<OutputLine>, ValueTask> onOutput);
 }
 
 /// <summary>A started upgrade process.</summary>

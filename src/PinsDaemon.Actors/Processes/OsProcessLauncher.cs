@@ -23,7 +23,7 @@ public sealed class OsProcessLauncher : IProcessLauncher
         new("LC_ALL", "C.UTF-8"),
     ];
 
-    public IUpgradeProcess Start(UpgradeCommand command, Action<IReadOnlyList<OutputLine>> onOutput)
+    public IUpgradeProcess Start(UpgradeCommand command, Func<IReadOnlyList<OutputLine>, ValueTask> onOutput)
     {
         var startInfo = new ProcessStartInfo(command.FileName)
         {
@@ -69,7 +69,7 @@ public sealed class OsProcessLauncher : IProcessLauncher
 
         private readonly Process _process;
 
-        public OsUpgradeProcess(Process process, Action<IReadOnlyList<OutputLine>> onOutput)
+        public OsUpgradeProcess(Process process, Func<IReadOnlyList<OutputLine>, ValueTask> onOutput)
         {
             _process = process;
             var stdout = Task.Run(() => PumpAsync(process.StandardOutput.BaseStream, LogStream.Stdout, onOutput));
@@ -106,7 +106,7 @@ public sealed class OsProcessLauncher : IProcessLauncher
             return process.ExitCode;
         }
 
-        private static async Task PumpAsync(Stream pipe, LogStream stream, Action<IReadOnlyList<OutputLine>> onOutput)
+        private static async Task PumpAsync(Stream pipe, LogStream stream, Func<IReadOnlyList<OutputLine>, ValueTask> onOutput)
         {
             var splitter = new LineSplitter(stream);
             var buffer = new byte[ReadBufferBytes];
@@ -128,7 +128,7 @@ public sealed class OsProcessLauncher : IProcessLauncher
                     splitter.Flush(lines);
                     if (lines.Count > 0)
                     {
-                        onOutput(lines);
+                        await onOutput(lines).ConfigureAwait(false);
                     }
 
                     return;
@@ -137,7 +137,7 @@ public sealed class OsProcessLauncher : IProcessLauncher
                 splitter.Append(buffer.AsSpan(0, read), lines);
                 if (lines.Count > 0)
                 {
-                    onOutput(lines);
+                    await onOutput(lines).ConfigureAwait(false);
                 }
             }
         }

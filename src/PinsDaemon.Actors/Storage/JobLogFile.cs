@@ -17,12 +17,6 @@ public sealed class JobLogFile
     /// <summary>One index entry per 1024 lines: a million-line log costs ~8 KiB of index.</summary>
     internal const int IndexStride = 1024;
 
-    /// <summary>
-    /// What may wait for the disk: 16 MiB. Far beyond any burst a healthy disk leaves behind;
-    /// past it the disk is failing or full, and the job must not hold its output in memory.
-    /// </summary>
-    private const long MaxPendingWeight = 16 * 1024 * 1024;
-
     /// <summary>Output is handed to the kernel after every burst; fsync'ed at most once a second, and at the end.</summary>
     private static readonly TimeSpan SyncInterval = TimeSpan.FromSeconds(1);
 
@@ -38,16 +32,17 @@ public sealed class JobLogFile
     private readonly Task _writer = Task.CompletedTask;
     private readonly Action<JobSnapshot>? _writeMeta;
     private readonly Action<string>? _onFailure;
-    private long _pendingWeight;
+    private readonly Action<long>? _onWritten;
     private string? _failure;
 
     private JobLogFile(string path) => _path = path;
 
-    private JobLogFile(string path, Stream output, Action<JobSnapshot> writeMeta, Action<string> onFailure)
+    private JobLogFile(string path, Stream output, Action<JobSnapshot> writeMeta, Action<string> onFailure, Action<long> onWritten)
         : this(path)
     {
         _writeMeta = writeMeta;
         _onFailure = onFailure;
+        _onWritten = onWritten;
         _pending = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         _writer = Task.Run(() => WriteLoopAsync(output));
     }
@@ -55,33 +50,18 @@ public sealed class JobLogFile
     /// <summary>Why the stored log is incomplete, if it is.</summary>
     public string? Failure => Volatile.Read(ref _failure);
 
-    internal static JobLogFile ForAppend(string path, Stream output, Action<JobSnapshot> writeMeta, Action<string> onFailure) =>
-        new(path, output, writeMeta, onFailure);
+    /// <param name="onWritten">Called with the weight of each batch once it is in the kernel (or dropped after a failure).</param>
+    internal static JobLogFile ForAppend(string path, Stream output, Action<JobSnapshot> writeMeta, Action<string> onFailure, Action<long> onWritten) =>
+        new(path, output, writeMeta, onFailure, onWritten);
 
     internal static JobLogFile ForRead(string path) => new(path);
 
-    /// <summary>Queues lines for the disk. Never blocks; false once the stored log is incomplete.</summary>
-    public bool Append(IReadOnlyList<LogLine> lines)
-    {
-        if (_pending is null || Failure is not null)
-        {
-            return false;
-        }
-
-        long weight = 0;
-        foreach (var line in lines)
-        {
-            weight += line.Weight;
-        }
-
-        if (Interlocked.Add(ref _pendingWeight, weight) > MaxPendingWeight)
-        {
-            Fail($"the disk fell more than {MaxPendingWeight / (1024 * 1024)} MiB behind the output");
-            return false;
-        }
-
-        return _pending.Writer.TryWrite(lines);
-    }
+    /// <summary>
+    /// Queues lines for the disk. Never blocks; false once the stored log is incomplete (the
+    /// caller then owns the lines' weight again).
+    /// </summary>
+    public bool Append(IReadOnlyList<LogLine> lines) =>
+        _pending is not null && Failure is null && _pending.Writer.TryWrite(lines);
 
     /// <summary>Queues the job's metadata, written after every line queued before it.</summary>
     public void WriteMeta(JobSnapshot snapshot) => _pending?.Writer.TryWrite(snapshot);
@@ -239,6 +219,7 @@ public sealed class JobLogFile
         // Index entries are published only once their bytes are flushed: a reader that seeks to
         // an entry must find the line there.
         var unflushedIndex = new List<(long Seq, long Offset)>();
+        long unflushedWeight = 0;
         try
         {
             var offset = output.Length;
@@ -248,6 +229,7 @@ public sealed class JobLogFile
                 {
                     if (Failure is not null)
                     {
+                        ReleaseDropped(item);
                         continue;
                     }
 
@@ -273,7 +255,7 @@ public sealed class JobLogFile
                         weight += line.Weight;
                     }
 
-                    Interlocked.Add(ref _pendingWeight, -weight);
+                    unflushedWeight += weight;
                 }
 
                 if (Failure is not null)
@@ -289,6 +271,8 @@ public sealed class JobLogFile
                 }
 
                 unflushedIndex.Clear();
+                _onWritten?.Invoke(unflushedWeight);
+                unflushedWeight = 0;
                 if (Stopwatch.GetElapsedTime(lastSync) >= SyncInterval)
                 {
                     Sync(output);
@@ -305,11 +289,13 @@ public sealed class JobLogFile
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             Fail(ex.Message);
-            // Keep draining so the job's Append calls stay cheap no-ops.
+            _onWritten?.Invoke(unflushedWeight);
+            // Keep draining, giving the weight back, so the job is never held back by a dead disk.
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out _))
+                while (reader.TryRead(out var item))
                 {
+                    ReleaseDropped(item);
                 }
             }
         }
@@ -324,6 +310,14 @@ public sealed class JobLogFile
                 // Disposing flushes what is left: that can fail on a full disk too.
                 Fail(ex.Message);
             }
+        }
+    }
+
+    private void ReleaseDropped(object item)
+    {
+        if (item is IReadOnlyList<LogLine> lines)
+        {
+            _onWritten?.Invoke(lines.Sum(static line => (long)line.Weight));
         }
     }
 

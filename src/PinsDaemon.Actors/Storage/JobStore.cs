@@ -99,12 +99,12 @@ public sealed class JobStore
     }
 
     /// <summary>Creates the job's directory and opens its log for appending.</summary>
-    public JobLogFile CreateLog(JobId id, Action<string> onFailure)
+    public JobLogFile CreateLog(JobId id, Action<string> onFailure, Action<long> onWritten)
     {
         var directory = Path.Combine(JobsDirectory, id.ToString());
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, JobLogFile.FileName);
-        return JobLogFile.ForAppend(path, _openAppend(path), WriteMeta, onFailure);
+        return JobLogFile.ForAppend(path, _openAppend(path), WriteMeta, onFailure, onWritten);
     }
 
     /// <summary>Opens a finished job's log for reading.</summary>

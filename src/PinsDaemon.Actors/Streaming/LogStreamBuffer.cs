@@ -26,11 +26,17 @@ public sealed class LogStreamBuffer
     private JobProtocol.LogEnd? _end;
     private LogStreamClosedReason? _closedReason;
 
-    public LogStreamBuffer(long maxWeight = DefaultMaxWeight)
+    /// <summary>A connection that takes nothing for this long while lines wait is closed as too slow.</summary>
+    public static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromSeconds(30);
+
+    public LogStreamBuffer(long maxWeight = DefaultMaxWeight, TimeSpan? stallTimeout = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxWeight, 1);
         _maxWeight = maxWeight;
+        StallTimeout = stallTimeout ?? DefaultStallTimeout;
     }
+
+    public TimeSpan StallTimeout { get; }
 
     /// <summary>The job's end, once the subscriber has queued every line before it.</summary>
     public JobProtocol.LogEnd? End => Volatile.Read(ref _end);
@@ -132,7 +138,7 @@ public sealed record LogStreamClosedReason(LogStreamClosedKind Kind, string Mess
 {
     public static readonly LogStreamClosedReason TooSlow = new(
         LogStreamClosedKind.TooSlow,
-        "client too slow: reconnect with ?after=<last seq received>");
+        "client stopped reading: reconnect with ?after=<last seq received>");
 
     public static readonly LogStreamClosedReason JobGone = new(LogStreamClosedKind.JobGone, "the job is no longer available");
 

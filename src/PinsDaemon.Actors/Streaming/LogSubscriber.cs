@@ -8,15 +8,23 @@ namespace PinsDaemon.Actors.Streaming;
 /// One per WebSocket connection. Pulls the lines the connection missed from its
 /// <see cref="UpgradeJob"/> at the pace the connection drains them, then receives live lines,
 /// and hands everything to the connection's send loop through a <see cref="LogStreamBuffer"/>.
-/// It never touches a socket. A connection that cannot keep up with live lines is dropped
-/// rather than allowed to slow the job or hold unbounded memory.
+/// It never touches a socket.
 /// </summary>
+/// <remarks>
+/// When a burst of live output outruns the connection and its buffer is full, the subscriber
+/// does not queue more and does not slow the job: it drops the live batches and goes back to
+/// pulling from where its connection got to (the job serves that from memory or disk), and
+/// becomes live again once caught up. Nothing is lost and memory stays bounded. A connection
+/// that makes no progress at all for <see cref="LogStreamBuffer.StallTimeout"/> is closed as too slow.
+/// </remarks>
 public sealed class LogSubscriber : ReceiveActor
 {
     private readonly IActorRef _job;
     private readonly LogStreamBuffer _output;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long _after;
+    private bool _fetchPending;
+    private bool _waitingForSpace;
 
     public LogSubscriber(IActorRef job, long after, LogStreamBuffer output)
     {
@@ -26,6 +34,7 @@ public sealed class LogSubscriber : ReceiveActor
 
         Receive<JobProtocol.LogBatch>(HandleBatch);
         Receive<SpaceAvailable>(HandleSpaceAvailable);
+        Receive<Stalled>(_ => HandleStalled());
         Receive<JobProtocol.LogEnd>(HandleEnd);
         Receive<JobGone>(_ => CloseAndStop(LogStreamClosedReason.JobGone));
     }
@@ -36,7 +45,7 @@ public sealed class LogSubscriber : ReceiveActor
     protected override void PreStart()
     {
         Context.WatchWith(_job, JobGone.Instance);
-        _job.Tell(new JobProtocol.FetchLines(_after));
+        Fetch();
     }
 
     protected override void PostStop()
@@ -54,38 +63,87 @@ public sealed class LogSubscriber : ReceiveActor
             return;
         }
 
-        if (batch.Lines.Count == 0 || _output.TryWrite(batch))
-        {
-            Advance(batch);
-            return;
-        }
-
-        if (batch.Live)
-        {
-            _log.Info("Dropping log subscriber of job {0}: its connection fell {1} bytes behind", batch.JobId, _output.Weight);
-            CloseAndStop(LogStreamClosedReason.TooSlow);
-            return;
-        }
-
-        // Replay is pulled, so a full buffer just means "wait for the reader": nothing is lost.
-        var self = Self;
-        _output.WhenSpaceAsync().PipeTo(self, success: () => new SpaceAvailable(batch));
-    }
-
-    private void HandleSpaceAvailable(SpaceAvailable message) => HandleBatch(message.Batch);
-
-    private void Advance(JobProtocol.LogBatch batch)
-    {
-        _after = Math.Max(_after, batch.LastSeq);
-
         if (!batch.Live)
         {
-            _job.Tell(new JobProtocol.FetchLines(_after));
+            _fetchPending = false;
         }
+
+        // Only the lines this connection does not have yet, and only if they follow on from
+        // what it has: a live batch after a gap is dropped, since the gap will be fetched.
+        var lines = batch.Lines.Count > 0 && batch.Lines[0].Seq <= _after
+            ? batch.Lines.Where(line => line.Seq > _after).ToArray()
+            : batch.Lines;
+        if (batch.Live && (lines.Count == 0 || lines[0].Seq != _after + 1))
+        {
+            return;
+        }
+
+        if (lines.Count > 0 && (_waitingForSpace || !_output.TryWrite(batch with { Lines = lines })))
+        {
+            // Full: catch up by pulling once the connection has drained, instead of queueing more.
+            WaitForSpace();
+            return;
+        }
+
+        _after = Math.Max(_after, lines.Count > 0 ? lines[^1].Seq : batch.LastSeq);
+        if (!batch.Live)
+        {
+            Fetch();
+        }
+    }
+
+    private void WaitForSpace()
+    {
+        if (_waitingForSpace)
+        {
+            return;
+        }
+
+        _waitingForSpace = true;
+        var self = Self;
+        _output.WhenSpaceAsync().WaitAsync(_output.StallTimeout).PipeTo(
+            self,
+            success: () => SpaceAvailable.Instance,
+            failure: _ => Stalled.Instance);
+    }
+
+    private void HandleSpaceAvailable(SpaceAvailable _)
+    {
+        _waitingForSpace = false;
+        Fetch();
+    }
+
+    private void HandleStalled()
+    {
+        _log.Info("Dropping a log subscriber: its connection took nothing for {0}", _output.StallTimeout);
+        CloseAndStop(LogStreamClosedReason.TooSlow);
+    }
+
+    private void Fetch()
+    {
+        if (_fetchPending || _waitingForSpace || _output.IsClosed)
+        {
+            return;
+        }
+
+        _fetchPending = true;
+        _job.Tell(new JobProtocol.FetchLines(_after));
     }
 
     private void HandleEnd(JobProtocol.LogEnd end)
     {
+        if (_after < end.LastSeq)
+        {
+            // Lines were dropped while catching up: fetch them; the job sends the end again after.
+            if (!_waitingForSpace)
+            {
+                _fetchPending = false;
+                Fetch();
+            }
+
+            return;
+        }
+
         _output.Complete(end);
         Context.Stop(Self);
     }
@@ -96,7 +154,15 @@ public sealed class LogSubscriber : ReceiveActor
         Context.Stop(Self);
     }
 
-    private sealed record SpaceAvailable(JobProtocol.LogBatch Batch);
+    private sealed record SpaceAvailable
+    {
+        public static readonly SpaceAvailable Instance = new();
+    }
+
+    private sealed record Stalled
+    {
+        public static readonly Stalled Instance = new();
+    }
 
     private sealed record JobGone
     {

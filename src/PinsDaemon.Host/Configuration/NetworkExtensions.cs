@@ -39,11 +39,14 @@ internal static class NetworkExtensions
         return builder;
     }
 
-    public static IApplicationBuilder UsePinsForwardedHeaders(this IApplicationBuilder app)
-    {
-        var network = app.ApplicationServices.GetRequiredService<IOptions<NetworkOptions>>().Value;
-        return network.KnownProxies.Length == 0 ? app : app.UseForwardedHeaders();
-    }
+    /// <summary>
+    /// X-Forwarded-For is read only when proxies are configured: with empty known-proxy lists the
+    /// middleware would believe every sender.
+    /// </summary>
+    public static IApplicationBuilder UsePinsForwardedHeaders(this IApplicationBuilder app) =>
+        app.UseWhen(
+            context => context.RequestServices.GetRequiredService<IOptions<NetworkOptions>>().Value.KnownProxies.Length > 0,
+            branch => branch.UseForwardedHeaders());
 
     /// <summary>True for http(s) URLs whose host is not a loopback address or <c>localhost</c>.</summary>
     internal static bool IsNetworkFacing(string url)

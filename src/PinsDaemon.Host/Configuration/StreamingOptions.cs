@@ -20,4 +20,11 @@ public sealed class StreamingOptions
     /// </summary>
     [Range(1, 10_000, ErrorMessage = "Streaming:MaxConnectionsPerAddress must be between 1 and 10000.")]
     public int MaxConnectionsPerAddress { get; set; } = 64;
+
+    /// <summary>
+    /// A connection that reads nothing for this long while lines wait for it is closed with 1013.
+    /// A connection that is merely slower than a burst is not closed: it catches up from the log.
+    /// </summary>
+    [Range(1, 3600, ErrorMessage = "Streaming:StallTimeoutSeconds must be between 1 and 3600.")]
+    public int StallTimeoutSeconds { get; set; } = 30;
 }

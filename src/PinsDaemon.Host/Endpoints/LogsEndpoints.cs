@@ -57,6 +57,7 @@ internal static class LogsEndpoints
         IRequiredActor<JobSupervisor> jobs,
         LogConnectionLimiter limiter,
         IOptions<AuthOptions> auth,
+        IOptions<StreamingOptions> streaming,
         IHostApplicationLifetime lifetime,
         ILoggerFactory loggers)
     {
@@ -118,7 +119,7 @@ internal static class LogsEndpoints
         using (var socket = await context.WebSockets.AcceptWebSocketAsync())
         {
             var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
-            var buffer = new LogStreamBuffer();
+            var buffer = new LogStreamBuffer(stallTimeout: TimeSpan.FromSeconds(streaming.Value.StallTimeoutSeconds));
             var session = new LogSocketSession(socket, buffer, logger);
             if (await supervisor.TryAskAsync(new JobProtocol.OpenLogStream(id, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
             {

@@ -21,8 +21,8 @@ internal static class LogCloseCodes
     public const WebSocketCloseStatus InternalError = WebSocketCloseStatus.InternalServerError;
 
     /// <summary>
-    /// 1013 ("try again later"): the client read too slowly and fell too far behind the live
-    /// output; it should reconnect with <c>?after=</c> its last <c>seq</c>.
+    /// 1013 ("try again later"): the client stopped reading for Streaming:StallTimeoutSeconds
+    /// while lines waited for it; it should reconnect with <c>?after=</c> its last <c>seq</c>.
     /// </summary>
     public const WebSocketCloseStatus TooSlow = (WebSocketCloseStatus)1013;
 }

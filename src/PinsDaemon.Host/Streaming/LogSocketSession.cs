@@ -46,6 +46,24 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
         // Give the client a moment to answer our close frame, then let go.
         receiveCancel.CancelAfter(CloseTimeout);
         await Quietly(receive);
+        if (socket.State == WebSocketState.CloseSent)
+        {
+            // The receive loop had already stopped (the client broke a rule): read until its close arrives.
+            await Quietly(DrainUntilCloseAsync(receiveCancel.Token));
+        }
+    }
+
+    private async Task DrainUntilCloseAsync(CancellationToken cancellationToken)
+    {
+        var scratch = new byte[1024];
+        while (socket.State == WebSocketState.CloseSent)
+        {
+            var result = await socket.ReceiveAsync(scratch.AsMemory(), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+        }
     }
 
     private async Task SendLoopAsync(CancellationToken cancellationToken)

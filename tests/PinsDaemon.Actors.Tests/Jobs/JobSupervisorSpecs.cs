@@ -239,11 +239,11 @@ public sealed class JobSupervisorSpecs : TestKit
     }
 
     [Fact]
-    public async Task Should_drop_a_subscriber_that_cannot_keep_up_without_affecting_others()
+    public async Task Should_drop_a_subscriber_that_stops_reading_without_affecting_others()
     {
         var job = await StartAsync();
         var process = await _launcher.LatestAsync();
-        var stalled = new LogStreamBuffer(maxWeight: 2048);
+        var stalled = new LogStreamBuffer(maxWeight: 2048, stallTimeout: TimeSpan.FromMilliseconds(500));
         var healthy = new LogStreamBuffer();
         await _supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 0, stalled), TimeSpan.FromSeconds(3));
         await _supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 0, healthy), TimeSpan.FromSeconds(3));
@@ -256,14 +256,49 @@ public sealed class JobSupervisorSpecs : TestKit
             process.Stdout($"line {i}");
         }
 
-        process.Exit(0);
+        await AwaitConditionAsync(() => Task.FromResult(stalled.ClosedReason is not null), TimeSpan.FromSeconds(5));
+        Assert.Equal(LogStreamClosedKind.TooSlow, stalled.ClosedReason!.Kind);
+        Assert.True(stalled.Weight <= 2048 + 1024, $"the stalled buffer holds {stalled.Weight}");
 
+        process.Exit(0);
         var (lines, end, closed) = await reader;
         Assert.Null(closed);
         StreamDrain.AssertComplete(lines, 200);
         Assert.NotNull(end);
-        await AwaitConditionAsync(() => Task.FromResult(stalled.ClosedReason is not null), TimeSpan.FromSeconds(5));
-        Assert.Equal(LogStreamClosedKind.TooSlow, stalled.ClosedReason!.Kind);
-        Assert.True(stalled.Weight <= 2048 + 1024, $"the stalled buffer holds {stalled.Weight}");
+    }
+
+    [Fact]
+    public async Task Should_let_a_reader_slower_than_a_burst_catch_up_without_losing_a_line()
+    {
+        const int total = 20_000;
+        var job = await StartAsync();
+        var process = await _launcher.LatestAsync();
+        // A buffer that holds a few dozen lines: every burst overflows it.
+        var small = new LogStreamBuffer(maxWeight: 4096);
+        await _supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 0, small), TimeSpan.FromSeconds(3));
+        await Task.Delay(200);
+        var reader = Task.Run(async () =>
+        {
+            var lines = new List<LogLine>();
+            await foreach (var batch in small.Reader.ReadAllAsync())
+            {
+                lines.AddRange(batch.Lines);
+                small.Consumed(batch);
+                await Task.Delay(1);
+            }
+
+            return (lines, small.End, small.ClosedReason);
+        });
+
+        for (var i = 1; i <= total; i += 500)
+        {
+            process.Stdout(Enumerable.Range(i, 500).Select(n => $"line {n}").ToArray());
+        }
+
+        process.Exit(0);
+        var (received, end, closed) = await reader;
+        Assert.Null(closed);
+        StreamDrain.AssertComplete(received, total);
+        Assert.Equal(total, end!.LastSeq);
     }
 }

@@ -17,7 +17,7 @@ public sealed class FakeProcessLauncher : IProcessLauncher
 
     public IReadOnlyList<UpgradeCommand> Commands => _started.Select(p => p.Command).ToArray();
 
-    public IUpgradeProcess Start(UpgradeCommand command, Action<IReadOnlyList<OutputLine>> onOutput)
+    public IUpgradeProcess Start(UpgradeCommand command, Func<IReadOnlyList<OutputLine>, ValueTask> onOutput)
     {
         Interlocked.Increment(ref _startCount);
         if (FailStartWith is not null)
@@ -48,7 +48,7 @@ public sealed class FakeProcessLauncher : IProcessLauncher
     }
 }
 
-public sealed class FakeProcess(UpgradeCommand command, Action<IReadOnlyList<OutputLine>> onOutput) : IUpgradeProcess
+public sealed class FakeProcess(UpgradeCommand command, Func<IReadOnlyList<OutputLine>, ValueTask> onOutput) : IUpgradeProcess
 {
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _terminated;
@@ -59,12 +59,12 @@ public sealed class FakeProcess(UpgradeCommand command, Action<IReadOnlyList<Out
 
     public Task<int> Completion => _exit.Task;
 
-    public void Stdout(params string[] lines) => onOutput(lines.Select(l => new OutputLine(LogStream.Stdout, l)).ToArray());
+    public void Stdout(params string[] lines) => onOutput(lines.Select(l => new OutputLine(LogStream.Stdout, l)).ToArray()).AsTask().Wait();
 
-    public void Stderr(params string[] lines) => onOutput(lines.Select(l => new OutputLine(LogStream.Stderr, l)).ToArray());
+    public void Stderr(params string[] lines) => onOutput(lines.Select(l => new OutputLine(LogStream.Stderr, l)).ToArray()).AsTask().Wait();
 
     /// <summary>Delivers a broken batch, making the job actor throw while handling it.</summary>
-    public void Corrupt() => onOutput(null!);
+    public void Corrupt() => onOutput([new OutputLine(LogStream.Stdout, null!)]).AsTask().Wait();
 
     public void Exit(int code) => _exit.TrySetResult(code);
 

@@ -69,13 +69,13 @@ public sealed class DaemonFixture : IAsyncDisposable
     }
 
     public static Task<DaemonFixture> StartAsync(string script, params string[] extraArgs) =>
-        StartAsync(script, storage: null, token: null, extraArgs);
+        StartWithStorageAsync(script, storage: null, token: null, extraArgs);
 
     public static string NewStorageDirectory() =>
         Path.Combine(Path.GetTempPath(), "pinsdaemon-tests", Guid.NewGuid().ToString("N"));
 
     /// <param name="storage">An existing daemon's storage directory (a restart), or null for a fresh one.</param>
-    public static async Task<DaemonFixture> StartAsync(string script, string? storage, string? token, params string[] extraArgs)
+    public static async Task<DaemonFixture> StartWithStorageAsync(string script, string? storage, string? token, params string[] extraArgs)
     {
         var ownsStorage = storage is null;
         storage ??= NewStorageDirectory();

@@ -54,6 +54,11 @@ public sealed partial class DaemonProcess : IDisposable
         throw new InvalidOperationException($"the daemon exited with {process.ExitCode} before listening");
     }
 
+    /// <summary>SIGTERM, as systemd sends on stop.</summary>
+    public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
     /// <summary>SIGKILL: no shutdown code runs, as in a crash or power loss of the process.</summary>
     public void Kill()
     {

@@ -1,0 +1,391 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using PinsDaemon.Host.Tests.TestSupport;
+
+namespace PinsDaemon.Host.Tests;
+
+public sealed class SecuritySpecs
+{
+    /// <summary>An HTTP client whose connections come from another loopback address: another client machine, as far as the daemon can tell.</summary>
+    private static HttpClient ClientFrom(IPAddress source, Uri baseAddress, string? token)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        var client = new HttpClient(handler) { BaseAddress = baseAddress };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    [Fact]
+    public async Task Should_throttle_an_address_after_repeated_failures_without_affecting_other_addresses()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh", "--Auth:MaxFailedAttempts=3");
+        using var attacker = ClientFrom(IPAddress.Parse("127.0.0.2"), daemon.BaseAddress, "wrong-token-wrong-token-wrong-token-00");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await attacker.GetAsync("/jobs")).StatusCode);
+        }
+
+        using var throttled = await attacker.GetAsync("/jobs");
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.True(throttled.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal("application/problem+json", throttled.Content.Headers.ContentType!.MediaType);
+
+        // Even the right token from that address is refused now: otherwise it would tell a guesser it had won.
+        using var sameAddressRightToken = ClientFrom(IPAddress.Parse("127.0.0.2"), daemon.BaseAddress, daemon.Token);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await sameAddressRightToken.GetAsync("/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await sameAddressRightToken.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\":true}"))).StatusCode);
+
+        // Another address with the right token is unaffected, and health stays open to all.
+        using var other = ClientFrom(IPAddress.Parse("127.0.0.3"), daemon.BaseAddress, daemon.Token);
+        Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await attacker.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(0, (await other.GetFromJsonAsync<JsonElement>("/jobs")).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Should_ignore_X_Forwarded_For_unless_the_proxy_is_known()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh", "--Auth:MaxFailedAttempts=2");
+        using var client = new HttpClient { BaseAddress = daemon.BaseAddress };
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/jobs");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer wrong-wrong-wrong-wrong-wrong-wrong-0");
+            // A forged header must not give each attempt a fresh address.
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", $"198.51.100.{i}");
+            await client.SendAsync(request);
+        }
+
+        using var after = new HttpRequestMessage(HttpMethod.Get, "/jobs");
+        after.Headers.TryAddWithoutValidation("X-Forwarded-For", "198.51.100.99");
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(after)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_open_a_stream_with_a_ticket_once_for_its_job_only()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh", "--Auth:AllowQueryToken=false");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+        await daemon.WaitForEndAsync(jobId);
+        var otherJob = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+
+        async Task<string> TicketAsync(string id)
+        {
+            using var response = await daemon.Client.PostAsync($"/jobs/{id}/ticket", null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(body.GetProperty("expiresAt").GetDateTimeOffset() <= DateTimeOffset.UtcNow.AddSeconds(31));
+            Assert.Equal($"/logs/{id}?ticket={body.GetProperty("ticket").GetString()}", body.GetProperty("logsUrl").GetString());
+            return body.GetProperty("ticket").GetString()!;
+        }
+
+        async Task<HttpStatusCode?> ConnectAsync(string path)
+        {
+            using var socket = new ClientWebSocket();
+            socket.Options.CollectHttpResponseDetails = true;
+            try
+            {
+                await socket.ConnectAsync(daemon.WebSocketUri(path), CancellationToken.None);
+                await DaemonFixture.ReadAllAsync(socket);
+                return HttpStatusCode.SwitchingProtocols;
+            }
+            catch (WebSocketException)
+            {
+                return socket.HttpStatusCode;
+            }
+        }
+
+        var ticket = await TicketAsync(jobId);
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, await ConnectAsync($"/logs/{jobId}?ticket={ticket}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ConnectAsync($"/logs/{jobId}?ticket={ticket}"));
+
+        var forOther = await TicketAsync(otherJob);
+        Assert.Equal(HttpStatusCode.Unauthorized, await ConnectAsync($"/logs/{jobId}?ticket={forOther}"));
+        // Presented for the wrong job, it is burnt.
+        Assert.Equal(HttpStatusCode.Unauthorized, await ConnectAsync($"/logs/{otherJob}?ticket={forOther}"));
+
+        // ?token= is turned off, the header still works, and a ticket needs the token.
+        Assert.Equal(HttpStatusCode.Unauthorized, await ConnectAsync($"/logs/{jobId}?token={daemon.Token}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await daemon.Anonymous.PostAsync($"/jobs/{jobId}/ticket", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await daemon.Client.PostAsync($"/jobs/{Guid.NewGuid()}/ticket", null)).StatusCode);
+
+        await daemon.App.StopAsync();
+        Assert.DoesNotContain(daemon.Logs.Lines, l => l.Contains(ticket) || l.Contains(forOther));
+    }
+
+    [Fact]
+    public void Should_expire_tickets_after_thirty_seconds()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var tickets = new Auth.TicketStore(clock);
+        var job = Actors.Jobs.JobId.New();
+        var issued = tickets.Issue(job)!;
+        clock.Now += Auth.TicketStore.Lifetime + TimeSpan.FromMilliseconds(1);
+        Assert.False(tickets.Redeem(issued.Ticket, job));
+
+        var fresh = tickets.Issue(job)!;
+        clock.Now += TimeSpan.FromSeconds(29);
+        Assert.True(tickets.Redeem(fresh.Ticket, job));
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_websocket_from_a_foreign_origin_with_403()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh", "--Auth:AllowedOrigins:0=https://dash.example");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString();
+
+        using var evil = new ClientWebSocket();
+        evil.Options.CollectHttpResponseDetails = true;
+        evil.Options.SetRequestHeader("Authorization", $"Bearer {daemon.Token}");
+        evil.Options.SetRequestHeader("Origin", "https://evil.example");
+        await Assert.ThrowsAsync<WebSocketException>(() => evil.ConnectAsync(daemon.WebSocketUri($"/logs/{jobId}"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.Forbidden, evil.HttpStatusCode);
+
+        using var allowed = new ClientWebSocket();
+        allowed.Options.SetRequestHeader("Authorization", $"Bearer {daemon.Token}");
+        allowed.Options.SetRequestHeader("Origin", "https://dash.example");
+        await allowed.ConnectAsync(daemon.WebSocketUri($"/logs/{jobId}"), CancellationToken.None);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, (await DaemonFixture.ReadAllAsync(allowed)).CloseStatus);
+    }
+
+    [Fact]
+    public async Task Should_cap_log_streams_per_address()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("slow.sh", "--Streaming:MaxConnectionsPerAddress=2");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString();
+        using var first = await daemon.ConnectAsync($"/logs/{jobId}");
+        using var second = await daemon.ConnectAsync($"/logs/{jobId}");
+
+        using var third = new ClientWebSocket();
+        third.Options.CollectHttpResponseDetails = true;
+        third.Options.SetRequestHeader("Authorization", $"Bearer {daemon.Token}");
+        await Assert.ThrowsAsync<WebSocketException>(() => third.ConnectAsync(daemon.WebSocketUri($"/logs/{jobId}"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.HttpStatusCode);
+
+        // Closing one frees its slot.
+        await first.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        await WaitUntilAsync(async () =>
+        {
+            using var retry = new ClientWebSocket();
+            retry.Options.SetRequestHeader("Authorization", $"Bearer {daemon.Token}");
+            try
+            {
+                await retry.ConnectAsync(daemon.WebSocketUri($"/logs/{jobId}"), CancellationToken.None);
+                return true;
+            }
+            catch (WebSocketException)
+            {
+                return false;
+            }
+        });
+    }
+
+    [Fact]
+    public async Task Should_close_a_client_that_stops_reading_with_1013_while_a_reader_gets_every_line()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("wide-lines.sh", "--Streaming:StallTimeoutSeconds=2");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+        using var stalled = await daemon.ConnectAsync($"/logs/{jobId}");
+        using var healthy = await daemon.ConnectAsync($"/logs/{jobId}");
+
+        var read = await DaemonFixture.ReadAllAsync(healthy, TimeSpan.FromSeconds(60));
+        var seqs = read.Lines.Select(l => l.GetProperty("seq").GetInt64()).ToList();
+        var firstGap = seqs.Select((seq, i) => (seq, i)).FirstOrDefault(p => p.seq != p.i + 1);
+        Assert.True(100_000 == read.Lines.Count, $"{read.Lines.Count} lines, gap at {firstGap}, closed {read.CloseStatus}, logs: {string.Join(" | ", daemon.Logs.Lines.Where(l => l.Contains("Job ") || l.Contains("missing")).Take(10))}");
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, read.CloseStatus);
+
+        // Read nothing for longer than the stall timeout, then see how the server ended it.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var stalledRead = await DaemonFixture.ReadAllAsync(stalled, TimeSpan.FromSeconds(60));
+        Assert.Equal((WebSocketCloseStatus)1013, stalledRead.CloseStatus);
+        Assert.True(stalledRead.Lines.Count < 100_000);
+        Assert.Equal("succeeded", (await daemon.GetJobAsync(jobId)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Should_say_goodbye_with_a_final_frame_and_1001_and_save_the_job_on_SIGTERM()
+    {
+        var storage = DaemonFixture.NewStorageDirectory();
+        var token = DaemonFixture.NewToken();
+        using var daemon = await DaemonProcess.StartAsync("slow.sh", storage, token);
+        using var client = new HttpClient { BaseAddress = daemon.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var started = await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
+        var jobId = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString()!;
+
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        await socket.ConnectAsync(new Uri($"ws://{daemon.BaseAddress.Authority}/logs/{jobId}"), CancellationToken.None);
+        await WaitUntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}")).GetProperty("lineCount").GetInt64() == 1);
+
+        var stopwatch = Stopwatch.StartNew();
+        daemon.Terminate();
+        var read = await DaemonFixture.ReadAllAsync(socket);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, read.CloseStatus);
+        var goodbye = read.Frames[^1];
+        Assert.Equal("shutdown", goodbye.GetProperty("type").GetString());
+        Assert.Equal(1, goodbye.GetProperty("lastSeq").GetInt64());
+
+        Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(30)), "the daemon should exit well within the unit's stop timeout");
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(30));
+        var meta = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(storage, "jobs", jobId, "job.json"))).RootElement;
+        Assert.Equal("interrupted", meta.GetProperty("status").GetString());
+        Directory.Delete(storage, recursive: true);
+    }
+
+    [Fact]
+    public async Task Should_refuse_plain_http_on_a_network_address_unless_allowed()
+    {
+        await using (var refused = DaemonFixture.Build(["--urls", "http://0.0.0.0:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"]))
+        {
+            var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => refused.StartAsync());
+            Assert.Contains("clear text", ex.Message);
+            Assert.Contains("Network:AllowPlainHttpOnNetwork", ex.Message);
+        }
+
+        var logs = new CapturingLoggerProvider();
+        await using var allowed = DaemonFixture.Build(
+            ["--urls", "http://0.0.0.0:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}", "--Network:AllowPlainHttpOnNetwork=true"],
+            logs);
+        await allowed.StartAsync();
+        Assert.Contains(logs.Lines, l => l.StartsWith("Warning") && l.Contains("clear text"));
+        await allowed.StopAsync();
+    }
+
+    [Fact]
+    public async Task Should_serve_https_from_a_pem_certificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var directory = Directory.CreateTempSubdirectory("pinsdaemon-tls").FullName;
+        var certPath = Path.Combine(directory, "tls.crt");
+        var keyPath = Path.Combine(directory, "tls.key");
+        await File.WriteAllTextAsync(certPath, certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
+
+        await using var daemon = await DaemonFixture.StartAsync(
+            "mixed-output.sh",
+            "--urls", "https://127.0.0.1:0",
+            $"--Kestrel:Certificates:Default:Path={certPath}",
+            $"--Kestrel:Certificates:Default:KeyPath={keyPath}");
+        Assert.Equal("https", daemon.BaseAddress.Scheme);
+
+        using var handler = new HttpClientHandler
+        {
+            // Trust exactly this certificate.
+            ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint,
+        };
+        using var client = new HttpClient(handler) { BaseAddress = daemon.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", daemon.Token);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"))).StatusCode);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Should_refuse_to_start_when_the_root_script_or_a_directory_above_it_is_writable_by_others()
+    {
+        var directory = Directory.CreateTempSubdirectory("pinsdaemon-selfcheck").FullName;
+        var script = Path.Combine(directory, "system-upgrade.sh");
+        await File.WriteAllTextAsync(script, "#!/bin/sh\nexit 0\n");
+        const UnixFileMode rwxr_xr_x = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(script, rwxr_xr_x);
+        try
+        {
+            string[] args = ["--urls", "http://127.0.0.1:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=true", $"--Upgrade:ScriptPath={script}", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"];
+
+            File.SetUnixFileMode(directory, rwxr_xr_x | UnixFileMode.OtherWrite);
+            await using (var app = DaemonFixture.Build(args))
+            {
+                var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+                Assert.Contains(directory, ex.Message);
+                Assert.Contains("Upgrade:ScriptPath", ex.Message);
+            }
+
+            File.SetUnixFileMode(directory, rwxr_xr_x);
+            File.SetUnixFileMode(script, rwxr_xr_x | UnixFileMode.GroupWrite);
+            await using (var app = DaemonFixture.Build(args))
+            {
+                var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+                Assert.Contains(script, ex.Message);
+            }
+
+            if (Environment.UserName == "root")
+            {
+                // Root's own script in root's own directory (under the sticky /tmp) is accepted.
+                File.SetUnixFileMode(script, rwxr_xr_x);
+                await using var app = DaemonFixture.Build(args);
+                await app.StartAsync();
+                await app.StopAsync();
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_token_file_readable_by_other_users()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, DaemonFixture.NewToken());
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        try
+        {
+            await using var app = DaemonFixture.Build(["--urls", "http://127.0.0.1:0", $"--Auth:TokenFile={file}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"]);
+            var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+            Assert.Contains(file, ex.Message);
+            Assert.Contains("readable", ex.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("condition not met");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}
