@@ -50,11 +50,11 @@ public sealed class HistorySpecs
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var response = await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
             jobId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString()!;
-            await WaitUntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}")).GetProperty("lineCount").GetInt64() == 1);
+            await Eventually.WaitUntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}")).GetProperty("lineCount").GetInt64() == 1);
             // A crash may lose the last fraction of a second that was not yet handed to the
             // kernel (see the README); wait until the line is in the file, then kill.
             var log = Path.Combine(storage, "jobs", jobId, "log.jsonl");
-            await WaitUntilAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).EndsWith('\n')));
+            await Eventually.WaitUntilAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).EndsWith('\n')));
             crashing.Kill();
         }
 
@@ -114,20 +114,6 @@ public sealed class HistorySpecs
         finally
         {
             File.Delete(file);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("condition not met");
-            }
-
-            await Task.Delay(25);
         }
     }
 }

@@ -184,7 +184,7 @@ public sealed class SecuritySpecs
 
         // Closing one frees its slot.
         await first.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-        await WaitUntilAsync(async () =>
+        await Eventually.WaitUntilAsync(async () =>
         {
             using var retry = new ClientWebSocket();
             retry.Options.SetRequestHeader("Authorization", $"Bearer {daemon.Token}");
@@ -236,7 +236,7 @@ public sealed class SecuritySpecs
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
         await socket.ConnectAsync(new Uri($"ws://{daemon.BaseAddress.Authority}/logs/{jobId}"), CancellationToken.None);
-        await WaitUntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}")).GetProperty("lineCount").GetInt64() == 1);
+        await Eventually.WaitUntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}")).GetProperty("lineCount").GetInt64() == 1);
 
         var stopwatch = Stopwatch.StartNew();
         daemon.Terminate();
@@ -365,20 +365,6 @@ public sealed class SecuritySpecs
         finally
         {
             File.Delete(file);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("condition not met");
-            }
-
-            await Task.Delay(25);
         }
     }
 

@@ -7,6 +7,7 @@ namespace PinsDaemon.Actors.Jobs;
 /// becomes a <see cref="JobId"/> through <see cref="TryParse"/>, which accepts nothing but a
 /// canonical GUID, so an id can later name a file without being a path.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(JobIdJsonConverter))]
 public readonly record struct JobId(Guid Value)
 {
     /// <summary>The canonical text form: 36 characters, lower-case hex, dashes.</summary>

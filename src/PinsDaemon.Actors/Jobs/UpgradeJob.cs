@@ -98,7 +98,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _message = finished.Message;
         _lastSeq = finished.LineCount;
         _logIncomplete = finished.LogIncomplete;
-        _audit.AddRange(finished.Audit ?? []);
+        _audit.AddRange(finished.Audit);
         _stored = store.OpenLog(finished.JobId);
         _allStored = true;
         Finished();

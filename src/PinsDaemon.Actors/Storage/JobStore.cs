@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using PinsDaemon.Actors.Jobs;
 
 namespace PinsDaemon.Actors.Storage;
@@ -11,6 +12,13 @@ namespace PinsDaemon.Actors.Storage;
 public sealed class JobStore
 {
     public const string MetaFileName = "job.json";
+
+    /// <summary>The same JSON as the API's, indented for people reading the file.</summary>
+    private static readonly JsonSerializerOptions MetaJson = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
+    };
 
     private readonly Func<string, Stream> _openAppend;
 
@@ -72,14 +80,13 @@ public sealed class JobStore
             var metaPath = Path.Combine(directory, MetaFileName);
             try
             {
-                var stored = JsonSerializer.Deserialize<StoredJob>(File.ReadAllBytes(metaPath), StoredJob.Json)
+                var job = JsonSerializer.Deserialize<JobSnapshot>(File.ReadAllBytes(metaPath), MetaJson)
                     ?? throw new JsonException("empty document");
-                if (stored.JobId != name)
+                if (job.JobId != id)
                 {
-                    throw new JsonException($"it names job {stored.JobId}");
+                    throw new JsonException($"it names job {job.JobId}");
                 }
 
-                var job = stored.ToSnapshot(id);
                 if (!job.Status.IsFinal())
                 {
                     job = Interrupt(job, OpenLog(id), clock);
@@ -117,7 +124,7 @@ public sealed class JobStore
         var temp = Path.Combine(directory, $"{MetaFileName}.{Guid.NewGuid():N}.tmp");
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(file, StoredJob.From(job), StoredJob.Json);
+            JsonSerializer.Serialize(file, job, MetaJson);
             file.Flush(flushToDisk: true);
         }
 

@@ -71,18 +71,18 @@ internal static class JobsEndpoints
         return output;
     }
 
-    private static async Task<Results<Ok<JobResponse[]>, ProblemHttpResult>> ListJobsAsync(
+    private static async Task<Results<Ok<IReadOnlyList<JobSnapshot>>, ProblemHttpResult>> ListJobsAsync(
         IRequiredActor<JobSupervisor> jobs,
         CancellationToken cancellationToken)
     {
         return await jobs.ActorRef.TryAskAsync(JobProtocol.ListJobs.Instance, cancellationToken) switch
         {
-            JobProtocol.JobList list => TypedResults.Ok(list.Jobs.Select(JobResponse.From).ToArray()),
+            JobProtocol.JobList list => TypedResults.Ok(list.Jobs),
             _ => ApiProblems.Unavailable(),
         };
     }
 
-    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJobAsync(
+    private static async Task<Results<Ok<JobSnapshot>, ProblemHttpResult>> GetJobAsync(
         string jobId,
         IRequiredActor<JobSupervisor> jobs,
         CancellationToken cancellationToken)
@@ -94,7 +94,7 @@ internal static class JobsEndpoints
 
         return await jobs.ActorRef.TryAskAsync(new JobProtocol.GetJob(id), cancellationToken) switch
         {
-            JobProtocol.JobFound found => TypedResults.Ok(JobResponse.From(found.Job)),
+            JobProtocol.JobFound found => TypedResults.Ok(found.Job),
             JobProtocol.JobNotFound => ApiProblems.JobNotFound(id),
             _ => ApiProblems.Unavailable(),
         };

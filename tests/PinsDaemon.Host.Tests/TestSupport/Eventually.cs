@@ -1,0 +1,19 @@
+namespace PinsDaemon.Host.Tests.TestSupport;
+
+internal static class Eventually
+{
+    /// <summary>Polls <paramref name="condition"/> until it holds, failing after 20 seconds.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("condition not met");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+}
