@@ -9,7 +9,8 @@
 #   --dry-run  apt-get update, then apt-get -s upgrade --with-new-pkgs (simulation).
 #              Refreshes the package lists; installs, removes and configures nothing.
 #   --apply    apt-get update, repair an interrupted dpkg (dpkg --configure -a) if
-#              needed, then apt-get -y upgrade --with-new-pkgs.
+#              needed, download (apt-get --download-only), then
+#              apt-get -y upgrade --with-new-pkgs (what "apt upgrade" does).
 #
 # Exit codes (sudo itself exits 1 when it refuses or fails, so none of ours is 1):
 #     0  success
@@ -23,14 +24,26 @@
 #    77  not running as root
 #   129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM (forwarded to the running step)
 #
-# Progress markers for the daemon, on stdout, each a whole line:
-#   pinsdaemon: mode dry-run|apply
-#   pinsdaemon: phase check-dpkg|update|repair|simulate|upgrade
-#   pinsdaemon: dpkg-interrupted <packages...>       (before repair, or in a dry run)
-#   pinsdaemon: reboot-required <packages...>        (after an apply, when needed)
-#   pinsdaemon: exit <code>                          (the last line, once the argument
-#                                                     was accepted)
-# Errors and retries are reported on stderr as "pinsdaemon: ..." lines.
+# Status channel to the daemon (see ScriptChannel.cs): sudo closes every descriptor but
+# 0-2, so apt's status descriptor cannot reach the daemon on its own pipe. The first
+# stdout line announces a random nonce, "pinsdaemon: channel NONCE"; every status line
+# after it is "pinsdaemon-status NONCE EVENT". Package output never sees the nonce, so it
+# cannot forge status lines. Events:
+#   mode dry-run|apply
+#   phase check-dpkg|update|download|repair|install|simulate
+#   apt <line>                        apt's -o APT::Status-Fd line (dlstatus:, pmstatus:, ...)
+#   dpkg-interrupted <packages...>    (before repair, or in a dry run)
+#   cancel-refused                    a SIGTERM arrived while dpkg was running; ignored
+#   reboot-required <packages...>     (after an apply, when needed)
+#   restart-service <unit>            (after an apply, from needrestart -b, when installed)
+#   exit <code>                       (the last line, once the argument was accepted)
+# Messages for people, errors and retries are plain lines ("pinsdaemon: ...").
+#
+# Signals: SIGTERM (relayed by sudo when the daemon cancels a job or times it out) stops
+# the run during check-dpkg, update, download and simulate, none of which change the
+# system. During repair and install dpkg is changing the system: the signal is refused
+# ("cancel-refused") and the run goes on to the end, because cutting dpkg off mid-way
+# leaves packages half-installed.
 #
 # Dry run and an interrupted dpkg: a dry run must not change the system, so it only
 # reports that dpkg was interrupted and that --apply would run "dpkg --configure -a"
@@ -100,6 +113,10 @@ readonly DPKG_LOCK_DELAY=10
 
 readonly APT_GET=(
     apt-get
+    # Machine-readable progress on descriptor 3, relayed to the daemon as status lines.
+    -o APT::Status-Fd=3
+    # Machine-readable progress on descriptor 3, relayed to the daemon as status lines.
+    -o APT::Status-Fd=3
     -o "DPkg::Lock::Timeout=$DPKG_LOCK_TIMEOUT"
     # Keep the local version of a changed conffile and take the maintainer's
     # default where there is one, instead of asking.
@@ -114,20 +131,35 @@ PHASE=start
 CHILD_PID=""
 GOT_SIGNAL=""
 WORK_DIR=""
+STATUS_FD=""
+STATUS_PID=""
+# 128 random bits, hex: the status channel's nonce.
+NONCE=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+readonly NONCE
 
 say() { printf 'pinsdaemon: %s\n' "$*"; }
 warn() { printf 'pinsdaemon: %s\n' "$*" >&2; }
+status() { printf 'pinsdaemon-status %s %s\n' "$NONCE" "$*"; }
 
 finish() {
     local code=$1
-    say "exit $code"
+    if [[ -n $STATUS_FD ]]; then
+        # Close apt's status pipe and let its relay drain before the last line.
+        exec {STATUS_FD}>&-
+        wait "$STATUS_PID" 2>/dev/null
+    fi
+    status "exit $code"
     exit "$code"
 }
 
 phase() {
     PHASE=$1
-    say "phase $PHASE"
+    status "phase $PHASE"
 }
+
+# Phases in which dpkg changes the system: a signal must not stop them.
+# shellcheck disable=SC2317  # called from the signal traps
+in_dpkg_phase() { [[ $PHASE == repair || $PHASE == install ]]; }
 
 # shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
@@ -138,6 +170,11 @@ cleanup() {
 
 # shellcheck disable=SC2317  # called from the signal traps
 on_signal() {
+    if in_dpkg_phase; then
+        status "cancel-refused"
+        warn "ignoring SIG$1: dpkg is changing the system and must not be cut off; the upgrade goes on to the end"
+        return
+    fi
     GOT_SIGNAL=$1
     if [[ -n $CHILD_PID ]]; then
         kill -s "$1" "$CHILD_PID" 2>/dev/null
@@ -179,7 +216,7 @@ wait_child() {
 run_step() {
     local status tail_pid
     : >"$STEP_ERR"
-    "$@" 2>>"$STEP_ERR" &
+    "$@" 2>>"$STEP_ERR" 3>&"$STATUS_FD" &
     CHILD_PID=$!
     tail -q -s 0.2 -n +1 --pid="$CHILD_PID" -f -- "$STEP_ERR" >&2 &
     tail_pid=$!
@@ -220,7 +257,7 @@ do_update() {
     for ((attempt = 1; ; attempt++)); do
         # Error-Mode=any: without it apt-get update exits 0 when a repository
         # could not be fetched and the upgrade would run on stale lists.
-        run_step apt-get -o APT::Update::Error-Mode=any update
+        run_step apt-get -o APT::Status-Fd=3 -o APT::Update::Error-Mode=any update
         status=$?
         if ((status == 0)); then
             return 0
@@ -263,25 +300,53 @@ do_repair() {
     done
 }
 
+# A failed apt-get step: a lock held too long (70), or anything else (73).
+step_failed() {
+    local status=$1 what=$2
+    if step_hit_lock; then
+        warn "giving up: the dpkg lock was held by another process for more than ${DPKG_LOCK_TIMEOUT}s"
+        finish 70
+    fi
+    warn "$what failed (exit $status)"
+    finish 73
+}
+
 do_upgrade() {
     local status
     if [[ $MODE == dry-run ]]; then
         phase simulate
         run_step "${APT_GET[@]}" -s upgrade --with-new-pkgs
-    else
-        phase upgrade
-        run_step "${APT_GET[@]}" -y upgrade --with-new-pkgs
-    fi
-    status=$?
-    if ((status == 0)); then
+        status=$?
+        ((status == 0)) || step_failed "$status" "apt-get -s upgrade"
         return 0
     fi
-    if step_hit_lock; then
-        warn "giving up: the dpkg lock was held by another process for more than ${DPKG_LOCK_TIMEOUT}s"
-        finish 70
+
+    # Download first, in a step of its own: until every package is here nothing on the
+    # system has changed, so the run can still be cancelled.
+    phase download
+    run_step "${APT_GET[@]}" -y --download-only upgrade --with-new-pkgs
+    status=$?
+    ((status == 0)) || step_failed "$status" "apt-get --download-only upgrade"
+
+    phase install
+    run_step "${APT_GET[@]}" -y upgrade --with-new-pkgs
+    status=$?
+    ((status == 0)) || step_failed "$status" "apt-get upgrade"
+}
+
+report_restarts() {
+    local line
+    if [[ -e /run/reboot-required ]]; then
+        mapfile -t pending < <(sort -u /run/reboot-required.pkgs 2>/dev/null)
+        status "reboot-required ${pending[*]}"
+        say "a reboot is required${pending[*]:+ (for ${pending[*]})}"
     fi
-    warn "apt-get upgrade failed (exit $status)"
-    finish 73
+    if command -v needrestart >/dev/null; then
+        # Batch mode only lists: NEEDRESTART_MODE=l above means nothing is restarted.
+        while IFS= read -r line; do
+            [[ $line == NEEDRESTART-SVC:* ]] && status "restart-service ${line#NEEDRESTART-SVC: }"
+        done < <(needrestart -b 2>/dev/null)
+    fi
 }
 
 main() {
@@ -291,7 +356,9 @@ main() {
     trap 'on_signal HUP' HUP
     trap cleanup EXIT
 
-    say "mode $MODE"
+    # The first stdout line: the status channel's nonce (see the top of this file).
+    say "channel $NONCE"
+    status "mode $MODE"
     if ((EUID != 0)); then
         warn "must run as root (through sudo)"
         finish 77
@@ -301,11 +368,15 @@ main() {
         finish 74
     fi
     STEP_ERR=$WORK_DIR/stderr
+    # apt's status lines (descriptor 3 of each apt-get) become channel lines on stdout.
+    exec {STATUS_FD}> >(while IFS= read -r line; do status "apt $line"; done)
+    STATUS_PID=$!
 
     phase check-dpkg
     mapfile -t pending < <(interrupted_packages)
     if ((${#pending[@]} > 0)); then
-        say "dpkg-interrupted ${pending[*]}"
+        status "dpkg-interrupted ${pending[*]}"
+        say "dpkg was interrupted earlier; unfinished: ${pending[*]}"
     fi
 
     do_update
@@ -320,9 +391,8 @@ main() {
 
     do_upgrade
 
-    if [[ $MODE == apply && -e /run/reboot-required ]]; then
-        mapfile -t pending < <(sort -u /run/reboot-required.pkgs 2>/dev/null)
-        say "reboot-required ${pending[*]}"
+    if [[ $MODE == apply ]]; then
+        report_restarts
     fi
     finish 0
 }

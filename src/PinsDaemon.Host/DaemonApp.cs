@@ -51,7 +51,11 @@ public static class DaemonApp
                     loggers.AddLoggerFactory();
                 })
                 .WithPinsActors(
-                    new JobSupervisorSettings(upgrade.ScriptPath, upgrade.UseSudo, upgrade.SudoPath, storage.MaxJobs),
+                    new JobSupervisorSettings(upgrade.ScriptPath, upgrade.UseSudo, upgrade.SudoPath, storage.MaxJobs)
+                    {
+                        Timeout = upgrade.Timeout,
+                        IdleWarning = upgrade.IdleWarning,
+                    },
                     services.GetRequiredService<IProcessLauncher>(),
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());

@@ -51,6 +51,7 @@ if (options.queryToken) {
 }
 
 const summary = {
+  progress: 0,
   opened: false,
   lines: 0,
   firstSeq: null,
@@ -101,6 +102,11 @@ socket.addEventListener("message", (event) => {
     summary.lines++;
     summary.streams[frame.stream] = (summary.streams[frame.stream] ?? 0) + 1;
     texts.push(String(frame.text));
+  } else if (frame.type === "progress") {
+    // Progress is state between lines: it carries no seq, and a phase apt reports.
+    if ("seq" in frame) summary.error ??= "a progress frame carries a seq";
+    if (!["update", "download", "install"].includes(frame.phase)) summary.error ??= `progress phase ${frame.phase}`;
+    summary.progress++;
   } else if (frame.type === "end") {
     summary.end = frame;
   } else {

@@ -15,6 +15,18 @@ public static class JobProtocol
     /// </summary>
     public sealed record StartJob(bool DryRun, string Client = "unknown");
 
+    /// <summary>
+    /// Ask a job to stop. Answered with <see cref="CancelAccepted"/>, <see cref="CancelRefused"/>
+    /// or <see cref="JobNotFound"/>.
+    /// </summary>
+    public sealed record CancelJob(JobId JobId, string Client = "unknown");
+
+    /// <summary>The script was asked to stop; the job ends <c>cancelled</c> once it has.</summary>
+    public sealed record CancelAccepted(JobSnapshot Job);
+
+    /// <summary>The job is not running, or dpkg is changing the system and must not be cut off.</summary>
+    public sealed record CancelRefused(JobId JobId, string Reason);
+
     /// <summary>Adds an entry to a job's audit record (a refused attempt on it, say).</summary>
     public sealed record RecordAudit(AuditEntry Entry);
 
@@ -72,9 +84,15 @@ public static class JobProtocol
 
         public long LastSeq => Lines.Count == 0 ? SkipTo ?? 0 : Lines[^1].Seq;
 
+        /// <summary>On a live batch: the job's progress changed (sent between lines, with no seq).</summary>
+        public Apt.JobProgress? Progress { get; init; }
+
         /// <summary>About the bytes the lines hold; what buffers are bounded by.</summary>
         public long Weight { get; } = Lines.Sum(static line => (long)line.Weight);
     }
+
+    /// <summary>The answer to a fetch that found the subscriber caught up: live batches follow from here.</summary>
+    public sealed record Live(JobId JobId, long LastSeq);
 
     /// <summary>The job is over and the subscriber has every line up to <paramref name="LastSeq"/>.</summary>
     public sealed record LogEnd(JobId JobId, JobStatus Status, int? ExitCode, long LastSeq, string? Message);

@@ -19,4 +19,26 @@ public sealed record JobSnapshot(
 {
     /// <summary>Attempts to act on the job, oldest first; never null.</summary>
     public IReadOnlyList<AuditEntry> Audit { get; init; } = Audit ?? [];
+
+    /// <summary>A stable code for why the job failed, was cancelled or timed out (e.g. <c>lockHeld</c>); null otherwise.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>Something a person should know while the job runs (e.g. no output for a long time).</summary>
+    public string? Warning { get; init; }
+
+    public Apt.JobProgress? Progress { get; init; }
+
+    /// <summary>A dry run's plan: what a real upgrade would do, package by package. Null for an apply.</summary>
+    public IReadOnlyList<Apt.PlanEntry>? Plan { get; init; }
+
+    /// <summary>What an apply changed. Null for a dry run.</summary>
+    public IReadOnlyList<Apt.UpgradedPackage>? Upgraded { get; init; }
+
+    /// <summary>After an apply: whether the machine needs a reboot (<c>/run/reboot-required</c>).</summary>
+    public bool? RebootRequired { get; init; }
+
+    public IReadOnlyList<string>? RebootRequiredPackages { get; init; }
+
+    /// <summary>After an apply, where needrestart is installed: services still running old code.</summary>
+    public IReadOnlyList<string>? ServicesNeedingRestart { get; init; }
 }

@@ -9,6 +9,12 @@ public enum JobStatus
 
     /// <summary>The daemon stopped or crashed while the job ran; what happened after is unknown.</summary>
     Interrupted,
+
+    /// <summary>Stopped on request before dpkg changed anything.</summary>
+    Cancelled,
+
+    /// <summary>Stopped because it ran longer than <c>Upgrade:Timeout</c>.</summary>
+    TimedOut,
 }
 
 public static class JobStatusExtensions

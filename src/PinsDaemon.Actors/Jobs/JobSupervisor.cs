@@ -38,6 +38,7 @@ public sealed class JobSupervisor : ReceiveActor
         Receive<JobProtocol.ListJobs>(HandleList);
         Receive<JobProtocol.OpenLogStream>(HandleOpenLogStream);
         Receive<JobProtocol.ReadLog>(HandleReadLog);
+        Receive<JobProtocol.CancelJob>(HandleCancel);
         Receive<JobProtocol.JobUpdated>(HandleUpdated);
         Receive<JobActorStopped>(HandleJobActorStopped);
     }
@@ -81,7 +82,7 @@ public sealed class JobSupervisor : ReceiveActor
         AuditEntry[] audit = [new(now, start.Client, action, "accepted")];
         var snapshot = new JobSnapshot(id, JobStatus.Running, start.DryRun, createdAt, null, null, null, 0, null, false, audit);
         var job = Context.ActorOf(
-            UpgradeJob.Props(id, start.DryRun, createdAt, _settings.CommandFor(start.DryRun), _launcher, _store, _clock, audit),
+            UpgradeJob.Props(id, start.DryRun, createdAt, _settings, _launcher, _store, _clock, audit),
             UpgradeJob.ActorName(id));
         Context.WatchWith(job, new JobActorStopped(id, job));
         _jobs[id] = new JobEntry(job, snapshot);
@@ -139,6 +140,22 @@ public sealed class JobSupervisor : ReceiveActor
             LogSubscriber.Props(entry.Actor, open.After, open.Output),
             $"logs-{open.JobId}-{++_subscriberCount}");
         Sender.Tell(new JobProtocol.LogStreamOpened(open.JobId, subscriber));
+    }
+
+    private void HandleCancel(JobProtocol.CancelJob cancel)
+    {
+        if (!_jobs.TryGetValue(cancel.JobId, out var entry))
+        {
+            Sender.Tell(new JobProtocol.JobNotFound(cancel.JobId));
+        }
+        else if (entry.Actor is null)
+        {
+            Sender.Tell(new JobProtocol.CancelRefused(cancel.JobId, $"The job is not running (it is {entry.Latest.Status})."));
+        }
+        else
+        {
+            entry.Actor.Forward(cancel);
+        }
     }
 
     private void HandleReadLog(JobProtocol.ReadLog read)

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using PinsDaemon.Actors.Apt;
 using PinsDaemon.Actors.Processes;
 using PinsDaemon.Actors.Storage;
 
@@ -46,7 +47,10 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private readonly bool _dryRun;
     private readonly DateTimeOffset _createdAt;
     private readonly UpgradeCommand? _command;
+    private readonly JobSupervisorSettings? _settings;
     private readonly IProcessLauncher? _launcher;
+    private readonly JobReport? _report;
+    private readonly JobSnapshot? _restored;
     private readonly JobStore _store;
     private readonly TimeProvider _clock;
     private readonly LogWindow _window = new(WindowLines, WindowWeight);
@@ -68,14 +72,21 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     /// <summary>True once every line is on disk (the writer finished, or the job was restored from disk).</summary>
     private bool _allStored;
 
+    private string? _reason;
+    private string? _warning;
+    private DateTimeOffset _lastOutputAt;
+    private StopRequest _stopRequested;
+
     /// <summary>A new run: the process starts when the actor does.</summary>
-    public UpgradeJob(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, JobStore store, TimeProvider clock, IReadOnlyList<AuditEntry> audit)
+    public UpgradeJob(JobId id, bool dryRun, DateTimeOffset createdAt, JobSupervisorSettings settings, IProcessLauncher launcher, JobStore store, TimeProvider clock, IReadOnlyList<AuditEntry> audit)
     {
         _audit.AddRange(audit);
         _id = id;
         _dryRun = dryRun;
         _createdAt = createdAt;
-        _command = command;
+        _settings = settings;
+        _command = settings.CommandFor(dryRun);
+        _report = new JobReport(dryRun, settings.UseSudo);
         _launcher = launcher;
         _store = store;
         _clock = clock;
@@ -99,6 +110,8 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _lastSeq = finished.LineCount;
         _logIncomplete = finished.LogIncomplete;
         _audit.AddRange(finished.Audit);
+        _restored = finished;
+        _reason = finished.Reason;
         _stored = store.OpenLog(finished.JobId);
         _allStored = true;
         Finished();
@@ -106,8 +119,8 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(JobId id, bool dryRun, DateTimeOffset createdAt, UpgradeCommand command, IProcessLauncher launcher, JobStore store, TimeProvider clock, IReadOnlyList<AuditEntry>? audit = null) =>
-        Akka.Actor.Props.Create(() => new UpgradeJob(id, dryRun, createdAt, command, launcher, store, clock, audit ?? Array.Empty<AuditEntry>()));
+    public static Props Props(JobId id, bool dryRun, DateTimeOffset createdAt, JobSupervisorSettings settings, IProcessLauncher launcher, JobStore store, TimeProvider clock, IReadOnlyList<AuditEntry>? audit = null) =>
+        Akka.Actor.Props.Create(() => new UpgradeJob(id, dryRun, createdAt, settings, launcher, store, clock, audit ?? Array.Empty<AuditEntry>()));
 
     public static Props PropsForFinished(JobSnapshot finished, JobStore store, TimeProvider clock)
     {
@@ -142,11 +155,16 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         catch (Exception ex)
         {
             _log.Warning("Job {0} could not start {1}: {2}", _id, _command, ex.Message);
+            _reason = "startFailed";
             Finish(JobStatus.Failed, exitCode: null, $"The upgrade script could not be started: {ex.Message}");
             return;
         }
 
         _startedAt = _clock.GetUtcNow();
+        _lastOutputAt = _startedAt.Value;
+        Timers.StartSingleTimer(nameof(TimeLimitReached), TimeLimitReached.Instance, _settings!.Timeout);
+        var idleCheck = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, _settings.IdleWarning.Ticks / 4));
+        Timers.StartPeriodicTimer(nameof(IdleCheck), IdleCheck.Instance, idleCheck);
         _log.Info("Job {0} started: {1}", _id, _command);
         _stored?.WriteMeta(Snapshot());
         _process.Completion.PipeTo(
@@ -200,12 +218,22 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         Receive<ProcessExited>(HandleExited);
         Receive<ProcessFaulted>(HandleFaulted);
         Receive<PublishTick>(HandlePublishTick);
+        Receive<JobProtocol.CancelJob>(HandleCancel);
+        Receive<TimeLimitReached>(_ => HandleTimeLimit());
+        Receive<IdleCheck>(_ => HandleIdleCheck());
         Common();
     }
 
     private void Finished()
     {
         Receive<LogStored>(HandleLogStored);
+        Receive<JobProtocol.CancelJob>(cancel =>
+        {
+            Audit(cancel.Client, "cancel", $"refused: the job had already ended ({_status})");
+            Sender.Tell(new JobProtocol.CancelRefused(_id, $"The job is not running: it ended {JsonName(_status)}."));
+        });
+        Receive<TimeLimitReached>(_ => { });
+        Receive<IdleCheck>(_ => { });
         Common();
     }
 
@@ -224,32 +252,112 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private void HandleOutput(OutputRead message)
     {
         var now = _clock.GetUtcNow();
-        var batch = new LogLine[message.Lines.Count];
-        for (var i = 0; i < batch.Length; i++)
+        _lastOutputAt = now;
+        _warning = null;
+        var batch = new List<LogLine>(message.Lines.Count);
+        var progressChanged = false;
+        foreach (var line in message.Lines)
         {
-            var line = message.Lines[i];
-            batch[i] = new LogLine(++_lastSeq, line.Stream, now, line.Text);
-            _window.Add(batch[i]);
+            // Status-channel lines (progress, phase) are not log lines and take no seq.
+            if (!_report!.Observe(line, out var moved))
+            {
+                progressChanged |= moved;
+                continue;
+            }
+
+            var logLine = new LogLine(++_lastSeq, line.Stream, now, line.Text);
+            _window.Add(logLine);
+            batch.Add(logLine);
         }
 
-        if (_stored is null || !_stored.Append(batch))
+        if (batch.Count == 0 || _stored is null || !_stored.Append(batch))
         {
             // Nothing will write these lines: their credit comes back at once.
             _gate.Release(OutputLine.WeightOf(message.Lines));
         }
+        else if (batch.Count < message.Lines.Count)
+        {
+            // The status lines among them were not stored; give their share back.
+            _gate.Release(OutputLine.WeightOf(message.Lines) - batch.Sum(static line => (long)line.Weight));
+        }
 
-        _unpublishedLines = true;
+        _unpublishedLines |= batch.Count > 0 || progressChanged;
         if (_live.Count == 0)
         {
             return;
         }
 
-        var live = new JobProtocol.LogBatch(_id, batch, Live: true);
-        foreach (var subscriber in _live)
+        if (batch.Count > 0)
         {
-            subscriber.Tell(live);
+            var live = new JobProtocol.LogBatch(_id, batch, Live: true);
+            foreach (var subscriber in _live)
+            {
+                subscriber.Tell(live);
+            }
+        }
+
+        if (progressChanged)
+        {
+            var progress = ProgressBatch();
+            foreach (var subscriber in _live)
+            {
+                subscriber.Tell(progress);
+            }
         }
     }
+
+    private JobProtocol.LogBatch ProgressBatch() => new(_id, [], Live: true) { Progress = _report?.Progress };
+
+    private void HandleCancel(JobProtocol.CancelJob cancel)
+    {
+        if (!_report!.IsCancellable || _report.CancelRefusedByScript)
+        {
+            Audit(cancel.Client, "cancel", "refused: dpkg was changing the system");
+            Sender.Tell(new JobProtocol.CancelRefused(
+                _id,
+                "dpkg has started changing the system; stopping it now could leave packages half-installed. The upgrade will run to completion."));
+            return;
+        }
+
+        Audit(cancel.Client, "cancel", "accepted");
+        _log.Info("Job {0}: cancel requested by {1}; asking the script to stop", _id, cancel.Client);
+        _stopRequested = StopRequest.Cancel;
+        _process?.Terminate();
+        Sender.Tell(new JobProtocol.CancelAccepted(Snapshot()));
+    }
+
+    private void HandleTimeLimit()
+    {
+        if (!_report!.IsCancellable)
+        {
+            // Never cut dpkg off: let it finish, and say why the job runs long.
+            _warning = $"The job ran past Upgrade:Timeout ({_settings!.Timeout}) while dpkg was changing the system; it is left to finish.";
+            _log.Warning("Job {0}: {1}", _id, _warning);
+            return;
+        }
+
+        _log.Warning("Job {0} ran past Upgrade:Timeout ({1}); asking the script to stop", _id, _settings!.Timeout);
+        _stopRequested = StopRequest.Timeout;
+        _process?.Terminate();
+    }
+
+    private void HandleIdleCheck()
+    {
+        var idle = _clock.GetUtcNow() - _lastOutputAt;
+        if (_warning is null && idle >= _settings!.IdleWarning)
+        {
+            _warning = $"No output for {FormatDuration(idle)}: the script is probably waiting, for example for a lock held by another package manager.";
+            Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
+        }
+    }
+
+    private static string FormatDuration(TimeSpan span) =>
+        span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes} min" : $"{(int)span.TotalSeconds} s";
+
+    private void Audit(string client, string action, string outcome) =>
+        HandleRecordAudit(new JobProtocol.RecordAudit(new AuditEntry(_clock.GetUtcNow(), client, action, outcome)));
+
+    private static string JsonName(JobStatus status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
 
     private void HandleFetch(JobProtocol.FetchLines fetch)
     {
@@ -261,9 +369,18 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
             {
                 Sender.Tell(End());
             }
-            else if (_live.Add(Sender))
+            else
             {
-                Context.WatchWith(Sender, new Unsubscribe(Sender));
+                if (_live.Add(Sender))
+                {
+                    Context.WatchWith(Sender, new Unsubscribe(Sender));
+                }
+
+                Sender.Tell(new JobProtocol.Live(_id, _lastSeq));
+                if (_report?.Progress is not null)
+                {
+                    Sender.Tell(ProgressBatch());
+                }
             }
 
             return;
@@ -354,14 +471,40 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private void HandleExited(ProcessExited message)
     {
-        var status = message.ExitCode == 0 ? JobStatus.Succeeded : JobStatus.Failed;
-        var text = message.ExitCode == 0 ? null : $"The upgrade script exited with code {message.ExitCode}.";
-        Finish(status, message.ExitCode, text);
+        var report = _report!;
+        if (message.ExitCode == 0)
+        {
+            var summary = report.SuccessSummary();
+            if (_stopRequested == StopRequest.Cancel)
+            {
+                summary = $"The cancel arrived after dpkg had started, so the upgrade ran to completion. {summary}".TrimEnd();
+            }
+
+            Finish(JobStatus.Succeeded, 0, summary);
+            return;
+        }
+
+        switch (_stopRequested)
+        {
+            case StopRequest.Cancel:
+                _reason = "cancelled";
+                Finish(JobStatus.Cancelled, message.ExitCode, "Cancelled on request before dpkg changed anything.");
+                return;
+            case StopRequest.Timeout:
+                _reason = "timedOut";
+                Finish(JobStatus.TimedOut, message.ExitCode, $"Stopped after running longer than Upgrade:Timeout ({_settings!.Timeout}), before dpkg changed anything.");
+                return;
+        }
+
+        var failure = report.Classify(message.ExitCode);
+        _reason = failure.Code;
+        Finish(JobStatus.Failed, message.ExitCode, $"{failure.Message} (exit code {message.ExitCode})");
     }
 
     private void HandleFaulted(ProcessFaulted message)
     {
         _log.Error(message.Cause, "Job {0} lost track of its process", _id);
+        _reason = "processLost";
         Finish(JobStatus.Failed, exitCode: null, $"The daemon lost track of the upgrade process: {message.Cause.Message}");
     }
 
@@ -444,6 +587,9 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _process?.Dispose();
         _process = null;
         Timers.Cancel(nameof(PublishTick));
+        Timers.Cancel(nameof(TimeLimitReached));
+        Timers.Cancel(nameof(IdleCheck));
+        _warning = null;
         _log.Info("Job {0} {1} (exit code {2}, {3} lines)", _id, status, exitCode?.ToString() ?? "none", _lastSeq);
 
         var end = End();
@@ -467,8 +613,26 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private JobProtocol.LogEnd End() => new(_id, _status, _exitCode, _lastSeq, _message);
 
-    private JobSnapshot Snapshot() =>
-        new(_id, _status, _dryRun, _createdAt, _startedAt, _finishedAt, _exitCode, _lastSeq, _message, _logIncomplete, _audit.ToArray());
+    private JobSnapshot Snapshot()
+    {
+        if (_restored is not null)
+        {
+            return _restored with { Audit = _audit.ToArray(), LogIncomplete = _logIncomplete };
+        }
+
+        var report = _report!;
+        return new JobSnapshot(_id, _status, _dryRun, _createdAt, _startedAt, _finishedAt, _exitCode, _lastSeq, _message, _logIncomplete, _audit.ToArray())
+        {
+            Reason = _reason,
+            Warning = _warning,
+            Progress = _status == JobStatus.Running ? report.Progress : null,
+            Plan = report.Plan?.ToArray(),
+            Upgraded = report.Upgraded?.ToArray(),
+            RebootRequired = _status.IsFinal() ? report.RebootRequired : null,
+            RebootRequiredPackages = report.RebootRequiredPackages?.ToArray(),
+            ServicesNeedingRestart = _status.IsFinal() ? report.ServicesNeedingRestart?.ToArray() : null,
+        };
+    }
 
     private sealed record OutputRead(IReadOnlyList<OutputLine> Lines);
 
@@ -492,5 +656,22 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private sealed record PublishTick
     {
         public static readonly PublishTick Instance = new();
+    }
+
+    private sealed record TimeLimitReached
+    {
+        public static readonly TimeLimitReached Instance = new();
+    }
+
+    private sealed record IdleCheck
+    {
+        public static readonly IdleCheck Instance = new();
+    }
+
+    private enum StopRequest
+    {
+        None,
+        Cancel,
+        Timeout,
     }
 }

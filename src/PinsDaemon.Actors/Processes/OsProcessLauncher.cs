@@ -97,12 +97,25 @@ public sealed class OsProcessLauncher : IProcessLauncher
 
         public void Dispose() => _process.Dispose();
 
+        /// <summary>
+        /// After the script exits, how long its pipes may stay open: a child it left behind (a
+        /// service a maintainer script started, say) can hold them open for ever.
+        /// </summary>
+        private static readonly TimeSpan PipeDrainGrace = TimeSpan.FromSeconds(5);
+
         private static async Task<int> CompleteAsync(Process process, Task stdout, Task stderr)
         {
             await process.WaitForExitAsync().ConfigureAwait(false);
-            // The pipes can outlive the process when it leaves a child holding them open; the
-            // job only ends once every line is in.
-            await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
+            // Every line the script wrote is in the pipes: read them to the end, but do not wait
+            // on a straggler that inherited them.
+            var drained = Task.WhenAll(stdout, stderr);
+            if (await Task.WhenAny(drained, Task.Delay(PipeDrainGrace)).ConfigureAwait(false) != drained)
+            {
+                process.StandardOutput.BaseStream.Dispose();
+                process.StandardError.BaseStream.Dispose();
+                await Task.WhenAny(drained, Task.Delay(PipeDrainGrace)).ConfigureAwait(false);
+            }
+
             return process.ExitCode;
         }
 
@@ -117,7 +130,7 @@ public sealed class OsProcessLauncher : IProcessLauncher
                 {
                     read = await pipe.ReadAsync(buffer).ConfigureAwait(false);
                 }
-                catch (IOException)
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException)
                 {
                     read = 0;
                 }

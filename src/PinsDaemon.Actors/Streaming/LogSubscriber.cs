@@ -33,6 +33,7 @@ public sealed class LogSubscriber : ReceiveActor
         _output = output;
 
         Receive<JobProtocol.LogBatch>(HandleBatch);
+        Receive<JobProtocol.Live>(_ => _fetchPending = false);
         Receive<SpaceAvailable>(HandleSpaceAvailable);
         Receive<Stalled>(_ => HandleStalled());
         Receive<JobProtocol.LogEnd>(HandleEnd);
@@ -66,6 +67,16 @@ public sealed class LogSubscriber : ReceiveActor
         if (!batch.Live)
         {
             _fetchPending = false;
+        }
+        else if (batch.Progress is not null && batch.Lines.Count == 0)
+        {
+            // Progress is state, not log: pass it on when in step with the job, drop it otherwise.
+            if (!_waitingForSpace && !_fetchPending)
+            {
+                _output.TryWrite(batch);
+            }
+
+            return;
         }
 
         // Only the lines this connection does not have yet, and only if they follow on from

@@ -19,4 +19,12 @@ public sealed class UpgradeOptions
     [Required]
     [RegularExpression("^/.*", ErrorMessage = "Upgrade:SudoPath must be an absolute path.")]
     public string SudoPath { get; set; } = "/usr/bin/sudo";
+
+    /// <summary>A job still running after this is stopped the safe way (never during dpkg) and ends <c>timedOut</c>.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "Upgrade:Timeout must be between 00:00:01 and 7.00:00:00.")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>A job with no output for this long gets a warning in its status.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Upgrade:IdleWarning must be between 00:00:01 and 1.00:00:00.")]
+    public TimeSpan IdleWarning { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -84,6 +84,11 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                     _lastSentSeq = line.Seq;
                 }
 
+                if (batch.Progress is { } progress)
+                {
+                    await socket.SendAsync(ProgressFrame(progress), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                }
+
                 buffer.Consumed(batch);
             }
         }
@@ -114,6 +119,31 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                 SetClose(LogCloseCodes.GoingAway, LogStreamClosedReason.ShuttingDown.Message);
                 break;
         }
+    }
+
+    private static byte[] ProgressFrame(Actors.Apt.JobProgress progress)
+    {
+        var output = new ArrayBufferWriter<byte>(160);
+        using (var writer = new Utf8JsonWriter(output))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "progress"u8);
+            writer.WriteString("phase"u8, progress.Phase);
+            if (progress.Percent is { } percent)
+            {
+                writer.WriteNumber("percent"u8, percent);
+            }
+            else
+            {
+                writer.WriteNull("percent"u8);
+            }
+
+            writer.WriteString("package"u8, progress.Package);
+            writer.WriteString("message"u8, progress.Message);
+            writer.WriteEndObject();
+        }
+
+        return output.WrittenSpan.ToArray();
     }
 
     private static byte[] ShutdownFrame(long lastSeq)

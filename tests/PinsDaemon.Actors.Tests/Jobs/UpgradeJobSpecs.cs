@@ -24,7 +24,7 @@ public sealed class UpgradeJobSpecs : TestKit
     {
         id = JobId.New();
         return ActorOfAsTestActorRef<UpgradeJob>(
-            UpgradeJob.Props(id, true, DateTimeOffset.UtcNow, Settings.CommandFor(true), _launcher, new JobStore(_storage.Path), TimeProvider.System),
+            UpgradeJob.Props(id, true, DateTimeOffset.UtcNow, Settings, _launcher, new JobStore(_storage.Path), TimeProvider.System),
             TestActor).Ref;
     }
 
@@ -37,6 +37,7 @@ public sealed class UpgradeJobSpecs : TestKit
 
         var subscriber = CreateTestProbe();
         job.Tell(new JobProtocol.FetchLines(0), subscriber);
+        await subscriber.ExpectMsgAsync<JobProtocol.Live>();
         process.Stdout("out 1");
         process.Stderr("err 1");
         process.Stdout("out 2");
@@ -62,6 +63,7 @@ public sealed class UpgradeJobSpecs : TestKit
         var process = await _launcher.LatestAsync();
         var subscriber = CreateTestProbe();
         job.Tell(new JobProtocol.FetchLines(0), subscriber);
+        await subscriber.ExpectMsgAsync<JobProtocol.Live>();
         process.Stdout("only line");
         await subscriber.ExpectMsgAsync<JobProtocol.LogBatch>();
         process.Exit(0);
@@ -77,6 +79,7 @@ public sealed class UpgradeJobSpecs : TestKit
         var process = await _launcher.LatestAsync();
         var subscriber = CreateTestProbe();
         job.Tell(new JobProtocol.FetchLines(0), subscriber);
+        await subscriber.ExpectMsgAsync<JobProtocol.Live>();
         process.Stdout("before");
         await subscriber.ExpectMsgAsync<JobProtocol.LogBatch>();
 
@@ -116,6 +119,7 @@ public sealed class UpgradeJobSpecs : TestKit
         Assert.Equal("in between", second.Lines[^1].Text);
 
         job.Tell(new JobProtocol.FetchLines(second.LastSeq), subscriber);
+        Assert.Equal(second.LastSeq, (await subscriber.ExpectMsgAsync<JobProtocol.Live>()).LastSeq);
         await subscriber.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
         process.Stdout("live");
         var live = await subscriber.ExpectMsgAsync<JobProtocol.LogBatch>();

@@ -1,0 +1,139 @@
+using PinsDaemon.Actors.Apt;
+using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Processes;
+using Xunit;
+
+namespace PinsDaemon.Actors.Tests.Apt;
+
+/// <summary>The parsers against real apt 2.6 output captured on Debian 12 (tests/fixtures/apt).</summary>
+public sealed class AptParserSpecs
+{
+    private static string[] Fixture(string name) => File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "fixtures", "apt", name));
+
+    private static JobReport Feed(bool dryRun, string fixture)
+    {
+        var report = new JobReport(dryRun, usedSudo: true);
+        foreach (var line in Fixture(fixture))
+        {
+            report.Observe(new OutputLine(LogStream.Stdout, line), out _);
+        }
+
+        return report;
+    }
+
+    [Fact]
+    public void Should_read_every_upgrade_of_a_real_dry_run_into_the_plan()
+    {
+        var lines = Fixture("dry-run.txt");
+        var report = Feed(dryRun: true, "dry-run.txt");
+
+        var plan = report.Plan!;
+        Assert.Equal(lines.Count(l => l.StartsWith("Inst ", StringComparison.Ordinal)), plan.Count(p => p.Action is "upgrade" or "install"));
+        var bash = plan.Single(p => p.Package == "bash");
+        Assert.Equal(new PlanEntry("bash", "5.2.15-2+b8", "5.2.15-2+b13", "Debian:12.15/oldstable", "amd64", "upgrade"), bash);
+        // Several origins, and apt's trailing "[]".
+        var gcrypt = plan.Single(p => p.Package == "libgcrypt20-dev");
+        Assert.Equal("Debian:12.15/oldstable, Debian-Security:12/oldstable-security", gcrypt.Origin);
+        Assert.Equal("1.10.1-3+deb12u1", gcrypt.To);
+        // Conf lines repeat the Inst lines: no package twice.
+        Assert.Equal(plan.Count, plan.Select(p => p.Package).Distinct().Count());
+    }
+
+    [Fact]
+    public void Should_mark_new_packages_and_removals()
+    {
+        var install = Feed(dryRun: true, "dry-run-install.txt").Plan!;
+        var sl = install.Single(p => p.Package == "sl");
+        Assert.Equal("install", sl.Action);
+        Assert.Null(sl.From);
+        Assert.Equal("5.02-1+b1", sl.To);
+
+        var remove = Feed(dryRun: true, "dry-run-remove.txt").Plan!;
+        Assert.Contains(new PlanEntry("jq", "1.6-2.1+deb12u1", null, null, null, "remove"), remove);
+        Assert.Contains(Feed(dryRun: true, "dry-run-purge.txt").Plan!, p => p.Action == "purge");
+    }
+
+    [Fact]
+    public void Should_say_a_dry_run_with_nothing_to_do_has_an_empty_plan()
+    {
+        var report = new JobReport(dryRun: true, usedSudo: true);
+        report.Observe(new OutputLine(LogStream.Stdout, "pinsdaemon: channel 0123456789abcdef0123456789abcdef"), out _);
+        foreach (var line in Fixture("dry-run-up-to-date.txt"))
+        {
+            report.Observe(new OutputLine(LogStream.Stdout, line), out _);
+        }
+
+        Assert.Empty(report.Plan!);
+        Assert.Contains("Nothing to upgrade", report.SuccessSummary());
+    }
+
+    [Fact]
+    public void Should_read_what_a_real_apply_upgraded()
+    {
+        var report = Feed(dryRun: false, "apply-upgrade.txt");
+        Assert.Equal([new UpgradedPackage("zip", "3.0-13", "3.0-13+deb12u1")], report.Upgraded);
+
+        var installed = Feed(dryRun: false, "apply-install-no-pty.txt").Upgraded!;
+        Assert.Contains(installed, p => p.Package == "cowsay" && p.From is null);
+    }
+
+    [Fact]
+    public void Should_turn_real_status_fd_lines_into_progress()
+    {
+        var download = AptStatusParser.Parse("dlstatus:1:42.1234:Retrieving file 1 of 3", currentPhase: "download")!;
+        Assert.Equal(new JobProgress("download", 42.1, null, "Retrieving file 1 of 3"), download);
+        Assert.Equal("update", AptStatusParser.Parse("dlstatus:1:0.0000:Retrieving file 1 of 3", currentPhase: "update")!.Phase);
+
+        var all = Fixture("apply-upgrade.status.txt").Select(l => AptStatusParser.Parse(l, "install")).ToList();
+        Assert.All(all, Assert.NotNull);
+        var configuring = all.Last(p => p!.Package == "zip")!;
+        Assert.Equal("install", configuring.Phase);
+        Assert.Equal(80, configuring.Percent);
+        Assert.Equal("Installed zip (amd64)", configuring.Message);
+
+        // Split on the first three colons only: the message keeps its own.
+        Assert.Equal("a: b: c", AptStatusParser.Parse("pmstatus:zip:10:a: b: c", "install")!.Message);
+        Assert.StartsWith("error:", AptStatusParser.Parse(Fixture("apply-failed-postinst.status.txt").First(l => l.StartsWith("pmerror", StringComparison.Ordinal)), "install")!.Message);
+        Assert.Null(AptStatusParser.Parse("garbage", "install"));
+    }
+
+    [Theory]
+    [InlineData("lock-held.txt", 70, "lockHeld")]
+    [InlineData("lock-held-update.txt", 70, "lockHeld")]
+    [InlineData("update-failed-error-mode-any.txt", 71, "updateFailed")]
+    [InlineData("dpkg-interrupted-journal-upgrade.txt", 73, "dpkgInterrupted")]
+    [InlineData("apply-failed-postinst.txt", 73, "upgradeFailed")]
+    public void Should_name_each_failure_from_real_output(string fixture, int exitCode, string reason)
+    {
+        var failure = FailureClassifier.Classify(exitCode, usedSudo: true, Fixture(fixture));
+        Assert.Equal(reason, failure.Code);
+        Assert.False(string.IsNullOrWhiteSpace(failure.Message));
+    }
+
+    [Fact]
+    public void Should_recognise_sudo_refusing_and_a_release_info_change()
+    {
+        Assert.Equal("sudoRefused", FailureClassifier.Classify(1, usedSudo: true, ["sudo: a password is required"]).Code);
+        Assert.Equal("releaseInfoChanged", FailureClassifier.Classify(71, usedSudo: true,
+        [
+            "E: Repository 'http://deb.mirror.example/debian bookworm InRelease' changed its 'Codename' value from 'bookworm' to 'trixie'",
+            "N: This must be accepted explicitly before updates for this repository can be applied. See apt-secure(8) manpage for details.",
+        ]).Code);
+    }
+
+    [Fact]
+    public void Should_only_trust_status_lines_carrying_the_nonce_announced_first()
+    {
+        var report = new JobReport(dryRun: false, usedSudo: true);
+        Assert.False(report.Observe(new OutputLine(LogStream.Stdout, "pinsdaemon: channel 0123456789abcdef0123456789abcdef"), out _));
+        Assert.False(report.Observe(new OutputLine(LogStream.Stdout, "pinsdaemon-status 0123456789abcdef0123456789abcdef phase install"), out var moved));
+        Assert.True(moved);
+        Assert.False(report.IsCancellable);
+
+        // A package printing a status line without the nonce is just a log line.
+        Assert.True(report.Observe(new OutputLine(LogStream.Stdout, "pinsdaemon-status ffffffffffffffffffffffffffffffff phase update"), out _));
+        Assert.True(report.Observe(new OutputLine(LogStream.Stdout, "pinsdaemon: channel ffffffffffffffffffffffffffffffff"), out _));
+        Assert.True(report.Observe(new OutputLine(LogStream.Stderr, "pinsdaemon-status 0123456789abcdef0123456789abcdef phase update"), out _));
+        Assert.Equal("install", report.Phase);
+    }
+}

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Text.Json;
+using PinsDaemon.Host.Tests.TestSupport;
+
+namespace PinsDaemon.Host.Tests;
+
+/// <summary>Progress, plan, result, failure reasons, cancel and timeout, with scripts that speak the status channel.</summary>
+public sealed class AptAwareSpecs
+{
+    [Fact]
+    public async Task Should_stream_progress_frames_between_lines_and_record_the_plan()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("channel-dry-run.sh");
+        var jobId = (await daemon.StartJobAsync(dryRun: true)).GetProperty("jobId").GetString()!;
+        using var socket = await daemon.ConnectAsync($"/logs/{jobId}");
+        var read = await DaemonFixture.ReadAllAsync(socket);
+
+        // Status lines are not log lines: no seq, not in the log, and the forged one stays a plain line.
+        Assert.Equal(Enumerable.Range(1, read.Lines.Count).Select(n => (long)n), read.Lines.Select(l => l.GetProperty("seq").GetInt64()));
+        Assert.DoesNotContain(read.Lines, l => l.GetProperty("text").GetString()!.Contains("0123456789abcdef0123456789abcdef"));
+        Assert.Contains(read.Lines, l => l.GetProperty("text").GetString()!.StartsWith("pinsdaemon-status ffff", StringComparison.Ordinal));
+
+        var progress = read.Frames.Where(f => f.GetProperty("type").GetString() == "progress").ToList();
+        Assert.NotEmpty(progress);
+        Assert.All(progress, p => Assert.False(p.TryGetProperty("seq", out _)));
+        Assert.All(progress, p => Assert.Contains(p.GetProperty("phase").GetString(), new[] { "update", "download", "install" }));
+        Assert.Contains(progress, p => p.GetProperty("phase").GetString() == "update" && p.GetProperty("message").GetString() == "Retrieving file 1 of 2");
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        var plan = job.GetProperty("plan").EnumerateArray().ToList();
+        Assert.Equal(2, plan.Count);
+        var zip = plan.Single(p => p.GetProperty("package").GetString() == "zip");
+        Assert.Equal("3.0-13", zip.GetProperty("from").GetString());
+        Assert.Equal("3.0-13+deb12u1", zip.GetProperty("to").GetString());
+        Assert.Equal("Debian-Security:12/stable-security", zip.GetProperty("origin").GetString());
+        Assert.Equal("amd64", zip.GetProperty("arch").GetString());
+        Assert.Equal("upgrade", zip.GetProperty("action").GetString());
+        var sl = plan.Single(p => p.GetProperty("package").GetString() == "sl");
+        Assert.Equal(JsonValueKind.Null, sl.GetProperty("from").ValueKind);
+        Assert.Equal("install", sl.GetProperty("action").GetString());
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("upgraded").ValueKind);
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("progress").ValueKind);
+    }
+
+    [Fact]
+    public async Task Should_record_what_an_apply_changed_and_whether_a_reboot_is_needed()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("channel-apply.sh");
+        var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        var upgraded = job.GetProperty("upgraded").EnumerateArray().ToList();
+        Assert.Equal(2, upgraded.Count);
+        Assert.Equal("3.0-13", upgraded[0].GetProperty("from").GetString());
+        Assert.Equal("3.0-13+deb12u1", upgraded[0].GetProperty("to").GetString());
+        Assert.Equal(JsonValueKind.Null, upgraded[1].GetProperty("from").ValueKind);
+        Assert.True(job.GetProperty("rebootRequired").GetBoolean());
+        Assert.Equal(["linux-image-amd64", "libc6"], job.GetProperty("rebootRequiredPackages").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(["ssh.service"], job.GetProperty("servicesNeedingRestart").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("plan").ValueKind);
+        Assert.Contains("reboot", job.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("lock-held.sh", "lockHeld")]
+    [InlineData("update-failed.sh", "updateFailed")]
+    [InlineData("releaseinfo.sh", "releaseInfoChanged")]
+    [InlineData("repair-failed.sh", "dpkgRepairFailed")]
+    public async Task Should_end_each_failure_with_its_reason_and_an_actionable_message(string script, string reason)
+    {
+        await using var daemon = await DaemonFixture.StartAsync(script);
+        var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Equal(reason, job.GetProperty("reason").GetString());
+        Assert.True(job.GetProperty("message").GetString()!.Length > 40);
+    }
+
+    [Fact]
+    public async Task Should_report_sudo_refusing_the_script()
+    {
+        await using var daemon = await DaemonFixture.StartAsync(
+            "mixed-output.sh", "--Upgrade:UseSudo=true", $"--Upgrade:SudoPath={DaemonFixture.ScriptPath("fake-sudo.sh")}", "--Upgrade:ScriptPath=/nonexistent/system-upgrade.sh");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Equal("sudoRefused", job.GetProperty("reason").GetString());
+        Assert.Contains("sudoers", job.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Should_cancel_a_job_that_is_still_updating()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("cancellable.sh");
+        var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
+        await Eventually.WaitUntilAsync(async () => (await daemon.GetJobAsync(jobId)).GetProperty("lineCount").GetInt64() == 1);
+        Assert.Equal("update", (await daemon.GetJobAsync(jobId)).GetProperty("progress").GetProperty("phase").GetString());
+
+        using var response = await daemon.Client.PostAsync($"/jobs/{jobId}/cancel", null);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        Assert.Equal("cancelled", job.GetProperty("reason").GetString());
+        Assert.Contains(job.GetProperty("audit").EnumerateArray(), a => a.GetProperty("action").GetString() == "cancel" && a.GetProperty("outcome").GetString() == "accepted");
+
+        // Over: cancelling again is refused, and a new job may start.
+        using var again = await daemon.Client.PostAsync($"/jobs/{jobId}/cancel", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        await daemon.StartJobAsync();
+    }
+
+    [Fact]
+    public async Task Should_refuse_to_cancel_once_dpkg_is_changing_the_system()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("install-phase.sh");
+        var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
+        await Eventually.WaitUntilAsync(async () => (await daemon.GetJobAsync(jobId)).GetProperty("lineCount").GetInt64() == 1);
+
+        using var response = await daemon.Client.PostAsync($"/jobs/{jobId}/cancel", null);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("dpkg", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Contains(job.GetProperty("audit").EnumerateArray(), a => a.GetProperty("outcome").GetString()!.StartsWith("refused", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Should_answer_cancel_of_unknown_and_malformed_jobs()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        Assert.Equal(HttpStatusCode.NotFound, (await daemon.Client.PostAsync($"/jobs/{Guid.NewGuid()}/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await daemon.Client.PostAsync("/jobs/nope/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await daemon.Anonymous.PostAsync($"/jobs/{Guid.NewGuid()}/cancel", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_time_out_a_stuck_job_the_safe_way()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("cancellable.sh", "--Upgrade:Timeout=00:00:01");
+        var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
+
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal("timedOut", job.GetProperty("status").GetString());
+        Assert.Equal("timedOut", job.GetProperty("reason").GetString());
+        Assert.Contains("Upgrade:Timeout", job.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Should_warn_about_a_job_that_has_printed_nothing_for_a_while()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("cancellable.sh", "--Upgrade:IdleWarning=00:00:01");
+        var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
+
+        await Eventually.WaitUntilAsync(async () => (await daemon.GetJobAsync(jobId)).GetProperty("warning").ValueKind == JsonValueKind.String);
+        Assert.Contains("No output", (await daemon.GetJobAsync(jobId)).GetProperty("warning").GetString());
+        await daemon.Client.PostAsync($"/jobs/{jobId}/cancel", null);
+        var job = await daemon.WaitForEndAsync(jobId);
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("warning").ValueKind);
+    }
+}
