@@ -35,6 +35,30 @@ public sealed class LogStreamSpecs
     }
 
     [Fact]
+    public async Task Should_group_lines_into_array_frames_for_clients_that_opt_in()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("many-lines.sh");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+        using var socket = await daemon.ConnectAsync($"/logs/{jobId}?batch=true&after=10");
+        var read = await DaemonFixture.ReadAllAsync(socket);
+
+        var groups = read.Frames.Where(f => f.GetProperty("type").GetString() == "lines").ToList();
+        Assert.NotEmpty(groups);
+        Assert.Empty(read.Lines);
+        var lines = groups.SelectMany(g => g.GetProperty("lines").EnumerateArray()).ToList();
+        Assert.Equal(Enumerable.Range(11, 2990).Select(n => (long)n), lines.Select(l => l.GetProperty("seq").GetInt64()));
+        Assert.All(lines, l => Assert.Equal("line", l.GetProperty("type").GetString()));
+        Assert.True(groups.Count < lines.Count, "several lines share a frame");
+        Assert.Equal(3000, read.End.GetProperty("lastSeq").GetInt64());
+
+        using var bad = new System.Net.WebSockets.ClientWebSocket();
+        bad.Options.CollectHttpResponseDetails = true;
+        bad.Options.SetRequestHeader("Authorization", $"Bearer {daemon.Token}");
+        await Assert.ThrowsAsync<WebSocketException>(() => bad.ConnectAsync(daemon.WebSocketUri($"/logs/{jobId}?batch=yes"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.HttpStatusCode);
+    }
+
+    [Fact]
     public async Task Should_resume_after_a_given_seq()
     {
         await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");

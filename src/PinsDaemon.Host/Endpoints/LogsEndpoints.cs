@@ -73,6 +73,14 @@ internal static class LogsEndpoints
                 "'after' is the last seq the client already has: a whole number, 0 or more. Omit it to get every line.");
         }
 
+        var batch = context.Request.Query["batch"];
+        if (batch.Count > 1 || (batch.Count == 1 && batch[0] is not ("true" or "false")))
+        {
+            return ApiProblems.BadRequest("Invalid 'batch'", "'batch' is true (several lines per frame, as {\"type\":\"lines\",\"lines\":[...]}) or false (one line per frame, the default).");
+        }
+
+        var batchFrames = batch.Count == 1 && batch[0] == "true";
+
         if (!context.WebSockets.IsWebSocketRequest)
         {
             return ApiProblems.BadRequest(
@@ -120,7 +128,7 @@ internal static class LogsEndpoints
         {
             var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
             var buffer = new LogStreamBuffer(stallTimeout: TimeSpan.FromSeconds(streaming.Value.StallTimeoutSeconds));
-            var session = new LogSocketSession(socket, buffer, logger);
+            var session = new LogSocketSession(socket, buffer, logger, batchFrames);
             if (await supervisor.TryAskAsync(new JobProtocol.OpenLogStream(id, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
             {
                 buffer.Close(LogStreamClosedReason.JobGone);

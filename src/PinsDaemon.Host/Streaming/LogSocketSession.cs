@@ -11,8 +11,15 @@ namespace PinsDaemon.Host.Streaming;
 /// allows one send at a time) and a single receive loop, so pings, pongs and the client's close
 /// frame are processed while lines flow. The connection is closed in exactly one place.
 /// </summary>
-internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer, ILogger logger)
+internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer, ILogger logger, bool batchFrames = false)
 {
+    /// <summary>
+    /// With <c>?batch=true</c>, lines already queued go out together in one
+    /// <c>{"type":"lines","lines":[...]}</c> frame of up to this size: one send per burst
+    /// instead of one per line, which is most of the server's cost per line.
+    /// </summary>
+    public const int MaxBatchFrameBytes = 64 * 1024;
+
     /// <summary>Clients have nothing to say to this endpoint; a message bigger than this is abuse.</summary>
     public const int MaxClientMessageBytes = 4 * 1024;
 
@@ -78,10 +85,17 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                     break;
                 }
 
-                foreach (var line in batch.Lines)
+                if (batchFrames)
                 {
-                    await socket.SendAsync(line.Frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-                    _lastSentSeq = line.Seq;
+                    await SendBatchedAsync(batch.Lines, cancellationToken);
+                }
+                else
+                {
+                    foreach (var line in batch.Lines)
+                    {
+                        await socket.SendAsync(line.Frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                        _lastSentSeq = line.Seq;
+                    }
                 }
 
                 if (batch.Progress is { } progress)
@@ -119,6 +133,60 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                 SetClose(LogCloseCodes.GoingAway, LogStreamClosedReason.ShuttingDown.Message);
                 break;
         }
+    }
+
+    private static ReadOnlySpan<byte> LinesFrameStart => "{\"type\":\"lines\",\"lines\":["u8;
+
+    /// <summary>The lines' frames, already rendered, joined into array frames without re-serialising.</summary>
+    private async Task SendBatchedAsync(IReadOnlyList<Actors.Jobs.LogLine> lines, CancellationToken cancellationToken)
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(MaxBatchFrameBytes + LineArrayOverhead);
+        try
+        {
+            var index = 0;
+            while (index < lines.Count)
+            {
+                var length = Append(frame, 0, LinesFrameStart);
+                var first = true;
+                // At least one line per frame, however long; then as many as fit.
+                while (index < lines.Count && (first || length + lines[index].Frame.Length + 1 <= MaxBatchFrameBytes))
+                {
+                    var line = lines[index].Frame.Span;
+                    if (length + line.Length + LineArrayOverhead > frame.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent(length + line.Length + LineArrayOverhead);
+                        frame.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(frame);
+                        frame = larger;
+                    }
+
+                    if (!first)
+                    {
+                        frame[length++] = (byte)',';
+                    }
+
+                    length = Append(frame, length, line);
+                    first = false;
+                    _lastSentSeq = lines[index].Seq;
+                    index++;
+                }
+
+                length = Append(frame, length, "]}"u8);
+                await socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private const int LineArrayOverhead = 64;
+
+    private static int Append(byte[] target, int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(target.AsSpan(at));
+        return at + bytes.Length;
     }
 
     private static byte[] ProgressFrame(Actors.Apt.JobProgress progress)
