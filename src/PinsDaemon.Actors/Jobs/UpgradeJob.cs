@@ -21,10 +21,11 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     internal const int MaxReplayBatchLines = 1024;
 
     /// <summary>
-    /// Recent lines kept in memory: 8192 lines or 4 MiB, whichever is smaller. Covers every
-    /// subscriber that is live or nearly so; anyone further behind reads from disk.
+    /// Recent lines kept in memory: 65536 lines or 4 MiB, whichever is smaller (the size is the
+    /// real bound; the count only caps the queue for very short lines). Covers every subscriber
+    /// that is live or nearly so, shared by all of them; anyone further behind reads from disk.
     /// </summary>
-    internal const int WindowLines = 8192;
+    internal const int WindowLines = 65536;
 
     internal const long WindowWeight = 4 * 1024 * 1024;
 

@@ -2,7 +2,7 @@
 # Speaks ops/system-upgrade.sh's status channel: phases, apt progress, a plan.
 N=0123456789abcdef0123456789abcdef
 s() { echo "pinsdaemon-status $N $*"; }
-sleep 0.5
+sleep 1.5
 echo "pinsdaemon: channel $N"
 s "mode dry-run"
 s "phase update"
