@@ -26,7 +26,13 @@ public static class DaemonApp
     {
         // Settings change with a restart: watching the content root for appsettings edits costs
         // start-up time and memory (measured in bench/), and a daemon has no use for it.
-        var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
+        // The content root is the daemon's own directory, wherever it is started from (started
+        // from "/", the default would make "/" the content root).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false", .. args],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, DefaultUrl);

@@ -18,31 +18,35 @@ public sealed class LogLine
         SkipValidation = true,
     };
 
+    private static ReadOnlySpan<byte> StoredPrefix => "{\"type\":\"line\",\"seq\":"u8;
+
     private byte[]? _frame;
+    private Details? _details;
 
     public LogLine(long seq, LogStream stream, DateTimeOffset time, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         Seq = seq;
-        Stream = stream;
-        Time = time;
-        Text = text;
+        _details = new Details(stream, time, text);
+        Weight = WeightOf(text);
     }
 
-    private LogLine(long seq, LogStream stream, DateTimeOffset time, string text, byte[] frame)
-        : this(seq, stream, time, text)
+    /// <summary>A stored line: only its seq is read now; the rest when someone asks.</summary>
+    private LogLine(long seq, byte[] frame)
     {
+        Seq = seq;
         _frame = frame;
+        Weight = 96 + 2 * frame.Length;
     }
 
     /// <summary>Position in the job's output, from 1, across stdout and stderr.</summary>
     public long Seq { get; }
 
-    public LogStream Stream { get; }
+    public LogStream Stream => Parsed.Stream;
 
-    public DateTimeOffset Time { get; }
+    public DateTimeOffset Time => Parsed.Time;
 
-    public string Text { get; }
+    public string Text => Parsed.Text;
 
     /// <summary>
     /// The line as the WebSocket contract's frame:
@@ -51,10 +55,15 @@ public sealed class LogLine
     /// </summary>
     public ReadOnlyMemory<byte> Frame => _frame ??= RenderFrame();
 
-    /// <summary>Approximate bytes this line holds in memory; used to bound buffers.</summary>
-    public int Weight => WeightOf(Text);
+    /// <summary>
+    /// Roughly the bytes this line holds (its text, its frame, the objects): what buffers and
+    /// the in-memory window are bounded by.
+    /// </summary>
+    public int Weight { get; }
 
-    internal static int WeightOf(string? text) => 64 + (text?.Length ?? 0) * sizeof(char);
+    internal static int WeightOf(string? text) => 96 + (text?.Length ?? 0) * 3;
+
+    private Details Parsed => _details ??= ParseDetails(_frame!);
 
     /// <summary>Writes the line as a JSON object (used for single frames and for arrays of lines).</summary>
     public void WriteTo(Utf8JsonWriter writer)
@@ -69,33 +78,38 @@ public sealed class LogLine
     }
 
     /// <summary>
-    /// Reads a line back from its frame (one line of a stored log). False for anything that is
-    /// not a complete, well-formed line frame, such as a line cut short by a crash.
+    /// Reads a stored line back from its frame (one line of <c>log.jsonl</c>), looking only at
+    /// the seq: replaying a long log to many clients must not decode every line's text and time.
+    /// False for anything that is not a complete frame of ours, such as a line cut short by a crash.
     /// </summary>
     public static bool TryParseFrame(ReadOnlySpan<byte> frame, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out LogLine? line)
     {
         line = null;
-        long? seq = null;
+        if (!frame.StartsWith(StoredPrefix) || !frame.EndsWith("\"}"u8)
+            || !System.Buffers.Text.Utf8Parser.TryParse(frame[StoredPrefix.Length..], out long seq, out var consumed)
+            || seq <= 0 || frame[StoredPrefix.Length + consumed] != (byte)',')
+        {
+            return false;
+        }
+
+        line = new LogLine(seq, frame.ToArray());
+        return true;
+    }
+
+    private static Details ParseDetails(byte[] frame)
+    {
         LogStream? stream = null;
         DateTimeOffset? time = null;
         string? text = null;
         try
         {
             var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = 2 });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return false;
-            }
-
+            reader.Read();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("seq"u8) && reader.Read())
+                if (reader.ValueTextEquals("stream"u8) && reader.Read())
                 {
-                    seq = reader.GetInt64();
-                }
-                else if (reader.ValueTextEquals("stream"u8) && reader.Read())
-                {
-                    stream = reader.ValueTextEquals("stderr"u8) ? LogStream.Stderr : reader.ValueTextEquals("stdout"u8) ? LogStream.Stdout : null;
+                    stream = reader.ValueTextEquals("stderr"u8) ? LogStream.Stderr : LogStream.Stdout;
                 }
                 else if (reader.ValueTextEquals("time"u8) && reader.Read())
                 {
@@ -105,24 +119,19 @@ public sealed class LogLine
                 {
                     text = reader.GetString();
                 }
-                else if (!reader.Read() || !reader.TrySkip())
+                else
                 {
-                    return false;
+                    reader.Read();
+                    reader.TrySkip();
                 }
-            }
-
-            if (reader.TokenType != JsonTokenType.EndObject || seq is not > 0 || stream is null || time is null || text is null)
-            {
-                return false;
             }
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
         {
-            return false;
+            // A damaged stored line: say so rather than fail the replay.
         }
 
-        line = new LogLine(seq.Value, stream.Value, time.Value, text, frame.ToArray());
-        return true;
+        return new Details(stream ?? LogStream.Stdout, time ?? DateTimeOffset.UnixEpoch, text ?? "\uFFFD (this stored line is damaged)");
     }
 
     private byte[] RenderFrame()
@@ -137,4 +146,6 @@ public sealed class LogLine
     }
 
     public override string ToString() => $"{Seq} {Stream}: {Text}";
+
+    private sealed record Details(LogStream Stream, DateTimeOffset Time, string Text);
 }

@@ -40,6 +40,9 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private static readonly TimeSpan DiskRetryDelay = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>How long a finished job keeps its window of recent lines after the last request for lines.</summary>
+    private static readonly TimeSpan WindowRetention = TimeSpan.FromSeconds(30);
+
     /// <summary>How often a running job tells its parent its line count, for <c>GET /jobs</c>.</summary>
     private static readonly TimeSpan PublishInterval = TimeSpan.FromMilliseconds(500);
 
@@ -228,6 +231,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private void Finished()
     {
         Receive<LogStored>(HandleLogStored);
+        Receive<ReleaseWindow>(_ => _window.Clear());
         Receive<JobProtocol.CancelJob>(cancel =>
         {
             Audit(cancel.Client, "cancel", $"refused: the job had already ended ({_status})");
@@ -362,6 +366,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private void HandleFetch(JobProtocol.FetchLines fetch)
     {
+        KeepWindowAlive();
         var after = Math.Max(0, fetch.After);
         if (after >= _lastSeq)
         {
@@ -414,6 +419,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private void HandleReadLog(JobProtocol.ReadLog read)
     {
+        KeepWindowAlive();
         var after = Math.Max(0, read.After);
         if (after >= _lastSeq)
         {
@@ -562,11 +568,18 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private void HandleLogStored(LogStored _)
     {
-        // Everything is on disk: replays read it from there, and the window's memory goes back.
+        // Everything is on disk. The window stays a while for the clients that follow the end
+        // of the job (sharing its lines beats each of them reading and parsing the disk), and
+        // goes once nobody has asked for lines for WindowRetention.
         _allStored = true;
-        if (!_logIncomplete)
+        KeepWindowAlive();
+    }
+
+    private void KeepWindowAlive()
+    {
+        if (_allStored && !_logIncomplete && _window.Count > 0)
         {
-            _window.Clear();
+            Timers.StartSingleTimer(nameof(ReleaseWindow), ReleaseWindow.Instance, WindowRetention);
         }
     }
 
@@ -657,6 +670,11 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private sealed record PublishTick
     {
         public static readonly PublishTick Instance = new();
+    }
+
+    private sealed record ReleaseWindow
+    {
+        public static readonly ReleaseWindow Instance = new();
     }
 
     private sealed record TimeLimitReached

@@ -11,10 +11,11 @@ namespace PinsDaemon.Actors.Streaming;
 public sealed class LogStreamBuffer
 {
     /// <summary>
-    /// 2 MiB of lines per connection: seconds of the busiest apt output, so a healthy reader never
-    /// hits it, while a hundred stalled readers cost at most ~200 MiB.
+    /// 512 KiB of lines per connection. A reader that falls further behind is not dropped: it
+    /// catches up from the job's window or the stored log, so this only bounds memory, and a
+    /// hundred connections cost at most ~50 MiB.
     /// </summary>
-    public const long DefaultMaxWeight = 2 * 1024 * 1024;
+    public const long DefaultMaxWeight = 512 * 1024;
 
     private readonly Channel<JobProtocol.LogBatch> _channel = Channel.CreateUnbounded<JobProtocol.LogBatch>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });

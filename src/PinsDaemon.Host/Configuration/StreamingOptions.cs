@@ -8,8 +8,8 @@ public sealed class StreamingOptions
     public const string SectionName = "Streaming";
 
     /// <summary>
-    /// All log streams at once. A stream costs a few KiB while it keeps up and at most a 2 MiB
-    /// buffer while stalled, so 128 bound the worst case at ~256 MiB.
+    /// All log streams at once. A stream costs a few KiB while it keeps up and at most a 512 KiB
+    /// buffer while behind, so 128 bound the worst case at ~64 MiB.
     /// </summary>
     [Range(1, 10_000, ErrorMessage = "Streaming:MaxConnections must be between 1 and 10000.")]
     public int MaxConnections { get; set; } = 128;
