@@ -8,6 +8,7 @@ using PinsDaemon.Actors.Storage;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
+using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host;
 
@@ -78,6 +79,7 @@ public static class DaemonApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
+        app.UseLogStreamCoalescing();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
         app.UseFailedAuthThrottle();
         app.UseAuthentication();

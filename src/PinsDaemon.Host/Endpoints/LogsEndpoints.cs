@@ -128,7 +128,7 @@ internal static class LogsEndpoints
         {
             var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
             var buffer = new LogStreamBuffer(stallTimeout: TimeSpan.FromSeconds(streaming.Value.StallTimeoutSeconds));
-            var session = new LogSocketSession(socket, buffer, logger, batchFrames);
+            var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
             if (await supervisor.TryAskAsync(new JobProtocol.OpenLogStream(id, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
             {
                 buffer.Close(LogStreamClosedReason.JobGone);

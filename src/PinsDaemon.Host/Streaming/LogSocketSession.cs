@@ -11,7 +11,7 @@ namespace PinsDaemon.Host.Streaming;
 /// allows one send at a time) and a single receive loop, so pings, pongs and the client's close
 /// frame are processed while lines flow. The connection is closed in exactly one place.
 /// </summary>
-internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer, ILogger logger, bool batchFrames = false)
+internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer, ILogger logger, bool batchFrames = false, CoalescingStream? connection = null)
 {
     /// <summary>
     /// With <c>?batch=true</c>, lines already queued go out together in one
@@ -89,12 +89,28 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                 {
                     await SendBatchedAsync(batch.Lines, cancellationToken);
                 }
-                else
+                else if (batch.Lines.Count > 0)
                 {
-                    foreach (var line in batch.Lines)
+                    // One message per line, written to the connection together.
+                    if (connection is not null)
                     {
-                        await socket.SendAsync(line.Frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-                        _lastSentSeq = line.Seq;
+                        await connection.HoldAsync(cancellationToken);
+                    }
+
+                    try
+                    {
+                        foreach (var line in batch.Lines)
+                        {
+                            await socket.SendAsync(line.Frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                            _lastSentSeq = line.Seq;
+                        }
+                    }
+                    finally
+                    {
+                        if (connection is not null)
+                        {
+                            await connection.ReleaseAsync(cancellationToken);
+                        }
                     }
                 }
 
