@@ -134,15 +134,31 @@ public sealed class LogLine
         return new Details(stream ?? LogStream.Stdout, time ?? DateTimeOffset.UnixEpoch, text ?? "\uFFFD (this stored line is damaged)");
     }
 
+    // One writer per thread, reset for each line: rendering allocates only the frame itself.
+    [ThreadStatic]
+    private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_renderer;
+
     private byte[] RenderFrame()
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(Encoding.UTF8.GetMaxByteCount(Text.Length) / 2 + 96);
-        using (var writer = new Utf8JsonWriter(buffer, FrameWriterOptions))
+        var (buffer, writer) = t_renderer ??= CreateRenderer();
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        WriteTo(writer);
+        writer.Flush();
+        var frame = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 256 * 1024)
         {
-            WriteTo(writer);
+            // A huge line grew the buffer: do not keep that much per thread.
+            t_renderer = null;
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return frame;
+    }
+
+    private static (System.Buffers.ArrayBufferWriter<byte>, Utf8JsonWriter) CreateRenderer()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        return (buffer, new Utf8JsonWriter(buffer, FrameWriterOptions));
     }
 
     public override string ToString() => $"{Seq} {Stream}: {Text}";

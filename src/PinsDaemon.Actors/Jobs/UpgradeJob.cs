@@ -30,10 +30,10 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     internal const long WindowWeight = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Output read from the script but not yet on disk: 8 MiB. Past it the pumps stop reading and
-    /// the script waits; a healthy disk never lets this fill with apt's output.
+    /// Output read from the script but not yet on disk: 16 MiB. Past it the pumps stop reading
+    /// and the script waits; apt's output never comes close, a `seq 1 100000` burst fits.
     /// </summary>
-    internal const long InFlightWeight = 8 * 1024 * 1024;
+    internal const long InFlightWeight = 16 * 1024 * 1024;
 
     /// <summary>A replay that finds its lines not yet on disk retries every 20 ms for up to 2 s before giving up on them.</summary>
     private const int MaxDiskReadAttempts = 100;
