@@ -24,7 +24,8 @@ public sealed class AptAwareSpecs
         Assert.NotEmpty(progress);
         Assert.All(progress, p => Assert.False(p.TryGetProperty("seq", out _)));
         Assert.All(progress, p => Assert.Contains(p.GetProperty("phase").GetString(), new[] { "update", "download", "install" }));
-        Assert.Contains(progress, p => p.GetProperty("phase").GetString() == "update" && p.GetProperty("message").GetString() == "Retrieving file 1 of 2");
+        // Progress is state: a client that joins late gets the latest, not every step before it.
+        Assert.Contains(progress, p => p.GetProperty("message").GetString() is "Retrieving file 1 of 2" or "Retrieving file 2 of 2" or "Simulating the upgrade: nothing is changed");
 
         var job = await daemon.WaitForEndAsync(jobId);
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
