@@ -40,8 +40,12 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private static readonly TimeSpan DiskRetryDelay = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>How long a finished job keeps its window of recent lines after the last request for lines.</summary>
-    private static readonly TimeSpan WindowRetention = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a finished job keeps its window of recent lines after the last request for lines:
+    /// long enough for the clients that were following it, short enough that a series of jobs
+    /// does not hold several windows at once (measured in bench/).
+    /// </summary>
+    private static readonly TimeSpan WindowRetention = TimeSpan.FromSeconds(5);
 
     /// <summary>How often a running job tells its parent its line count, for <c>GET /jobs</c>.</summary>
     private static readonly TimeSpan PublishInterval = TimeSpan.FromMilliseconds(500);
