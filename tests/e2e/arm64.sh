@@ -49,27 +49,9 @@ WORK=$(mktemp -d /tmp/pinsdaemon-arm64.XXXXXX)
 readonly WORK
 readonly T0=$SECONDS
 
-pass() {
-    PASSED=$((PASSED + 1))
-    echo "PASS: $*"
-}
-fail() {
-    FAILED=$((FAILED + 1))
-    echo "FAIL: $*"
-}
-# check "description" command...: PASS if the command succeeds.
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source=tests/e2e/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 info() { echo "arm64: $*"; }
-
-# json FILE EXPR: evaluate a JavaScript expression over the parsed file as "j".
-json() {
-    node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-             const v = eval(process.argv[2]); process.stdout.write(v === undefined || v === null ? "" : String(v));' "$1" "$2"
-}
 
 stop_daemon() {
     if [[ -n $DAEMON_PID ]]; then

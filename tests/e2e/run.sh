@@ -41,37 +41,10 @@ UNINSTALLED=no
 WORK=$(mktemp -d /tmp/pinsdaemon-e2e.XXXXXX)
 readonly WORK
 
-pass() {
-    PASSED=$((PASSED + 1))
-    echo "PASS: $*"
-}
-fail() {
-    FAILED=$((FAILED + 1))
-    echo "FAIL: $*"
-}
-# check "description" command...: PASS if the command succeeds.
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what"; fi
-}
-# refuse "description" command...: PASS if the command fails.
-refuse() {
-    local what=$1
-    shift
-    if "$@"; then fail "$what"; else pass "$what"; fi
-}
+# shellcheck source=tests/e2e/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 info() { echo "e2e: $*"; }
-# quiet command...: run it with its output discarded (the PASS/FAIL line stays visible).
-quiet() { "$@" >/dev/null 2>&1; }
-
 as_user() { runuser -u "$USER_NAME" -- "$@"; }
-
-# json FILE EXPR: evaluate a JavaScript expression over the parsed file as "j".
-json() {
-    node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-             const v = eval(process.argv[2]); process.stdout.write(v === undefined || v === null ? "" : String(v));' "$1" "$2"
-}
 
 finish() {
     local status=$?
