@@ -21,15 +21,8 @@
 #   user and group sysupdate-api          system user, no home, no login shell
 set -euo pipefail
 
-readonly SERVICE_USER=sysupdate-api
-readonly SERVICE=pinsdaemon
-readonly INSTALL_DIR=/opt/pinsdaemon
-readonly SCRIPT_PATH=/usr/local/bin/system-upgrade.sh
-readonly SUDOERS_PATH=/etc/sudoers.d/pinsdaemon
-readonly UNIT_PATH=/etc/systemd/system/pinsdaemon.service
-readonly TOKEN_DIR=/etc/pinsdaemon
-readonly TOKEN_PATH=$TOKEN_DIR/api-token
-readonly STATE_DIR=/var/lib/pinsdaemon
+# shellcheck source=ops/layout.sh
+source "$(dirname "${BASH_SOURCE[0]}")/layout.sh"
 readonly DEFAULT_URLS=http://127.0.0.1:5180
 
 OPS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -187,6 +180,7 @@ stage_build() {
     # still start it without systemd, or uninstall it.
     install -d -m 0755 "$STAGE/ops"
     install -m 0755 "$OPS_DIR/run-without-systemd.sh" "$OPS_DIR/uninstall.sh" "$STAGE/ops/"
+    install -m 0644 "$OPS_DIR/layout.sh" "$STAGE/ops/"
     # Root-owned and read-only for everyone else: the service user must not be able
     # to change the code that runs as it.
     chown -R root:root "$STAGE"

@@ -23,11 +23,11 @@
 # a later "--stop" at another process by rewriting its pidfile.
 set -euo pipefail
 
-readonly UNIT=/etc/systemd/system/pinsdaemon.service
-readonly RUN_DIR=/run/pinsdaemon
+# shellcheck source=ops/layout.sh
+source "$(dirname "${BASH_SOURCE[0]}")/layout.sh"
+readonly UNIT=$UNIT_PATH
 readonly CRED_DIR=$RUN_DIR/credentials
 readonly PID_FILE=$RUN_DIR/pinsdaemon.pid
-readonly LOG_FILE=/var/log/pinsdaemon.log
 # What systemd 252 on Debian gives a system service.
 readonly SERVICE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 

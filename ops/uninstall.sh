@@ -14,16 +14,8 @@
 # group sysupdate-api.
 set -euo pipefail
 
-readonly SERVICE_USER=sysupdate-api
-readonly SERVICE=pinsdaemon
-readonly INSTALL_DIR=/opt/pinsdaemon
-readonly SCRIPT_PATH=/usr/local/bin/system-upgrade.sh
-readonly SUDOERS_PATH=/etc/sudoers.d/pinsdaemon
-readonly UNIT_PATH=/etc/systemd/system/pinsdaemon.service
-readonly TOKEN_DIR=/etc/pinsdaemon
-readonly STATE_DIR=/var/lib/pinsdaemon
-readonly RUN_DIR=/run/pinsdaemon
-readonly LOG_FILE=/var/log/pinsdaemon.log
+# shellcheck source=ops/layout.sh
+source "$(dirname "${BASH_SOURCE[0]}")/layout.sh"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 readonly HERE

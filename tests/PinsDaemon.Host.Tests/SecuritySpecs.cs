@@ -63,6 +63,22 @@ public sealed class SecuritySpecs
     }
 
     [Fact]
+    public async Task Should_not_let_a_client_forge_log_lines_through_a_path_or_a_member_name()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/jobs%0AFORGED-LINE%0D%0A");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer wrong-wrong-wrong-wrong-wrong-wrong-0");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await daemon.Anonymous.SendAsync(request)).StatusCode);
+        using var body = await daemon.Client.PostAsync("/upgrade", DaemonFixture.Json("{\"a\\nFORGED-MEMBER\": true}"));
+        Assert.Equal(HttpStatusCode.BadRequest, body.StatusCode);
+        await daemon.App.StopAsync();
+
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains("?FORGED-LINE"));
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains("a?FORGED-MEMBER"));
+        Assert.DoesNotContain(daemon.Logs.Lines, l => l.Contains("\nFORGED"));
+    }
+
+    [Fact]
     public async Task Should_ignore_X_Forwarded_For_unless_the_proxy_is_known()
     {
         await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh", "--Auth:MaxFailedAttempts=2");

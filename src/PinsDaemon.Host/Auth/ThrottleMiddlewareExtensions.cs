@@ -40,7 +40,7 @@ internal static class ThrottleMiddlewareExtensions
             await next(context);
             if (context.Items.ContainsKey(BearerTokenHandler.FailedItemKey))
             {
-                audit.LogWarning("Failed authentication from {Client} for {Method} {Path}", client, context.Request.Method, context.Request.Path);
+                audit.LogWarning("Failed authentication from {Client} for {Method} {Path}", client, context.Request.Method, Endpoints.Audit.LogSafe(context.Request.Path.Value));
                 throttle.RecordFailure(client);
             }
         });

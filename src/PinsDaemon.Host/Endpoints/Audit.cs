@@ -8,4 +8,27 @@ internal static class Audit
     /// <summary>The client's address as the audit records it: never a header value, never a credential.</summary>
     public static string Client(HttpContext context) =>
         context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>
+    /// Text a client chose (a path, a JSON member name), made safe for one log line: control
+    /// characters, which a decoded <c>%0A</c> can put in a path, would let a client forge lines
+    /// of its own, so they become '?', and the length is capped.
+    /// </summary>
+    public static string LogSafe(string? text, int maxLength = 200)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return string.Empty;
+        }
+
+        var span = text.AsSpan(0, Math.Min(text.Length, maxLength));
+        var safe = string.Create(span.Length, text, static (chars, source) =>
+        {
+            for (var i = 0; i < chars.Length; i++)
+            {
+                chars[i] = char.IsControl(source[i]) ? '?' : source[i];
+            }
+        });
+        return text.Length > maxLength ? safe + "…" : safe;
+    }
 }

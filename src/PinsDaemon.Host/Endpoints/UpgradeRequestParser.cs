@@ -100,7 +100,7 @@ internal static class UpgradeRequestParser
         _ => token.ToString(),
     };
 
-    // Echo at most a short prefix of a hostile name back; never a whole body.
-    private static string Truncate(string? name) =>
-        name is null ? string.Empty : name.Length <= 40 ? name : name[..40] + "…";
+    // Echo at most a short prefix of a hostile name back (and into the audit log), never a
+    // whole body, and never its control characters.
+    private static string Truncate(string? name) => Audit.LogSafe(name, maxLength: 40);
 }

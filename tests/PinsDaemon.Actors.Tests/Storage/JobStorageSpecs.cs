@@ -234,7 +234,7 @@ public sealed class JobStorageSpecs : TestKit
     }
 
     [Fact]
-    public async Task Should_hold_a_bounded_window_and_replay_older_lines_from_disk()
+    public async Task Should_replay_lines_older_than_the_window_from_disk_while_the_job_runs()
     {
         const int total = UpgradeJob.WindowLines * 3;
         var supervisor = StartSupervisor();

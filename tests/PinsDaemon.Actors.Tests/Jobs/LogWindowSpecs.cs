@@ -1,0 +1,37 @@
+using PinsDaemon.Actors.Jobs;
+using Xunit;
+
+namespace PinsDaemon.Actors.Tests.Jobs;
+
+public sealed class LogWindowSpecs
+{
+    private static LogLine Line(long seq, int length = 10) => new(seq, LogStream.Stdout, DateTimeOffset.UnixEpoch, new string('x', length));
+
+    [Fact]
+    public void Should_keep_only_the_newest_lines_within_its_size()
+    {
+        const long maxWeight = 64 * 1024;
+        var window = new LogWindow(maxLines: 1_000_000, maxWeight);
+        for (var seq = 1; seq <= 100_000; seq++)
+        {
+            window.Add(Line(seq));
+        }
+
+        Assert.True(window.Weight <= maxWeight, $"holds {window.Weight}");
+        Assert.Equal(maxWeight / Line(1).Weight, window.Count);
+        Assert.Equal(100_000 - window.Count + 1, window.FirstSeq);
+        Assert.False(window.Holds(window.FirstSeq - 2));
+        Assert.True(window.Holds(window.FirstSeq - 1));
+        Assert.Equal([99_999L, 100_000], window.After(99_998, 10).Select(l => l.Seq));
+    }
+
+    [Fact]
+    public void Should_keep_the_newest_line_even_when_it_alone_is_over_the_size()
+    {
+        var window = new LogWindow(maxLines: 10, maxWeight: 100);
+        window.Add(Line(1));
+        window.Add(Line(2, length: 1000));
+        Assert.Equal(1, window.Count);
+        Assert.Equal(2, window.FirstSeq);
+    }
+}
