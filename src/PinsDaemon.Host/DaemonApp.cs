@@ -1,10 +1,10 @@
-using System.Text.Json.Serialization;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Hosting;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Processes;
 using PinsDaemon.Actors.Storage;
+using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
@@ -45,8 +45,7 @@ public static class DaemonApp
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();
         builder.Services.AddProblemDetails();
-        builder.Services.ConfigureHttpJsonOptions(options =>
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+        builder.Services.ConfigureHttpJsonOptions(options => ContractJson.Apply(options.SerializerOptions));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();

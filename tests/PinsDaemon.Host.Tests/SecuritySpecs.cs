@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using PinsDaemon.Contracts;
 using PinsDaemon.Host.Tests.TestSupport;
 
 namespace PinsDaemon.Host.Tests;
@@ -154,7 +155,7 @@ public sealed class SecuritySpecs
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         var tickets = new Auth.TicketStore(clock);
-        var job = Actors.Jobs.JobId.New();
+        var job = JobId.New();
         var issued = tickets.Issue(job)!;
         clock.Now += Auth.TicketStore.Lifetime + TimeSpan.FromMilliseconds(1);
         Assert.False(tickets.Redeem(issued.Ticket, job));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Apt;
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Apt;
 

@@ -1,5 +1,6 @@
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Processes;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Apt;
 

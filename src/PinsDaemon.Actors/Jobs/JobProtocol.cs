@@ -1,5 +1,6 @@
 using Akka.Actor;
 using PinsDaemon.Actors.Streaming;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Jobs;
 
@@ -85,7 +86,7 @@ public static class JobProtocol
         public long LastSeq => Lines.Count == 0 ? SkipTo ?? 0 : Lines[^1].Seq;
 
         /// <summary>On a live batch: the job's progress changed (sent between lines, with no seq).</summary>
-        public Apt.JobProgress? Progress { get; init; }
+        public JobProgress? Progress { get; init; }
 
         /// <summary>About the bytes the lines hold; what buffers are bounded by.</summary>
         public long Weight { get; } = Lines.Sum(static line => (long)line.Weight);

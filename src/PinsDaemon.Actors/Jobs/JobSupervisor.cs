@@ -3,6 +3,7 @@ using Akka.Event;
 using PinsDaemon.Actors.Processes;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Actors.Streaming;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Jobs;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Processes;
 

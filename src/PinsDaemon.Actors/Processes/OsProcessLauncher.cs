@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Processes;
 

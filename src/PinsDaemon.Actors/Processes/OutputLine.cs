@@ -1,4 +1,5 @@
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Processes;
 

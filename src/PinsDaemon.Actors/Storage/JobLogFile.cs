@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Storage;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Storage;
 
@@ -14,11 +14,7 @@ public sealed class JobStore
     public const string MetaFileName = "job.json";
 
     /// <summary>The same JSON as the API's, indented for people reading the file.</summary>
-    private static readonly JsonSerializerOptions MetaJson = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
-    };
+    private static readonly JsonSerializerOptions MetaJson = new(ContractJson.Options) { WriteIndented = true };
 
     private readonly Func<string, Stream> _openAppend;
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Auth;
 
@@ -105,7 +106,7 @@ internal sealed class BearerTokenHandler(
         // A ticket opens exactly the job it was issued for, named by the route.
         if (ticket.Count != 1
             || Context.GetRouteValue("jobId") is not string routeJob
-            || !Actors.Jobs.JobId.TryParse(routeJob, out var jobId)
+            || !JobId.TryParse(routeJob, out var jobId)
             || !tickets.Redeem(ticket[0], jobId))
         {
             return Fail("The ticket is not valid: tickets are single-use, expire after 30 seconds, and open only the job they were issued for.");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Auth;
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Endpoints;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Endpoints;
 

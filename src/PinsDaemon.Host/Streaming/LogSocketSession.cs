@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Streaming;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Streaming;
 
@@ -205,7 +206,7 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
         return at + bytes.Length;
     }
 
-    private static byte[] ProgressFrame(Actors.Apt.JobProgress progress)
+    private static byte[] ProgressFrame(JobProgress progress)
     {
         var output = new ArrayBufferWriter<byte>(160);
         using (var writer = new Utf8JsonWriter(output))

@@ -1,6 +1,7 @@
 using PinsDaemon.Actors.Apt;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Processes;
+using PinsDaemon.Contracts;
 using Xunit;
 
 namespace PinsDaemon.Actors.Tests.Apt;

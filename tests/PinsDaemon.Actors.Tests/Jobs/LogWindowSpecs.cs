@@ -1,4 +1,5 @@
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
 using Xunit;
 
 namespace PinsDaemon.Actors.Tests.Jobs;

@@ -3,6 +3,7 @@ using Akka.TestKit.Xunit2;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Actors.Tests.TestSupport;
+using PinsDaemon.Contracts;
 using Xunit;
 
 namespace PinsDaemon.Actors.Tests.Jobs;

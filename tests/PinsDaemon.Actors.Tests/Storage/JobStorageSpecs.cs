@@ -5,6 +5,7 @@ using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Actors.Tests.TestSupport;
+using PinsDaemon.Contracts;
 using Xunit;
 
 namespace PinsDaemon.Actors.Tests.Storage;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Processes;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Tests.TestSupport;
 

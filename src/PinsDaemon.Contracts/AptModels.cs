@@ -1,4 +1,4 @@
-namespace PinsDaemon.Actors.Apt;
+namespace PinsDaemon.Contracts;
 
 /// <summary>Where a run is, as <c>GET /jobs/{id}</c> and the <c>progress</c> frames report it.</summary>
 /// <param name="Phase"><c>update</c>, <c>download</c> or <c>install</c>.</param>
@@ -16,6 +16,3 @@ public sealed record PlanEntry(string Package, string? From, string? To, string?
 
 /// <summary>A package an apply changed: <paramref name="From"/> is null for a newly installed one.</summary>
 public sealed record UpgradedPackage(string Package, string? From, string To);
-
-/// <summary>Why a job failed, as a stable code for programs and a message for people.</summary>
-public sealed record FailureReason(string Code, string Message);

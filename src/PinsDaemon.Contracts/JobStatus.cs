@@ -1,4 +1,4 @@
-namespace PinsDaemon.Actors.Jobs;
+namespace PinsDaemon.Contracts;
 
 /// <summary>Where a job is in its life. Only <see cref="Running"/> is not final.</summary>
 public enum JobStatus

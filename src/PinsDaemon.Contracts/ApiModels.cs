@@ -1,6 +1,4 @@
-using PinsDaemon.Actors.Jobs;
-
-namespace PinsDaemon.Host.Endpoints;
+namespace PinsDaemon.Contracts;
 
 /// <summary>The answer to <c>POST /upgrade</c>.</summary>
 public sealed record JobAccepted(string JobId, string Status, bool DryRun, string StatusUrl, string LogsUrl);
@@ -8,7 +6,8 @@ public sealed record JobAccepted(string JobId, string Status, bool DryRun, strin
 /// <summary>The answer to <c>POST /jobs/{id}/ticket</c>.</summary>
 public sealed record TicketResponse(string Ticket, DateTimeOffset ExpiresAt, string LogsUrl);
 
-internal static class ApiPaths
+/// <summary>The API's paths for one job, as its answers link them.</summary>
+public static class ApiPaths
 {
     public static string Job(JobId id) => $"/jobs/{id}";
 

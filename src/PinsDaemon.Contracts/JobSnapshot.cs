@@ -1,4 +1,4 @@
-namespace PinsDaemon.Actors.Jobs;
+namespace PinsDaemon.Contracts;
 
 /// <summary>
 /// What is known about a job at one moment: the body of <c>GET /jobs/{id}</c> and, in the same
@@ -26,13 +26,13 @@ public sealed record JobSnapshot(
     /// <summary>Something a person should know while the job runs (e.g. no output for a long time).</summary>
     public string? Warning { get; init; }
 
-    public Apt.JobProgress? Progress { get; init; }
+    public JobProgress? Progress { get; init; }
 
     /// <summary>A dry run's plan: what a real upgrade would do, package by package. Null for an apply.</summary>
-    public IReadOnlyList<Apt.PlanEntry>? Plan { get; init; }
+    public IReadOnlyList<PlanEntry>? Plan { get; init; }
 
     /// <summary>What an apply changed. Null for a dry run.</summary>
-    public IReadOnlyList<Apt.UpgradedPackage>? Upgraded { get; init; }
+    public IReadOnlyList<UpgradedPackage>? Upgraded { get; init; }
 
     /// <summary>After an apply: whether the machine needs a reboot (<c>/run/reboot-required</c>).</summary>
     public bool? RebootRequired { get; init; }

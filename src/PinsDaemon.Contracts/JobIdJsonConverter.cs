@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace PinsDaemon.Actors.Jobs;
+namespace PinsDaemon.Contracts;
 
 /// <summary>A <see cref="JobId"/> in JSON is its canonical text; anything else is rejected.</summary>
 public sealed class JobIdJsonConverter : JsonConverter<JobId>

@@ -1,4 +1,4 @@
-namespace PinsDaemon.Actors.Jobs;
+namespace PinsDaemon.Contracts;
 
 /// <summary>Which of the process's output pipes a line came from.</summary>
 public enum LogStream

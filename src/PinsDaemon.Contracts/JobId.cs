@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace PinsDaemon.Actors.Jobs;
+namespace PinsDaemon.Contracts;
 
 /// <summary>
 /// The identity of one upgrade run. Ids are minted by the daemon only; text from a request

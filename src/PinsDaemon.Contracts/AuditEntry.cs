@@ -1,4 +1,4 @@
-namespace PinsDaemon.Actors.Jobs;
+namespace PinsDaemon.Contracts;
 
 /// <summary>
 /// One attempt to act on a job: who (client address, never a credential), when, what, and how
