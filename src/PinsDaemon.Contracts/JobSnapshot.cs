@@ -31,6 +31,12 @@ public sealed record JobSnapshot(
     /// <summary>A dry run's plan: what a real upgrade would do, package by package. Null for an apply.</summary>
     public IReadOnlyList<PlanEntry>? Plan { get; init; }
 
+    /// <summary>A dry run's packages the upgrade keeps back (held, or needing a new dependency). Null for an apply.</summary>
+    public IReadOnlyList<string>? KeptBack { get; init; }
+
+    /// <summary>A dry run's packages installed automatically and no longer needed (what <c>apt autoremove</c> would remove). Null for an apply.</summary>
+    public IReadOnlyList<string>? Autoremovable { get; init; }
+
     /// <summary>What an apply changed. Null for a dry run.</summary>
     public IReadOnlyList<UpgradedPackage>? Upgraded { get; init; }
 

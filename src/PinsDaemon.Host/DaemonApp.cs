@@ -8,6 +8,8 @@ using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
+using PinsDaemon.Host.HostStatus;
+using PinsDaemon.Host.Metrics;
 using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host;
@@ -49,6 +51,7 @@ public static class DaemonApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        builder.Services.AddPinsHostStatus();
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
@@ -68,6 +71,7 @@ public static class DaemonApp
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
         });
+        builder.Services.AddPinsMetrics();
         return builder;
     }
 
@@ -89,6 +93,8 @@ public static class DaemonApp
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
+        app.MapHostStatus();
+        app.MapPinsMetrics();
         return app;
     }
 

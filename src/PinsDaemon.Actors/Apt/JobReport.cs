@@ -27,6 +27,7 @@ public sealed class JobReport(bool dryRun, bool usedSudo)
     private readonly List<UpgradedPackage> _upgraded = [];
     private readonly List<string> _rebootPackages = [];
     private readonly List<string> _servicesToRestart = [];
+    private readonly AptNoticeParser _notices = new(MaxEntries);
     private bool _rebootRequired;
 
     /// <summary>The script's own phase: starting, check-dpkg, update, download, simulate, install, repair.</summary>
@@ -46,6 +47,12 @@ public sealed class JobReport(bool dryRun, bool usedSudo)
     public IReadOnlyList<PlanEntry>? Plan => dryRun ? _plan : null;
 
     public IReadOnlyList<UpgradedPackage>? Upgraded => dryRun ? null : _upgraded;
+
+    /// <summary>A dry run's packages kept back by the upgrade (held, or needing a new dependency). Null for an apply.</summary>
+    public IReadOnlyList<string>? KeptBack => dryRun ? _notices.KeptBack : null;
+
+    /// <summary>A dry run's packages that apt says are no longer needed. Null for an apply.</summary>
+    public IReadOnlyList<string>? Autoremovable => dryRun ? _notices.Autoremovable : null;
 
     public bool? RebootRequired => dryRun || !_channel.IsOpen ? null : _rebootRequired;
 
@@ -81,6 +88,7 @@ public sealed class JobReport(bool dryRun, bool usedSudo)
             if (dryRun)
             {
                 ObservePlan(line.Text);
+                _notices.Observe(line.Text);
             }
             else if (_upgraded.Count < MaxEntries && DpkgResultParser.TryParse(line.Text, out var package))
             {

@@ -646,6 +646,8 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
             Warning = _warning,
             Progress = _status == JobStatus.Running ? report.Progress : null,
             Plan = report.Plan?.ToArray(),
+            KeptBack = report.KeptBack?.ToArray(),
+            Autoremovable = report.Autoremovable?.ToArray(),
             Upgraded = report.Upgraded?.ToArray(),
             RebootRequired = _status.IsFinal() ? report.RebootRequired : null,
             RebootRequiredPackages = report.RebootRequiredPackages?.ToArray(),

@@ -23,34 +23,41 @@ internal static class TokenSource
                 $"the token must be at least {AuthOptions.MinTokenLength} characters.");
         }
 
-        var setting = inline is not null ? $"{EnvironmentKey} (or Auth:Token)" : "Auth:TokenFile";
-        var token = inline;
-        if (file is not null)
+        return inline is not null ? Check(inline, $"{EnvironmentKey} (or Auth:Token)") : LoadFile(file!, "Auth:TokenFile");
+    }
+
+    /// <summary>A token from a file that only its owner (and group) may read, checked like any token.</summary>
+    public static TokenLoadResult LoadFile(string file, string setting)
+    {
+        string token;
+        try
         {
-            try
+            var info = new FileInfo(file);
+            if (info.Exists && info.Length > AuthOptions.MaxTokenLength + 2)
             {
-                var info = new FileInfo(file);
-                if (info.Exists && info.Length > AuthOptions.MaxTokenLength + 2)
-                {
-                    return TokenLoadResult.Error($"Auth:TokenFile '{file}' is {info.Length} bytes; a token file holds one token of at most {AuthOptions.MaxTokenLength} characters.");
-                }
-
-                if (info.Exists && FileSecurity.IsReadableByOthers(file))
-                {
-                    return TokenLoadResult.Error(
-                        $"Auth:TokenFile '{file}' is readable by every user on this machine. Restrict it: chmod 600 '{file}' (or 400).");
-                }
-
-                // A trailing newline is how editors and `echo` leave files; it is not part of the token.
-                token = File.ReadAllText(file).TrimEnd('\r', '\n');
+                return TokenLoadResult.Error($"{setting} '{file}' is {info.Length} bytes; a token file holds one token of at most {AuthOptions.MaxTokenLength} characters.");
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+
+            if (info.Exists && FileSecurity.IsReadableByOthers(file))
             {
-                return TokenLoadResult.Error($"Auth:TokenFile '{file}' cannot be read: {ex.Message}");
+                return TokenLoadResult.Error(
+                    $"{setting} '{file}' is readable by every user on this machine. Restrict it: chmod 600 '{file}' (or 400).");
             }
+
+            // A trailing newline is how editors and `echo` leave files; it is not part of the token.
+            token = File.ReadAllText(file).TrimEnd('\r', '\n');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return TokenLoadResult.Error($"{setting} '{file}' cannot be read: {ex.Message}");
         }
 
-        if (token!.Length < AuthOptions.MinTokenLength)
+        return Check(token, setting);
+    }
+
+    private static TokenLoadResult Check(string token, string setting)
+    {
+        if (token.Length < AuthOptions.MinTokenLength)
         {
             return TokenLoadResult.Error(
                 $"The token from {setting} is {token.Length} characters long; it must be at least {AuthOptions.MinTokenLength}. " +

@@ -60,7 +60,8 @@ internal static class LogsEndpoints
         IOptions<AuthOptions> auth,
         IOptions<StreamingOptions> streaming,
         IHostApplicationLifetime lifetime,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        Metrics.PinsMetrics metrics)
     {
         if (!JobId.TryParse(jobId, out var id))
         {
@@ -129,7 +130,7 @@ internal static class LogsEndpoints
         {
             var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
             var buffer = new LogStreamBuffer(stallTimeout: TimeSpan.FromSeconds(streaming.Value.StallTimeoutSeconds));
-            var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
+            var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>(), metrics.RecordLinesStreamed);
             if (await supervisor.TryAskAsync(new JobProtocol.OpenLogStream(id, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
             {
                 buffer.Close(LogStreamClosedReason.JobGone);

@@ -1,0 +1,51 @@
+namespace PinsDaemon.Actors.Apt;
+
+/// <summary>
+/// Reads the package lists apt prints under a heading, one indented line after another:
+/// the packages an upgrade keeps back (held with <c>apt-mark hold</c>, or needing a new
+/// dependency) and those installed automatically and no longer needed. Owned by one job.
+/// </summary>
+public sealed class AptNoticeParser(int maxEntries)
+{
+    private readonly List<string> _keptBack = [];
+    private readonly List<string> _autoremovable = [];
+    private List<string>? _current;
+
+    public IReadOnlyList<string> KeptBack => _keptBack;
+
+    public IReadOnlyList<string> Autoremovable => _autoremovable;
+
+    public void Observe(string line)
+    {
+        switch (line)
+        {
+            case "The following packages have been kept back:":
+                _current = _keptBack;
+                return;
+            // apt's singular and plural forms (ngettext), in the C locale the script runs apt in.
+            case "The following package was automatically installed and is no longer required:"
+                or "The following packages were automatically installed and are no longer required:":
+                _current = _autoremovable;
+                return;
+        }
+
+        if (_current is null)
+        {
+            return;
+        }
+
+        if (!line.StartsWith("  ", StringComparison.Ordinal))
+        {
+            _current = null;
+            return;
+        }
+
+        foreach (var name in line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (_current.Count < maxEntries && !_current.Contains(name, StringComparer.Ordinal))
+            {
+                _current.Add(name);
+            }
+        }
+    }
+}
