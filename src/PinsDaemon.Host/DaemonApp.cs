@@ -10,6 +10,7 @@ using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
 using PinsDaemon.Host.HostStatus;
 using PinsDaemon.Host.Metrics;
+using PinsDaemon.Host.OpenApi;
 using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host;
@@ -72,6 +73,7 @@ public static class DaemonApp
                     services.GetRequiredService<TimeProvider>());
         });
         builder.Services.AddPinsMetrics();
+        builder.Services.AddPinsOpenApi();
         return builder;
     }
 
@@ -95,6 +97,7 @@ public static class DaemonApp
         app.MapLogs();
         app.MapHostStatus();
         app.MapPinsMetrics();
+        app.MapPinsOpenApi();
         return app;
     }
 
