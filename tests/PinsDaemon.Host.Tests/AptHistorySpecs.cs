@@ -158,7 +158,7 @@ public sealed class AptHistorySpecs
                 + "Start-Date: 2026-11-30  05:05:53\nCommandline: apt-get update\nEnd-Date: 2026-11-30  05:05:53\n");
 
             // history.log.1.gz: one valid entry, then more decompressed bytes than a file may have.
-            await using (var gz = new GZipStream(File.Create(log + ".1.gz"), CompressionLevel.SmallestSize))
+            await using (var gz = new GZipStream(File.Create(log + ".1.gz"), CompressionLevel.Fastest))
             {
                 gz.Write(Encoding.UTF8.GetBytes("\nStart-Date: 2026-10-01  00:00:00\nCommandline: old\nEnd-Date: 2026-10-01  00:00:00\n\n"));
                 var blank = new byte[1024 * 1024];
@@ -193,6 +193,16 @@ public sealed class AptHistorySpecs
     {
         var page = await Reader("/nonexistent/apt/history.log").ReadPageAsync(0, 50, CancellationToken.None);
         Assert.Equal((0, 0, false), (page.Total, page.Entries.Count, page.Truncated));
+    }
+
+    [Theory]
+    [InlineData("history.log")]
+    [InlineData("/var/log/apt/")]
+    public async Task Should_refuse_to_start_with_a_history_log_that_is_not_an_absolute_file_path(string path)
+    {
+        await using var app = DaemonFixture.Build(["--urls", "http://127.0.0.1:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}", $"--Host:AptHistoryLog={path}"]);
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains("Host:AptHistoryLog must be an absolute path to a file", error.Message);
     }
 
     [Fact]

@@ -44,6 +44,14 @@ internal sealed class BoundedLineReader(Stream stream, int maxLineBytes)
 
             var span = _buffer.AsSpan(_start, _end - _start);
             var newline = span.IndexOf((byte)'\n');
+            if (newline >= 0 && _line.Length == 0 && !tooLong && newline <= maxLineBytes)
+            {
+                // The common case: the whole line is in the buffer; decode it from there.
+                _start += newline + 1;
+                BytesRead += newline + 1;
+                return new ReadLine(Decode(span[..newline]), TooLong: false);
+            }
+
             var chunk = newline < 0 ? span : span[..newline];
             if (!tooLong && _line.Length + chunk.Length <= maxLineBytes)
             {
@@ -71,13 +79,17 @@ internal sealed class BoundedLineReader(Stream stream, int maxLineBytes)
             return new ReadLine(string.Empty, TooLong: true);
         }
 
-        var bytes = _line.GetBuffer().AsSpan(0, (int)_line.Length);
+        return new ReadLine(Decode(_line.GetBuffer().AsSpan(0, (int)_line.Length)), TooLong: false);
+    }
+
+    private static string Decode(ReadOnlySpan<byte> bytes)
+    {
         if (bytes.Length > 0 && bytes[^1] == (byte)'\r')
         {
             bytes = bytes[..^1];
         }
 
-        return new ReadLine(Encoding.UTF8.GetString(bytes), TooLong: false);
+        return bytes.IsEmpty ? string.Empty : Encoding.UTF8.GetString(bytes);
     }
 }
 

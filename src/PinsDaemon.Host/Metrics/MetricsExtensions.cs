@@ -26,6 +26,7 @@ internal static class MetricsExtensions
             .BindConfiguration(MetricsOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
+        services.AddSingleton<MetricsToken>();
 
         new AuthenticationBuilder(services)
             .AddScheme<AuthenticationSchemeOptions, MetricsTokenHandler>(MetricsTokenHandler.SchemeName, null)
@@ -42,14 +43,15 @@ internal static class MetricsExtensions
         services.AddSingleton(sp =>
         {
             var metrics = sp.GetRequiredService<PinsMetrics>();
-            var host = sp.GetRequiredService<HostStatusReader>();
-            var holds = sp.GetRequiredService<DpkgHolds>();
-            var facts = sp.GetRequiredService<HostFacts>();
+            // Resolved at the first scrape, not here: the endpoint is mapped before the daemon
+            // starts, and these need the settings that are validated at start.
             return new PrometheusBridge(metrics.Meter, async cancellationToken =>
             {
-                var jobs = await host.ListJobsAsync(cancellationToken)
+                var jobs = await sp.GetRequiredService<HostStatusReader>().ListJobsAsync(cancellationToken)
                     ?? throw new ScrapeFailedException("The job supervisor did not answer in time; try again.");
-                metrics.Update(HostMetricsState.From(jobs.ToArray(), await holds.ReadAsync(cancellationToken), facts.RebootRequired(), facts.PackageCacheTimestamp()));
+                var facts = sp.GetRequiredService<HostFacts>();
+                var holds = await sp.GetRequiredService<DpkgHolds>().ReadAsync(cancellationToken);
+                metrics.Update(HostMetricsState.From(jobs.ToArray(), holds, facts.RebootRequired(), facts.PackageCacheTimestamp()));
             });
         });
         services.AddHostedService<JobMetricsStarter>();

@@ -1,24 +1,21 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Host.Auth;
-using PinsDaemon.Host.Configuration;
 
 namespace PinsDaemon.Host.Metrics;
 
 /// <summary>
 /// The read-only credential of <c>GET /metrics</c>: <c>Authorization: Bearer &lt;metrics token&gt;</c>.
 /// It is the only scheme <c>/metrics</c> accepts, so the admin token is refused there, and no other
-/// endpoint accepts it. Compared in constant time on SHA-256 hashes, like the admin token.
+/// endpoint accepts it.
 /// </summary>
 internal sealed class MetricsTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IOptions<MetricsOptions> metrics,
+    MetricsToken token,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -27,11 +24,6 @@ internal sealed class MetricsTokenHandler(
     private const string BearerPrefix = "Bearer ";
 
     private static readonly ClaimsPrincipal Scraper = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "metrics")], SchemeName));
-
-    private readonly Lazy<byte[]?> _expectedHash = new(() =>
-        string.IsNullOrEmpty(metrics.Value.TokenFile)
-            ? null
-            : TokenSource.LoadFile(metrics.Value.TokenFile, "Metrics:TokenFile").Token is { } token ? Hash(token) : null);
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -46,14 +38,13 @@ internal sealed class MetricsTokenHandler(
             return Fail("Send exactly one 'Authorization: Bearer <metrics token>' header.");
         }
 
-        if (_expectedHash.Value is not { } expected)
+        if (!token.IsConfigured)
         {
             // Not a failed guess: there is nothing to guess. The challenge says how to turn metrics on.
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var presented = value[BearerPrefix.Length..].Trim();
-        if (presented.Length > AuthOptions.MaxTokenLength || !CryptographicOperations.FixedTimeEquals(Hash(presented), expected))
+        if (!token.Verify(value[BearerPrefix.Length..].Trim()))
         {
             return Fail("The metrics token is not valid. /metrics takes the token in Metrics:TokenFile, never the admin token.");
         }
@@ -74,7 +65,7 @@ internal sealed class MetricsTokenHandler(
                 Status = StatusCodes.Status401Unauthorized,
                 Title = "Unauthorized",
                 Detail = result.Failure?.Message
-                    ?? (_expectedHash.Value is null
+                    ?? (!token.IsConfigured
                         ? "Metrics are turned off: set Metrics:TokenFile to a file holding a token for Prometheus (not the admin token)."
                         : "Send 'Authorization: Bearer <metrics token>', the token in Metrics:TokenFile."),
             },
@@ -86,6 +77,4 @@ internal sealed class MetricsTokenHandler(
         Context.Items[BearerTokenHandler.FailedItemKey] = true;
         return Task.FromResult(AuthenticateResult.Fail(message));
     }
-
-    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 }

@@ -1,4 +1,5 @@
 using PinsDaemon.Actors.Apt;
+using Xunit;
 
 namespace PinsDaemon.Actors.Tests.Apt;
 
