@@ -9,7 +9,10 @@ public sealed class AptNoticeParser(int maxEntries)
 {
     private readonly List<string> _keptBack = [];
     private readonly List<string> _autoremovable = [];
+    private readonly HashSet<string> _seenKeptBack = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _seenAutoremovable = new(StringComparer.Ordinal);
     private List<string>? _current;
+    private HashSet<string>? _seen;
 
     public IReadOnlyList<string> KeptBack => _keptBack;
 
@@ -20,16 +23,16 @@ public sealed class AptNoticeParser(int maxEntries)
         switch (line)
         {
             case "The following packages have been kept back:":
-                _current = _keptBack;
+                (_current, _seen) = (_keptBack, _seenKeptBack);
                 return;
             // apt's singular and plural forms (ngettext), in the C locale the script runs apt in.
             case "The following package was automatically installed and is no longer required:"
                 or "The following packages were automatically installed and are no longer required:":
-                _current = _autoremovable;
+                (_current, _seen) = (_autoremovable, _seenAutoremovable);
                 return;
         }
 
-        if (_current is null)
+        if (_current is null || _seen is null)
         {
             return;
         }
@@ -42,7 +45,8 @@ public sealed class AptNoticeParser(int maxEntries)
 
         foreach (var name in line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (_current.Count < maxEntries && !_current.Contains(name, StringComparer.Ordinal))
+            // A set, not a list search: a script flooding these lines must not cost quadratic time.
+            if (_current.Count < maxEntries && _seen.Add(name))
             {
                 _current.Add(name);
             }
