@@ -88,6 +88,11 @@ public sealed class AptHistorySpecs
         Assert.Equal(big.PackageCount, big.Packages.Count);
         Assert.True(big.PackageCount > 150);
         Assert.All(page.Entries, e => Assert.NotNull(e.End));
+
+        // Purging what a remove left behind: apt writes no version, "pinsdaemon:amd64 ()".
+        var purge = page.Entries.First(e => e.CommandLine == "apt-get purge -y pinsdaemon" && e.Packages.Single().From is null).Packages.Single();
+        Assert.Equal(new AptHistoryPackage("pinsdaemon", "amd64", "purge", null, null, false), purge);
+        Assert.Contains(page.Entries.SelectMany(e => e.Packages), p => p.Package == "libc6" && p.Arch == "arm64");
     }
 
     [Fact]

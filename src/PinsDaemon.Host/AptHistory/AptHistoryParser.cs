@@ -143,7 +143,16 @@ internal sealed class AptHistoryParser(TimeZoneInfo timeZone)
             }
 
             var name = text[..open];
-            var versions = text[(open + 2)..].Split(", ");
+            var inside = text[(open + 2)..];
+            if (inside.Length == 0 && action is ("remove" or "purge"))
+            {
+                // apt writes "pkg:arch ()" when it purges what a remove left behind (only
+                // configuration files, no version any more).
+                AddPackage(block, name, new AptHistoryPackage(name, null, action, null, null, false));
+                continue;
+            }
+
+            var versions = inside.Split(", ");
             if (versions.Length is < 1 or > 2 || versions.Any(v => v.Length == 0 || v.Contains(' ')))
             {
                 return false;
@@ -180,16 +189,21 @@ internal sealed class AptHistoryParser(TimeZoneInfo timeZone)
                     break;
             }
 
-            var archColon = name.LastIndexOf(':');
-            var (package, arch) = archColon > 0 ? (name[..archColon], name[(archColon + 1)..]) : (name, (string?)null);
-            block.PackageCount++;
-            if (block.Packages.Count < MaxPackagesPerEntry)
-            {
-                block.Packages.Add(new AptHistoryPackage(package, arch, action, from, to, automatic));
-            }
+            AddPackage(block, name, new AptHistoryPackage(name, null, action, from, to, automatic));
         }
 
         return true;
+    }
+
+    /// <summary>Counts the package and keeps it, with <c>name:arch</c> split, while the entry has room.</summary>
+    private static void AddPackage(Block block, string name, AptHistoryPackage package)
+    {
+        block.PackageCount++;
+        if (block.Packages.Count < MaxPackagesPerEntry)
+        {
+            var archColon = name.LastIndexOf(':');
+            block.Packages.Add(archColon > 0 ? package with { Package = name[..archColon], Arch = name[(archColon + 1)..] } : package);
+        }
     }
 
     private sealed class Block
