@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.HostStatus;
