@@ -17,13 +17,15 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
     /// </summary>
     private const string Wrapper = """
         set -u
-        d=$1 n=$2
+        d=$1 n=$2 child= stop=
         exec </dev/null >>"$d/$n.out" 2>>"$d/$n.err"
         record() { printf '%s\n' "$2" >"$d/$n.$1.tmp" && mv -f "$d/$n.$1.tmp" "$d/$n.$1"; }
-        trap 'kill -TERM "$child" 2>/dev/null' TERM
+        # The record first: a cancel may come as soon as the script has printed anything.
+        trap 'stop=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM
+        record run "supervisor=detached pid=$$ boot_id=$(cat /proc/sys/kernel/random/boot_id) mode=${n%-*-*-*-*-*} started=$(date +%s)"
         "$3" "$4" &
         child=$!
-        record run "supervisor=detached pid=$$ boot_id=$(cat /proc/sys/kernel/random/boot_id) mode=${n%-*-*-*-*-*} started=$(date +%s)"
+        [ -n "$stop" ] && kill -TERM "$child" 2>/dev/null
         while :; do
             wait "$child"
             rc=$?
