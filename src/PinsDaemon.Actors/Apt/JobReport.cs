@@ -53,7 +53,7 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
 
     /// <summary>What the run said so far, for the outcome.</summary>
     public RunFacts Facts => new(
-        _eventsSeen,
+        _eventsSeen || _channel?.IsOpen is true,
         Phase,
         _dpkgStarted,
         _cancelRefused,

@@ -117,18 +117,24 @@ public sealed class FileLineReader(string path, LogStream stream, long position,
         return bytes.IsEmpty ? string.Empty : Utf8.GetString(bytes);
     }
 
-    // Backs off from `limit` to the start of a UTF-8 sequence (at most 3 bytes), unless the
-    // data there is not UTF-8 at all, in which case the cut stays where it is.
+    // Backs off from `limit` to the start of a UTF-8 sequence that would not fit before it
+    // (at most 3 bytes), unless the data there is not UTF-8 at all, in which case the cut stays.
     private static int CharBoundary(ReadOnlySpan<byte> data, int limit)
     {
-        for (var i = limit; i > 0 && i > limit - 4; i--)
+        var lead = limit - 1;
+        while (lead > 0 && limit - lead < 4 && (data[lead] & 0xC0) == 0x80)
         {
-            if (i >= data.Length || (data[i] & 0xC0) != 0x80)
-            {
-                return i;
-            }
+            lead--;
         }
 
-        return limit;
+        var length = data[lead] switch
+        {
+            < 0x80 => 1,
+            var b when (b & 0xE0) == 0xC0 => 2,
+            var b when (b & 0xF0) == 0xE0 => 3,
+            var b when (b & 0xF8) == 0xF0 => 4,
+            _ => 1,
+        };
+        return lead > 0 && lead + length > limit ? lead : limit;
     }
 }
