@@ -8,6 +8,7 @@ using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
+using PinsDaemon.Host.Hosting;
 using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host;
@@ -55,6 +56,7 @@ public static class DaemonApp
                 : new DetachedRunner(upgrade.ScriptPath, services.GetRequiredService<JobStore>().RunsDirectory);
         });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        builder.Services.AddHostedService<SystemdWatchdog>();
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
