@@ -12,11 +12,12 @@ namespace PinsDaemon.Host.Hosting;
 /// from a daemon whose actors are stuck. A missed ping makes systemd restart the daemon, which
 /// no longer touches a run: the new daemon re-attaches to it. Does nothing without systemd.
 /// </summary>
-internal sealed class SystemdWatchdog(ISystemdNotifier notifier, IRequiredActor<JobSupervisor> jobs, ILogger<SystemdWatchdog> logger) : BackgroundService
+/// <param name="services">The notifier is registered only when systemd started the daemon.</param>
+internal sealed class SystemdWatchdog(IServiceProvider services, IRequiredActor<JobSupervisor> jobs, ILogger<SystemdWatchdog> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!notifier.IsEnabled
+        if (services.GetService<ISystemdNotifier>() is not { IsEnabled: true } notifier
             || !long.TryParse(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), NumberStyles.None, CultureInfo.InvariantCulture, out var usec)
             || usec <= 0)
         {
