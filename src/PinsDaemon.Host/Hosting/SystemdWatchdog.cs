@@ -24,6 +24,8 @@ internal sealed class SystemdWatchdog(IServiceProvider services, IRequiredActor<
             return;
         }
 
+        // The supervisor is registered by the actor system, which starts alongside this service.
+        var supervisor = await jobs.GetAsync(stoppingToken).ConfigureAwait(false);
         var interval = TimeSpan.FromMicroseconds(usec / 2);
         logger.LogInformation("Pinging the systemd watchdog every {Interval}", interval);
         using var timer = new PeriodicTimer(interval);
@@ -32,7 +34,7 @@ internal sealed class SystemdWatchdog(IServiceProvider services, IRequiredActor<
             try
             {
                 // Bounded by the interval: a supervisor that cannot answer in time misses the ping.
-                await jobs.ActorRef.Ask<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, interval, stoppingToken);
+                await supervisor.Ask<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, interval, stoppingToken);
                 notifier.Notify(new ServiceState("WATCHDOG=1"));
             }
             catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
