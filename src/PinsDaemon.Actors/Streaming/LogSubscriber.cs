@@ -47,9 +47,10 @@ public sealed class LogSubscriber : ReceiveActor
 
     protected override void PostStop()
     {
-        // Whatever stopped us (the connection closed, the daemon is stopping, the job was
-        // pruned), the reader must not wait forever. A no-op if the stream already ended.
-        _output.Close(LogStreamClosedReason.ShuttingDown);
+        // Whatever stopped us, the reader must not wait forever. A no-op if the stream already
+        // ended or was closed: a daemon that stops closes it as shutting down first, so what is
+        // left is the job's log going away (the job was pruned).
+        _output.Close(LogStreamClosedReason.JobGone);
     }
 
     private void HandleBatch(StreamProtocol.LogBatch batch)
