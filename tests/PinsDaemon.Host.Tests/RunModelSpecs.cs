@@ -74,8 +74,7 @@ public sealed class RunModelSpecs
         }
         finally
         {
-            TestRuns.KillAll(storage);
-            Directory.Delete(storage, recursive: true);
+            await TestRuns.DeleteStorageAsync(storage);
         }
     }
 
@@ -102,8 +101,7 @@ public sealed class RunModelSpecs
         }
         finally
         {
-            TestRuns.KillAll(storage);
-            Directory.Delete(storage, recursive: true);
+            await TestRuns.DeleteStorageAsync(storage);
         }
     }
 
@@ -126,13 +124,14 @@ public sealed class RunModelSpecs
             Assert.Equal(JsonValueKind.Null, job.GetProperty("plan").ValueKind);
             Assert.Equal(51, job.GetProperty("lineCount").GetInt64());
 
-            // It no longer blocks new jobs.
-            await restarted.StartJobAsync();
+            // It no longer blocks new jobs. (Wait for the new run's output, so the clean-up
+            // below finds it: a launch still under way would outlive the test.)
+            var next = (await restarted.StartJobAsync()).GetProperty("jobId").GetString()!;
+            await Eventually.WaitUntilAsync(async () => (await restarted.GetJobAsync(next)).GetProperty("lineCount").GetInt64() > 0);
         }
         finally
         {
-            TestRuns.KillAll(storage);
-            Directory.Delete(storage, recursive: true);
+            await TestRuns.DeleteStorageAsync(storage);
         }
     }
 
@@ -158,8 +157,7 @@ public sealed class RunModelSpecs
         }
         finally
         {
-            TestRuns.KillAll(storage);
-            Directory.Delete(storage, recursive: true);
+            await TestRuns.DeleteStorageAsync(storage);
         }
     }
 
@@ -197,6 +195,8 @@ public sealed class RunModelSpecs
         Assert.Contains("simulate", job.GetProperty("message").GetString());
         Assert.Equal(JsonValueKind.Null, job.GetProperty("plan").ValueKind);
         Assert.Equal(143, job.GetProperty("exitCode").GetInt32());
+        await daemon.DisposeAsync();
+        await TestRuns.DeleteStorageAsync(storage);
     }
 
     [Fact]
@@ -267,7 +267,9 @@ public sealed class RunModelSpecs
                 "-n", "--", scriptPath, "--cancel", "--job", second,
             ],
             await File.ReadAllLinesAsync(argv));
+        await daemon.DisposeAsync();
         Directory.Delete(runs, recursive: true);
+        await TestRuns.DeleteStorageAsync(storage);
     }
 
     private static async Task<string> StartAndKillMidRunAsync(string script, string storage, string token)

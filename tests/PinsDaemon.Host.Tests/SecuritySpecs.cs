@@ -270,8 +270,7 @@ public sealed class SecuritySpecs
         var meta = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(storage, "jobs", jobId, "job.json"))).RootElement;
         Assert.Equal("running", meta.GetProperty("status").GetString());
         Assert.True(TestRuns.IsAlive(TestRuns.Pid(storage, jobId)!.Value));
-        TestRuns.KillAll(storage);
-        Directory.Delete(storage, recursive: true);
+        await TestRuns.DeleteStorageAsync(storage);
     }
 
     [Fact]

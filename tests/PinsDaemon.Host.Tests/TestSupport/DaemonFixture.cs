@@ -189,25 +189,7 @@ public sealed class DaemonFixture : IAsyncDisposable
         await App.DisposeAsync();
         if (_ownsStorage)
         {
-            // Runs outlive the daemon by design; a test's must not outlive the test. A run whose
-            // launch was under way when the daemon stopped may still appear: try again then.
-            for (var attempt = 1; ; attempt++)
-            {
-                TestRuns.KillAll(StorageDirectory);
-                try
-                {
-                    if (Directory.Exists(StorageDirectory))
-                    {
-                        Directory.Delete(StorageDirectory, recursive: true);
-                    }
-
-                    break;
-                }
-                catch (IOException) when (attempt < 20)
-                {
-                    await Task.Delay(100);
-                }
-            }
+            await TestRuns.DeleteStorageAsync(StorageDirectory);
         }
     }
 }

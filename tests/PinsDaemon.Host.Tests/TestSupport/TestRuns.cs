@@ -65,6 +65,37 @@ internal static class TestRuns
     }
 
     /// <summary>
+    /// Kills a test's runs and deletes its storage. Runs outlive the daemon by design; a test's
+    /// must not outlive the test. A run whose launch was under way when the daemon stopped may
+    /// still appear: kill and try again then.
+    /// </summary>
+    public static async Task DeleteStorageAsync(string storage)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            KillAll(storage);
+            try
+            {
+                if (System.IO.Directory.Exists(storage))
+                {
+                    System.IO.Directory.Delete(storage, recursive: true);
+                }
+
+                // A launch may still create the directory again a moment later.
+                await Task.Delay(200);
+                if (!System.IO.Directory.Exists(storage) || attempt >= 20)
+                {
+                    return;
+                }
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>
     /// Writes an executable script for one test into <paramref name="directory"/> (for example a
     /// script that waits for a file the test creates) and returns its path.
     /// </summary>
