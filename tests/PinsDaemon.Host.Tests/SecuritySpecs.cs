@@ -74,8 +74,9 @@ public sealed class SecuritySpecs
         Assert.Equal(HttpStatusCode.BadRequest, body.StatusCode);
         await daemon.App.StopAsync();
 
-        Assert.Contains(daemon.Logs.Lines, l => l.Contains("?FORGED-LINE"));
-        Assert.Contains(daemon.Logs.Lines, l => l.Contains("a?FORGED-MEMBER"));
+        // Shown the way served log lines show them (ControlCharacters): LF as a visible picture.
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains("\u240AFORGED-LINE\u240D\u240A"));
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains("a\u240AFORGED-MEMBER"));
         Assert.DoesNotContain(daemon.Logs.Lines, l => l.Contains("\nFORGED"));
     }
 
