@@ -103,6 +103,31 @@ public sealed class UpgradeApiSpecs
         Assert.Equal(0, jobs.GetArrayLength());
     }
 
+    public static TheoryData<byte[]> MemberNamesThatAreNotText() =>
+    [
+        [.. "{\""u8, 0xFF, 0xFE, .. "\": true}"u8],
+        [.. "{\"dry"u8, 0xC3, .. "Run\": true}"u8],
+        "{\"\\ud800\":true}"u8.ToArray(),
+        "{\"a\\udc00b\": false}"u8.ToArray(),
+    ];
+
+    [Theory]
+    [MemberData(nameof(MemberNamesThatAreNotText))]
+    public async Task Should_refuse_a_member_name_of_invalid_utf8_or_a_lone_surrogate_with_400_and_audit_it(byte[] body)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await daemon.Client.PostAsync("/upgrade", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("{\"dryRun\": true}", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(0, (await daemon.Client.GetFromJsonAsync<JsonElement>("/jobs")).GetArrayLength());
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains(" PinsDaemon.Audit: Start refused for 127.0.0.1: invalid body"));
+    }
+
     [Fact]
     public async Task Should_refuse_an_oversized_body_with_413()
     {
