@@ -44,7 +44,10 @@ public static class DaemonApp
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = JobRoute.DescribeInvalidId);
+        // A route value that does not parse is a 400 with a problem body, in every environment
+        // (Development would otherwise throw and log a stack trace for a client's typo).
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
         builder.Services.ConfigureHttpJsonOptions(options => ContractJson.Apply(options.SerializerOptions));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();

@@ -161,6 +161,30 @@ public sealed class UpgradeApiSpecs
         Assert.Equal(HttpStatusCode.OK, (await daemon.Client.GetAsync("/jobs")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("GET", "/jobs/{0}")]
+    [InlineData("GET", "/jobs/{0}/log")]
+    [InlineData("POST", "/jobs/{0}/cancel")]
+    [InlineData("POST", "/jobs/{0}/ticket")]
+    [InlineData("GET", "/logs/{0}")]
+    public async Task Should_answer_every_route_that_names_a_job_alike_for_an_id_that_is_not_a_guid(string method, string route)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        foreach (var bad in new[] { "123", "..%2F..%2Fetc%2Fpasswd", "00000000-0000-0000-0000-000000000000", "{3f2504e0-4f89-41d3-9a0c-0305e82c3301}" })
+        {
+            using var response = await daemon.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), string.Format(route, bad)));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("Invalid job id", problem.GetProperty("title").GetString());
+            Assert.Contains("GUID", problem.GetProperty("detail").GetString());
+        }
+
+        // Without the token the id is not even looked at.
+        using var anonymous = await daemon.Anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), string.Format(route, "123")));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
     [Fact]
     public async Task Should_list_jobs_newest_first()
     {

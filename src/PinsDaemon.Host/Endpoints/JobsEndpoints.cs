@@ -2,16 +2,23 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Contracts;
+using PinsDaemon.Host.Auth;
 
 namespace PinsDaemon.Host.Endpoints;
 
+/// <summary>Every route under <c>/jobs</c>; those that name a job take its id once, as a <see cref="JobId"/>.</summary>
 internal static class JobsEndpoints
 {
     public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/jobs", ListJobsAsync);
-        app.MapGet("/jobs/{jobId}", GetJobAsync);
-        app.MapGet("/jobs/{jobId}/log", GetLogAsync);
+        var jobs = app.MapGroup("/jobs");
+        jobs.MapGet(string.Empty, ListJobsAsync);
+
+        var job = jobs.MapGroup(JobRoute.Template);
+        job.MapGet(string.Empty, GetJobAsync);
+        job.MapGet("/log", GetLogAsync);
+        job.MapPost("/cancel", CancelAsync);
+        job.MapPost("/ticket", IssueTicketAsync);
         return app;
     }
 
@@ -20,18 +27,37 @@ internal static class JobsEndpoints
 
     public const int MaxLogLimit = 10_000;
 
+    private static async Task<Results<Ok<IReadOnlyList<JobSnapshot>>, ProblemHttpResult>> ListJobsAsync(
+        IRequiredActor<JobSupervisor> jobs,
+        CancellationToken cancellationToken)
+    {
+        return await jobs.ActorRef.TryAskAsync<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, cancellationToken) switch
+        {
+            { } list => TypedResults.Ok(list.Jobs),
+            null => ApiProblems.Unavailable(),
+        };
+    }
+
+    private static async Task<Results<Ok<JobSnapshot>, ProblemHttpResult>> GetJobAsync(
+        JobId jobId,
+        IRequiredActor<JobSupervisor> jobs,
+        CancellationToken cancellationToken)
+    {
+        return await jobs.ActorRef.TryAskAsync<JobProtocol.IGetJobReply>(new JobProtocol.GetJob(jobId), cancellationToken) switch
+        {
+            JobProtocol.JobFound found => TypedResults.Ok(found.Job),
+            JobProtocol.JobNotFound => ApiProblems.JobNotFound(jobId),
+            _ => ApiProblems.Unavailable(),
+        };
+    }
+
     /// <summary><c>GET /jobs/{id}/log?after=N&amp;limit=M</c>: a JSON array of the same line objects the WebSocket sends.</summary>
     private static async Task<IResult> GetLogAsync(
-        string jobId,
+        JobId jobId,
         HttpRequest request,
         IRequiredActor<JobSupervisor> jobs,
         CancellationToken cancellationToken)
     {
-        if (!JobId.TryParse(jobId, out var id))
-        {
-            return ApiProblems.InvalidJobId();
-        }
-
         if (!QueryNumbers.TryGet(request.Query, "after", 0, 0, long.MaxValue, out var after))
         {
             return ApiProblems.BadRequest("Invalid 'after'", "'after' is the last seq the client already has: a whole number, 0 or more.");
@@ -42,10 +68,10 @@ internal static class JobsEndpoints
             return ApiProblems.BadRequest("Invalid 'limit'", $"'limit' is how many lines to return: a whole number from 1 to {MaxLogLimit}.");
         }
 
-        return await jobs.ActorRef.TryAskAsync(new JobProtocol.ReadLog(id, after, (int)limit), cancellationToken) switch
+        return await jobs.ActorRef.TryAskAsync<JobProtocol.IReadLogReply>(new JobProtocol.ReadLog(jobId, after, (int)limit), cancellationToken) switch
         {
             JobProtocol.LogPage page => TypedResults.Bytes(LineArray(page.Lines), "application/json"),
-            JobProtocol.JobNotFound => ApiProblems.JobNotFound(id),
+            JobProtocol.JobNotFound => ApiProblems.JobNotFound(jobId),
             _ => ApiProblems.Unavailable(),
         };
     }
@@ -72,32 +98,62 @@ internal static class JobsEndpoints
         return output;
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<JobSnapshot>>, ProblemHttpResult>> ListJobsAsync(
+    /// <summary>
+    /// <c>POST /jobs/{id}/cancel</c>: stops a job that is updating lists or downloading (202, it
+    /// ends <c>cancelled</c>); refused with 409 once dpkg is changing the system.
+    /// </summary>
+    private static async Task<Results<Accepted<JobSnapshot>, ProblemHttpResult>> CancelAsync(
+        JobId jobId,
+        HttpContext context,
         IRequiredActor<JobSupervisor> jobs,
+        ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        return await jobs.ActorRef.TryAskAsync(JobProtocol.ListJobs.Instance, cancellationToken) switch
+        var audit = loggers.CreateLogger(Audit.Category);
+        var client = Audit.Client(context);
+        switch (await jobs.ActorRef.TryAskAsync<JobProtocol.ICancelJobReply>(new JobProtocol.CancelJob(jobId, client), cancellationToken))
         {
-            JobProtocol.JobList list => TypedResults.Ok(list.Jobs),
-            _ => ApiProblems.Unavailable(),
-        };
+            case JobProtocol.CancelAccepted accepted:
+                audit.LogInformation("Cancel accepted for {Client}: job {JobId}", client, jobId);
+                return TypedResults.Accepted(ApiPaths.Job(jobId), accepted.Job);
+            case JobProtocol.CancelRefused refused:
+                audit.LogWarning("Cancel refused for {Client}: job {JobId}: {Reason}", client, jobId, refused.Reason);
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "The job cannot be cancelled",
+                    detail: refused.Reason,
+                    extensions: new Dictionary<string, object?> { ["jobId"] = jobId.ToString() });
+            case JobProtocol.JobNotFound:
+                audit.LogWarning("Cancel refused for {Client}: no job {JobId}", client, jobId);
+                return ApiProblems.JobNotFound(jobId);
+            default:
+                return ApiProblems.Unavailable();
+        }
     }
 
-    private static async Task<Results<Ok<JobSnapshot>, ProblemHttpResult>> GetJobAsync(
-        string jobId,
+    /// <summary><c>POST /jobs/{id}/ticket</c>: a single-use, 30-second credential for <c>/logs/{id}?ticket=</c>.</summary>
+    private static async Task<Results<Ok<TicketResponse>, ProblemHttpResult>> IssueTicketAsync(
+        JobId jobId,
         IRequiredActor<JobSupervisor> jobs,
+        TicketStore tickets,
         CancellationToken cancellationToken)
     {
-        if (!JobId.TryParse(jobId, out var id))
+        switch (await jobs.ActorRef.TryAskAsync<JobProtocol.IGetJobReply>(new JobProtocol.GetJob(jobId), cancellationToken))
         {
-            return ApiProblems.InvalidJobId();
+            case JobProtocol.JobNotFound:
+                return ApiProblems.JobNotFound(jobId);
+            case not JobProtocol.JobFound:
+                return ApiProblems.Unavailable();
         }
 
-        return await jobs.ActorRef.TryAskAsync(new JobProtocol.GetJob(id), cancellationToken) switch
+        if (tickets.Issue(jobId) is not { } issued)
         {
-            JobProtocol.JobFound found => TypedResults.Ok(found.Job),
-            JobProtocol.JobNotFound => ApiProblems.JobNotFound(id),
-            _ => ApiProblems.Unavailable(),
-        };
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many tickets",
+                detail: $"{TicketStore.MaxOutstanding} tickets are outstanding. Use them, or wait {TicketStore.Lifetime.TotalSeconds:0} seconds for them to expire.");
+        }
+
+        return TypedResults.Ok(new TicketResponse(issued.Ticket, issued.ExpiresAt, $"{ApiPaths.Logs(jobId)}?ticket={issued.Ticket}"));
     }
 }

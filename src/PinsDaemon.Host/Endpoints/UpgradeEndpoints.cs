@@ -17,46 +17,7 @@ internal static class UpgradeEndpoints
     public static IEndpointRouteBuilder MapUpgrade(this IEndpointRouteBuilder app)
     {
         app.MapPost("/upgrade", StartUpgradeAsync);
-        app.MapPost("/jobs/{jobId}/cancel", CancelAsync);
         return app;
-    }
-
-    /// <summary>
-    /// <c>POST /jobs/{id}/cancel</c>: stops a job that is updating lists or downloading (202, it
-    /// ends <c>cancelled</c>); refused with 409 once dpkg is changing the system.
-    /// </summary>
-    private static async Task<Results<Accepted<JobSnapshot>, ProblemHttpResult>> CancelAsync(
-        string jobId,
-        HttpContext context,
-        IRequiredActor<JobSupervisor> jobs,
-        ILoggerFactory loggers,
-        CancellationToken cancellationToken)
-    {
-        if (!JobId.TryParse(jobId, out var id))
-        {
-            return ApiProblems.InvalidJobId();
-        }
-
-        var audit = loggers.CreateLogger(Audit.Category);
-        var client = Audit.Client(context);
-        switch (await jobs.ActorRef.TryAskAsync(new JobProtocol.CancelJob(id, client), cancellationToken))
-        {
-            case JobProtocol.CancelAccepted accepted:
-                audit.LogInformation("Cancel accepted for {Client}: job {JobId}", client, id);
-                return TypedResults.Accepted(ApiPaths.Job(id), accepted.Job);
-            case JobProtocol.CancelRefused refused:
-                audit.LogWarning("Cancel refused for {Client}: job {JobId}: {Reason}", client, id, refused.Reason);
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status409Conflict,
-                    title: "The job cannot be cancelled",
-                    detail: refused.Reason,
-                    extensions: new Dictionary<string, object?> { ["jobId"] = id.ToString() });
-            case JobProtocol.JobNotFound:
-                audit.LogWarning("Cancel refused for {Client}: no job {JobId}", client, id);
-                return ApiProblems.JobNotFound(id);
-            default:
-                return ApiProblems.Unavailable();
-        }
     }
 
     private static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> StartUpgradeAsync(
@@ -83,7 +44,7 @@ internal static class UpgradeEndpoints
             return ApiProblems.BadRequest("Invalid upgrade request", $"{problem} {UpgradeRequestParser.Expected}");
         }
 
-        var answer = await jobs.ActorRef.TryAskAsync(new JobProtocol.StartJob(dryRun, client), cancellationToken);
+        var answer = await jobs.ActorRef.TryAskAsync<JobProtocol.IStartJobReply>(new JobProtocol.StartJob(dryRun, client), cancellationToken);
         switch (answer)
         {
             case JobProtocol.JobStarted started:
