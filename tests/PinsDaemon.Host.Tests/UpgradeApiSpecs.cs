@@ -128,6 +128,45 @@ public sealed class UpgradeApiSpecs
         Assert.Contains(daemon.Logs.Lines, l => l.Contains(" PinsDaemon.Audit: Start refused for 127.0.0.1: invalid body"));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("application/json; charset=utf-16")]
+    [InlineData("application/jsonx")]
+    public async Task Should_refuse_a_body_that_is_not_sent_as_json_with_415_and_audit_it(string? contentType)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        using var content = new ByteArrayContent("{\"dryRun\": true}"u8.ToArray());
+        if (contentType is not null)
+        {
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
+        using var response = await daemon.Client.PostAsync("/upgrade", content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("Content-Type: application/json", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(0, (await daemon.Client.GetFromJsonAsync<JsonElement>("/jobs")).GetArrayLength());
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains(" PinsDaemon.Audit: Start refused for 127.0.0.1: Content-Type"));
+    }
+
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("Application/JSON; charset=\"UTF-8\"")]
+    public async Task Should_accept_json_with_or_without_a_utf8_charset(string contentType)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        using var content = new ByteArrayContent("{\"dryRun\": true}"u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await daemon.Client.PostAsync("/upgrade", content);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
     [Fact]
     public async Task Should_refuse_an_oversized_body_with_413()
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Contracts;
 
@@ -28,6 +29,15 @@ internal static class UpgradeEndpoints
     {
         var audit = loggers.CreateLogger(Audit.Category);
         var client = Audit.Client(context);
+        if (!IsJson(context.Request.ContentType))
+        {
+            audit.LogWarning("Start refused for {Client}: Content-Type '{ContentType}' is not JSON", client, Audit.LogSafe(context.Request.ContentType, 80));
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "The body must be JSON",
+                detail: $"Send the body with 'Content-Type: application/json' (UTF-8). {UpgradeRequestParser.Expected}");
+        }
+
         var body = await ReadBodyAsync(context.Request, cancellationToken);
         if (body is null)
         {
@@ -63,6 +73,23 @@ internal static class UpgradeEndpoints
                 audit.LogError("Start failed for {Client}: the job supervisor did not answer", client);
                 return ApiProblems.Unavailable();
         }
+    }
+
+    /// <summary>
+    /// <c>application/json</c>, with no charset or UTF-8 (the only encoding JSON has, RFC 8259).
+    /// The body is read strictly as JSON, so a client that labels it otherwise has made a
+    /// mistake worth telling it about rather than guessing past.
+    /// </summary>
+    private static bool IsJson(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+            || !string.Equals(parsed.MediaType.Value, "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var charset = HeaderUtilities.RemoveQuotes(parsed.Charset);
+        return charset.Length == 0 || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
