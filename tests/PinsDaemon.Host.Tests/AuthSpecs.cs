@@ -40,6 +40,42 @@ public sealed class AuthSpecs
     }
 
     [Fact]
+    public async Task Should_say_in_the_401_where_this_daemon_takes_its_token_from()
+    {
+        string[] noToken = ["--urls", "http://127.0.0.1:0", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"];
+        async Task<string> DetailAsync(string[] args)
+        {
+            await using var app = DaemonFixture.Build([.. noToken, .. args]);
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            using var response = await client.GetAsync("/jobs");
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("detail").GetString()!;
+        }
+
+        var fromEnvironment = await DetailAsync([$"--API_TOKEN={DaemonFixture.NewToken()}"]);
+        Assert.Contains("API_TOKEN", fromEnvironment);
+        Assert.DoesNotContain("file", fromEnvironment);
+
+        Assert.Contains("Auth:Token", await DetailAsync([$"--Auth:Token={DaemonFixture.NewToken()}"]));
+
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, DaemonFixture.NewToken());
+        try
+        {
+            var fromFile = await DetailAsync([$"--Auth:TokenFile={file}"]);
+            Assert.Contains("Auth:TokenFile", fromFile);
+            Assert.DoesNotContain("API_TOKEN", fromFile);
+            // Where the file is stays the operator's business.
+            Assert.DoesNotContain(file, fromFile);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Should_refuse_a_token_that_differs_in_its_last_character_or_length()
     {
         await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");

@@ -23,7 +23,11 @@ public sealed class TokenVerifier
         }
 
         _expectedHash = Hash(loaded.Token);
+        Where = loaded.Where!;
     }
+
+    /// <summary>Where the daemon's token is configured, e.g. "in the API_TOKEN setting".</summary>
+    public string Where { get; }
 
     public bool Verify(string? presented)
     {

@@ -13,9 +13,10 @@ internal static class ConfigurationExtensions
             .PostConfigure(options =>
             {
                 // The seed's unit file sets API_TOKEN; it is the same setting as Auth:Token.
-                if (string.IsNullOrEmpty(options.Token))
+                if (string.IsNullOrEmpty(options.Token) && !string.IsNullOrEmpty(configuration[TokenSource.EnvironmentKey]))
                 {
                     options.Token = configuration[TokenSource.EnvironmentKey];
+                    options.TokenFromEnvironmentKey = true;
                 }
             })
             .ValidateDataAnnotations()
