@@ -149,4 +149,70 @@ public sealed class AuthSpecs
         Assert.Contains(daemon.Logs.Lines, l => l.Contains(jobId!));
         Assert.DoesNotContain(daemon.Logs.Lines, l => l.Contains(daemon.Token[..16]));
     }
+
+    [Fact]
+    public async Task Should_keep_the_token_and_tickets_out_of_the_console_log_whatever_level_its_own_settings_ask_for()
+    {
+        var storage = DaemonFixture.NewStorageDirectory();
+        var token = DaemonFixture.NewToken();
+        // The console provider's own settings outrank settings for all providers; the most
+        // specific categories are named too.
+        var verbose = new Dictionary<string, string>
+        {
+            ["Logging__Console__LogLevel__Default"] = "Debug",
+            ["Logging__Console__LogLevel__Microsoft.AspNetCore"] = "Trace",
+            ["Logging__Console__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
+            ["Logging__Console__LogLevel__Microsoft.AspNetCore.Server.Kestrel.BadRequests"] = "Trace",
+            ["Logging__LogLevel__Default"] = "Trace",
+        };
+        string[] tickets;
+        using (var daemon = await DaemonProcess.StartAsync("mixed-output.sh", storage, token, verbose))
+        {
+            using var client = new HttpClient { BaseAddress = daemon.BaseAddress };
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var started = await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
+            var jobId = (await started.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("jobId").GetString()!;
+            var ws = $"ws://{daemon.BaseAddress.Authority}/logs/{jobId}";
+
+            async Task<string> TicketAsync()
+            {
+                using var response = await client.PostAsync($"/jobs/{jobId}/ticket", null);
+                return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("ticket").GetString()!;
+            }
+
+            tickets = [await TicketAsync(), await TicketAsync()];
+            foreach (var query in new[] { $"?token={token}", $"?ticket={tickets[0]}" })
+            {
+                using var socket = new ClientWebSocket();
+                await socket.ConnectAsync(new Uri(ws + query), CancellationToken.None);
+                await DaemonFixture.ReadAllAsync(socket);
+            }
+
+            using var anonymous = new HttpClient { BaseAddress = daemon.BaseAddress };
+            await anonymous.GetAsync($"/logs/{jobId}?token={token}");
+            await anonymous.GetAsync($"/logs/{jobId}?ticket={tickets[1]}");
+            await anonymous.GetAsync($"/logs/{jobId}?token={token}x");
+            // A malformed request line that carries the token: Kestrel describes bad requests.
+            using (var raw = new System.Net.Sockets.TcpClient())
+            {
+                await raw.ConnectAsync(daemon.BaseAddress.Host, daemon.BaseAddress.Port);
+                var stream = raw.GetStream();
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"GET /lo gs/{jobId}?token={token} HTTP/1.1\r\nHost: x\r\n\r\n"));
+                // Kestrel answers 400 and closes; reading to the end waits for that.
+                await stream.CopyToAsync(Stream.Null);
+            }
+
+            daemon.Terminate();
+            Assert.True(await daemon.WaitForExitAndOutputAsync(TimeSpan.FromSeconds(30)));
+            var output = daemon.Output.ToList();
+
+            // The settings took effect: ASP.NET Core's debug lines are there.
+            Assert.Contains(output, l => l.StartsWith("dbug: Microsoft.AspNetCore", StringComparison.Ordinal));
+            Assert.Contains(output, l => l.Contains(jobId));
+            Assert.DoesNotContain(output, l => l.Contains(token));
+            Assert.DoesNotContain(output, l => l.Contains(tickets[0]) || l.Contains(tickets[1]));
+        }
+
+        Directory.Delete(storage, recursive: true);
+    }
 }
