@@ -83,8 +83,8 @@ public static class DaemonApp
         app.UseRouting();
         app.UseLogStreamCoalescing();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
-        app.UseFailedAuthThrottle();
         app.UseAuthentication();
+        app.UseFailedAuthThrottle();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
 

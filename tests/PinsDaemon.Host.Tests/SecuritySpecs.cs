@@ -51,16 +51,25 @@ public sealed class SecuritySpecs
         Assert.True(throttled.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.Equal("application/problem+json", throttled.Content.Headers.ContentType!.MediaType);
 
-        // Even the right token from that address is refused now: otherwise it would tell a guesser it had won.
+        // The rightful client is never locked out by someone else's failures, not even from
+        // the same address (a shared NAT, another local process): the right token always works.
         using var sameAddressRightToken = ClientFrom(IPAddress.Parse("127.0.0.2"), daemon.BaseAddress, daemon.Token);
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await sameAddressRightToken.GetAsync("/jobs")).StatusCode);
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await sameAddressRightToken.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\":true}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await sameAddressRightToken.GetAsync("/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await sameAddressRightToken.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\":true}"))).StatusCode);
+        // ...while the wrong ones stay throttled.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await attacker.GetAsync("/jobs")).StatusCode);
 
         // Another address with the right token is unaffected, and health stays open to all.
         using var other = ClientFrom(IPAddress.Parse("127.0.0.3"), daemon.BaseAddress, daemon.Token);
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/jobs")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await attacker.GetAsync("/healthz")).StatusCode);
-        Assert.Equal(0, (await other.GetFromJsonAsync<JsonElement>("/jobs")).GetArrayLength());
+        Assert.Equal(1, (await other.GetFromJsonAsync<JsonElement>("/jobs")).GetArrayLength());
+
+        // Every failure before the limit is audited, and the throttling once.
+        await daemon.App.StopAsync();
+        var audit = daemon.Logs.Lines.Where(l => l.Contains(" PinsDaemon.Audit: ")).ToList();
+        Assert.Equal(3, audit.Count(l => l.Contains("Failed authentication from 127.0.0.2 for GET /jobs")));
+        Assert.Single(audit, l => l.Contains("127.0.0.2") && l.Contains("throttled"));
     }
 
     [Fact]
@@ -96,6 +105,7 @@ public sealed class SecuritySpecs
         }
 
         using var after = new HttpRequestMessage(HttpMethod.Get, "/jobs");
+        after.Headers.TryAddWithoutValidation("Authorization", "Bearer wrong-wrong-wrong-wrong-wrong-wrong-0");
         after.Headers.TryAddWithoutValidation("X-Forwarded-For", "198.51.100.99");
         Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(after)).StatusCode);
     }
