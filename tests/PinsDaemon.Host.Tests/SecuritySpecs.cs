@@ -72,6 +72,79 @@ public sealed class SecuritySpecs
         Assert.Single(audit, l => l.Contains("127.0.0.2") && l.Contains("throttled"));
     }
 
+    /// <summary>A TCP connection from <paramref name="source"/> that sends nothing.</summary>
+    private static async Task<Socket> IdleConnectionAsync(IPAddress source, Uri daemon)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(source, 0));
+        await socket.ConnectAsync(IPAddress.Parse(daemon.Host), daemon.Port);
+        return socket;
+    }
+
+    /// <summary>True once the server has closed the connection; reads (and drops) whatever it sent before.</summary>
+    private static bool ClosedByServer(Socket socket)
+    {
+        var scratch = new byte[1024];
+        try
+        {
+            while (socket.Poll(0, SelectMode.SelectRead))
+            {
+                if (socket.Receive(scratch) == 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    [Fact]
+    public async Task Should_keep_serving_the_token_holder_while_another_address_holds_510_idle_connections()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        var attacker = IPAddress.Parse("127.0.0.2");
+        var idle = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 510; i++)
+            {
+                idle.Add(await IdleConnectionAsync(attacker, daemon.BaseAddress));
+            }
+
+            // The address gets its share and no more: the rest are closed at once.
+            await Eventually.WaitUntilAsync(() => Task.FromResult(idle.Count(ClosedByServer) >= 510 - 100));
+
+            Assert.Equal(HttpStatusCode.OK, (await daemon.Client.GetAsync("/jobs")).StatusCode);
+            var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString();
+            using var socket = await daemon.ConnectAsync($"/logs/{jobId}");
+            Assert.Equal(WebSocketCloseStatus.NormalClosure, (await DaemonFixture.ReadAllAsync(socket)).CloseStatus);
+        }
+        finally
+        {
+            idle.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Should_close_a_connection_that_sends_no_complete_request_within_a_few_seconds()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        var stopwatch = Stopwatch.StartNew();
+        using var silent = await IdleConnectionAsync(IPAddress.Parse("127.0.0.2"), daemon.BaseAddress);
+        using var halfRequest = await IdleConnectionAsync(IPAddress.Parse("127.0.0.2"), daemon.BaseAddress);
+        await halfRequest.SendAsync("GET /jobs HTTP/1.1\r\nHost: x\r\n"u8.ToArray());
+
+        await Eventually.WaitUntilAsync(() => Task.FromResult(ClosedByServer(silent) && ClosedByServer(halfRequest)));
+
+        // Network:RequestTimeoutSeconds (5) plus Kestrel's one-second timer, with room for a loaded machine.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(15), $"closed after {stopwatch.Elapsed}");
+    }
+
     [Fact]
     public async Task Should_not_let_a_client_forge_log_lines_through_a_path_or_a_member_name()
     {

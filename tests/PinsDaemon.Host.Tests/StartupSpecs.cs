@@ -79,4 +79,14 @@ public sealed class StartupSpecs
         var message = await StartupFailureAsync($"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:ScriptPath=system-upgrade.sh");
         Assert.Contains("Upgrade:ScriptPath", message);
     }
+
+    [Theory]
+    [InlineData("--Network:MaxConnectionsPerAddress=0", "Network:MaxConnectionsPerAddress")]
+    [InlineData("--Network:RequestTimeoutSeconds=0", "Network:RequestTimeoutSeconds")]
+    [InlineData("--Network:RequestTimeoutSeconds=301", "Network:RequestTimeoutSeconds")]
+    public async Task Should_refuse_an_out_of_range_network_setting_naming_it(string setting, string name)
+    {
+        var message = await StartupFailureAsync($"--API_TOKEN={DaemonFixture.NewToken()}", setting);
+        Assert.Contains(name, message);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace PinsDaemon.Host.Configuration;
@@ -21,11 +22,19 @@ internal static class NetworkExtensions
             kestrel.Limits.MaxRequestHeaderCount = 50;
             kestrel.Limits.MaxConcurrentConnections = 500;
             kestrel.Limits.MaxConcurrentUpgradedConnections = 200;
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
         });
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IConfiguration, ConnectionsPerAddress>((kestrel, configuration, perAddress) =>
+        {
+            // A connection that opens and says nothing is closed after KeepAliveTimeout; one
+            // that starts a request and never finishes its headers after RequestHeadersTimeout.
+            var timeout = TimeSpan.FromSeconds(Math.Clamp(Unvalidated(configuration).RequestTimeoutSeconds, 1, 300));
+            kestrel.Limits.KeepAliveTimeout = timeout;
+            kestrel.Limits.RequestHeadersTimeout = timeout;
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(perAddress.Wrap));
+        });
+        builder.Services.AddSingleton<ConnectionsPerAddress>();
 
-        builder.Services.AddOptions<NetworkOptions>().BindConfiguration(NetworkOptions.SectionName).ValidateOnStart();
+        builder.Services.AddOptions<NetworkOptions>().BindConfiguration(NetworkOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<NetworkOptions>>(new ListenAddressValidator(builder.Configuration));
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
@@ -37,6 +46,26 @@ internal static class NetworkExtensions
         });
         builder.Services.AddSingleton<IPostConfigureOptions<ForwardedHeadersOptions>, KnownProxiesSetup>();
         return builder;
+    }
+
+    /// <summary>
+    /// The Network settings as configured, unchecked. Kestrel's options are built with the host,
+    /// before settings are validated at start, where a bad value stops the daemon naming it;
+    /// until then a value that does not even parse leaves the default.
+    /// </summary>
+    private static NetworkOptions Unvalidated(IConfiguration configuration)
+    {
+        var network = new NetworkOptions();
+        try
+        {
+            configuration.GetSection(NetworkOptions.SectionName).Bind(network);
+        }
+        catch (InvalidOperationException)
+        {
+            // Reported at start by the options' own binding.
+        }
+
+        return network;
     }
 
     /// <summary>
