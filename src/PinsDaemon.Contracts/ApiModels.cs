@@ -12,4 +12,7 @@ public static class ApiPaths
     public static string Job(JobId id) => $"/jobs/{id}";
 
     public static string Logs(JobId id) => $"/logs/{id}";
+
+    /// <summary><c>GET</c>: the log in pages (<c>?after=N&amp;limit=M</c>; a <c>Link: rel="next"</c> header points at the rest).</summary>
+    public static string Log(JobId id) => $"/jobs/{id}/log";
 }

@@ -51,51 +51,41 @@ internal static class JobsEndpoints
         };
     }
 
-    /// <summary><c>GET /jobs/{id}/log?after=N&amp;limit=M</c>: a JSON array of the same line objects the WebSocket sends.</summary>
+    /// <summary>
+    /// <c>GET /jobs/{id}/log?after=N&amp;limit=M</c>: a JSON array of the same line objects the
+    /// WebSocket sends, at most <c>limit</c> lines and about 1 MiB. When more lines are there,
+    /// <c>Link: &lt;...?after=LAST&amp;limit=M&gt;; rel="next"</c> points at the rest.
+    /// </summary>
     private static async Task<IResult> GetLogAsync(
         JobId jobId,
-        HttpRequest request,
+        HttpContext context,
         IRequiredActor<JobSupervisor> jobs,
         CancellationToken cancellationToken)
     {
-        if (!QueryNumbers.TryGet(request.Query, "after", 0, 0, long.MaxValue, out var after))
+        if (!QueryNumbers.TryGet(context.Request.Query, "after", 0, 0, long.MaxValue, out var after))
         {
             return ApiProblems.BadRequest("Invalid 'after'", "'after' is the last seq the client already has: a whole number, 0 or more.");
         }
 
-        if (!QueryNumbers.TryGet(request.Query, "limit", DefaultLogLimit, 1, MaxLogLimit, out var limit))
+        if (!QueryNumbers.TryGet(context.Request.Query, "limit", DefaultLogLimit, 1, MaxLogLimit, out var limit))
         {
             return ApiProblems.BadRequest("Invalid 'limit'", $"'limit' is how many lines to return: a whole number from 1 to {MaxLogLimit}.");
         }
 
-        return await jobs.ActorRef.TryAskAsync<JobProtocol.IReadLogReply>(new JobProtocol.ReadLog(jobId, after, (int)limit), cancellationToken) switch
+        switch (await LogPages.ReadAsync(jobs.ActorRef, jobId, after, (int)limit, cancellationToken))
         {
-            JobProtocol.LogPage page => TypedResults.Bytes(LineArray(page.Lines), "application/json"),
-            JobProtocol.JobNotFound => ApiProblems.JobNotFound(jobId),
-            _ => ApiProblems.Unavailable(),
-        };
-    }
+            case LogPages.Page page:
+                if (page.More)
+                {
+                    context.Response.Headers.Link = $"<{ApiPaths.Log(jobId)}?after={page.LastSeq}&limit={limit}>; rel=\"next\"";
+                }
 
-    /// <summary>The lines' frames, already JSON, joined into an array without re-serialising.</summary>
-    private static byte[] LineArray(IReadOnlyList<LogLine> lines)
-    {
-        var size = 2 + lines.Sum(line => line.Frame.Length + 1);
-        var output = new byte[size - (lines.Count > 0 ? 1 : 0)];
-        var position = 0;
-        output[position++] = (byte)'[';
-        for (var i = 0; i < lines.Count; i++)
-        {
-            if (i > 0)
-            {
-                output[position++] = (byte)',';
-            }
-
-            lines[i].Frame.Span.CopyTo(output.AsSpan(position));
-            position += lines[i].Frame.Length;
+                return TypedResults.Bytes(page.Json, "application/json");
+            case LogPages.NotFound:
+                return ApiProblems.JobNotFound(jobId);
+            default:
+                return ApiProblems.Unavailable();
         }
-
-        output[position] = (byte)']';
-        return output;
     }
 
     /// <summary>
