@@ -452,6 +452,71 @@ public sealed class SecuritySpecs
     }
 
     [Fact]
+    public async Task Should_refuse_a_root_script_that_is_a_symlink_into_a_directory_another_user_owns()
+    {
+        if (Environment.UserName != "root")
+        {
+            // Only root can build the case: a root-owned directory and a directory of another user.
+            return;
+        }
+
+        const UnixFileMode rwxr_xr_x = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        var top = Directory.CreateTempSubdirectory("pinsdaemon-realpath").FullName;
+        try
+        {
+            File.SetUnixFileMode(top, rwxr_xr_x);
+            // A directory of "nobody": that user can swap the script for anything.
+            var theirs = Directory.CreateDirectory(Path.Combine(top, "theirs")).FullName;
+            File.SetUnixFileMode(theirs, rwxr_xr_x);
+            using (var chown = Process.Start("chown", ["65534:65534", theirs])!)
+            {
+                await chown.WaitForExitAsync();
+                Assert.Equal(0, chown.ExitCode);
+            }
+
+            var real = Path.Combine(theirs, "system-upgrade.sh");
+            await File.WriteAllTextAsync(real, "#!/bin/sh\nexit 0\n");
+            File.SetUnixFileMode(real, rwxr_xr_x);
+
+            // Root's own directory, root's own symlink: only where it leads is wrong.
+            var ours = Directory.CreateDirectory(Path.Combine(top, "ours")).FullName;
+            File.SetUnixFileMode(ours, rwxr_xr_x);
+            var script = Path.Combine(ours, "system-upgrade.sh");
+            File.CreateSymbolicLink(script, real);
+
+            string[] args = ["--urls", "http://127.0.0.1:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=true", $"--Upgrade:ScriptPath={script}", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"];
+            await using (var app = DaemonFixture.Build(args))
+            {
+                var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+                Assert.Contains($"'{theirs}' is owned by uid 65534", ex.Message);
+            }
+
+            // A directory on the way that is a symlink into theirs is refused the same way.
+            var linkedDirectory = Path.Combine(ours, "bin");
+            File.CreateSymbolicLink(linkedDirectory, theirs);
+            await using (var app = DaemonFixture.Build([.. args, $"--Upgrade:ScriptPath={Path.Combine(linkedDirectory, "system-upgrade.sh")}"]))
+            {
+                var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+                Assert.Contains($"'{theirs}' is owned by uid 65534", ex.Message);
+            }
+
+            // Moved into root's directory, the same script is accepted, still reached through a symlink.
+            File.Delete(script);
+            File.Move(real, Path.Combine(ours, "real-upgrade.sh"));
+            File.CreateSymbolicLink(script, Path.Combine(ours, "real-upgrade.sh"));
+            await using (var app = DaemonFixture.Build(args))
+            {
+                await app.StartAsync();
+                await app.StopAsync();
+            }
+        }
+        finally
+        {
+            Directory.Delete(top, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Should_refuse_a_token_file_readable_by_other_users()
     {
         var file = Path.GetTempFileName();
