@@ -87,12 +87,23 @@ public static class DaemonApp
         app.UseFailedAuthThrottle();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
+        app.Lifetime.ApplicationStarted.Register(() => WarnAboutMissingScript(app));
 
         app.MapHealth();
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
         return app;
+    }
+
+    private static void WarnAboutMissingScript(WebApplication app)
+    {
+        var upgrade = app.Services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
+        if (upgrade.UseSudo && !File.Exists(upgrade.ScriptPath))
+        {
+            app.Logger.LogWarning(
+                "Upgrade:ScriptPath '{ScriptPath}' does not exist: every job will fail until it is installed (ops/install.sh)", upgrade.ScriptPath);
+        }
     }
 
     private static void WarnAboutPlainHttp(WebApplication app)

@@ -19,7 +19,8 @@ public sealed class TokenVerifier
         var loaded = TokenSource.Load(options.Value);
         if (loaded.Token is null)
         {
-            throw new InvalidOperationException(loaded.Problem);
+            // Validated at start already (AuthOptionsValidator); the same type if it ever is not.
+            throw new OptionsValidationException(AuthOptions.SectionName, typeof(AuthOptions), [loaded.Problem!]);
         }
 
         _expectedHash = Hash(loaded.Token);

@@ -34,7 +34,7 @@ internal static class NetworkExtensions
         });
         builder.Services.AddSingleton<ConnectionsPerAddress>();
 
-        builder.Services.AddOptions<NetworkOptions>().BindConfiguration(NetworkOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<NetworkOptions>().BindSection(NetworkOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<NetworkOptions>>(new ListenAddressValidator(builder.Configuration));
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
@@ -138,6 +138,16 @@ internal static class NetworkExtensions
                 }
             }
 
+            // Kestrel reads its certificates only when it binds, and a missing file then stops
+            // the daemon with a stack trace: say which setting names it instead.
+            foreach (var setting in CertificateFileSettings(configuration))
+            {
+                if (configuration[setting] is { Length: > 0 } file && !File.Exists(file))
+                {
+                    return ValidateOptionsResult.Fail($"{setting}: '{file}' does not exist or cannot be read.");
+                }
+            }
+
             var urls = (configuration[WebHostDefaults.ServerUrlsKey] ?? string.Empty)
                 .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
@@ -153,6 +163,14 @@ internal static class NetworkExtensions
             }
 
             return ValidateOptionsResult.Success;
+        }
+
+        /// <summary>The settings that name certificate and key files: the default certificate's and each endpoint's.</summary>
+        private static IEnumerable<string> CertificateFileSettings(IConfiguration configuration)
+        {
+            var certificates = new[] { "Kestrel:Certificates:Default" }
+                .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(endpoint => $"{endpoint.Path}:Certificate"));
+            return certificates.SelectMany(certificate => new[] { $"{certificate}:Path", $"{certificate}:KeyPath" });
         }
     }
 }
