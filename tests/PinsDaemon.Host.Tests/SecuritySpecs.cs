@@ -355,10 +355,44 @@ public sealed class SecuritySpecs
         Directory.Delete(storage, recursive: true);
     }
 
+    /// <summary>
+    /// Stands in for Kestrel where a test needs the daemon to believe it listens on a network
+    /// address: tests listen on loopback only. It reports the configured addresses and opens none.
+    /// </summary>
+    private sealed class NotListeningServer : Microsoft.AspNetCore.Hosting.Server.IServer
+    {
+        public Microsoft.AspNetCore.Http.Features.IFeatureCollection Features { get; } = new Microsoft.AspNetCore.Http.Features.FeatureCollection();
+
+        public NotListeningServer() =>
+            Features.Set<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>(new Microsoft.AspNetCore.Hosting.Server.Features.ServerAddressesFeature());
+
+        public Task StartAsync<TContext>(Microsoft.AspNetCore.Hosting.Server.IHttpApplication<TContext> application, CancellationToken cancellationToken)
+            where TContext : notnull => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void Dispose()
+        {
+        }
+    }
+
     [Fact]
     public async Task Should_refuse_plain_http_on_a_network_address_unless_allowed()
     {
-        await using (var refused = DaemonFixture.Build(["--urls", "http://0.0.0.0:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"]))
+        string[] onTheNetwork = ["--urls", "http://0.0.0.0:5180", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"];
+        WebApplication BuildWithoutListening(string[] args, CapturingLoggerProvider? logs = null)
+        {
+            var builder = DaemonApp.CreateBuilder(args);
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, NotListeningServer>();
+            if (logs is not null)
+            {
+                builder.Logging.AddProvider(logs);
+            }
+
+            return DaemonApp.Build(builder);
+        }
+
+        await using (var refused = BuildWithoutListening(onTheNetwork))
         {
             var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => refused.StartAsync());
             Assert.Contains("clear text", ex.Message);
@@ -366,11 +400,9 @@ public sealed class SecuritySpecs
         }
 
         var logs = new CapturingLoggerProvider();
-        await using var allowed = DaemonFixture.Build(
-            ["--urls", "http://0.0.0.0:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}", "--Network:AllowPlainHttpOnNetwork=true"],
-            logs);
+        await using var allowed = BuildWithoutListening([.. onTheNetwork, "--Network:AllowPlainHttpOnNetwork=true"], logs);
         await allowed.StartAsync();
-        Assert.Contains(logs.Lines, l => l.StartsWith("Warning") && l.Contains("clear text"));
+        Assert.Contains(logs.Lines, l => l.StartsWith("Warning") && l.Contains("http://0.0.0.0:5180") && l.Contains("clear text"));
         await allowed.StopAsync();
     }
 

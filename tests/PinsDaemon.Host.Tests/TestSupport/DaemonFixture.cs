@@ -95,7 +95,10 @@ public sealed class DaemonFixture : IAsyncDisposable
         ];
         var app = Build(args, logs);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        // Tests share the machine: they listen on loopback only.
+        Assert.All(addresses, address => Assert.False(Configuration.NetworkExtensions.IsNetworkFacing(address), $"a test daemon listens on {address}"));
+        var address = addresses.First();
         return new DaemonFixture(app, new Uri(address), token, logs, storage, ownsStorage);
     }
 
