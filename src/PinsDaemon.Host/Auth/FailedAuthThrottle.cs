@@ -10,10 +10,11 @@ namespace PinsDaemon.Host.Auth;
 /// <summary>
 /// Counts failed authentications per client address with System.Threading.RateLimiting's
 /// fixed-window limiter. Past the limit, further wrong credentials from that address get 429
-/// with Retry-After; the right token is still accepted. (Refusing it too would tell a guesser
-/// nothing it could use: the token has 256 bits, so no number of guesses finds it, while any
-/// local process could lock the rightful client out with ten wrong tokens a minute.) Other
-/// addresses are unaffected.
+/// with Retry-After; the right token is still accepted. (Refusing it too would only hide from
+/// a guesser when it had won, which matters for a token that can be guessed: the installer's
+/// has 256 bits, and any token must have at least 32 characters. Meanwhile any local process
+/// could lock the rightful client out with ten wrong tokens a minute.) Other addresses are
+/// unaffected.
 /// </summary>
 /// <remarks>
 /// Not the RateLimiter middleware: it takes a permit for every request, while only failures may

@@ -20,10 +20,10 @@ internal static class LoggingExtensions
 
     /// <summary>
     /// Keeps the categories that print URLs below <see cref="LogLevel.Warning"/> whatever the
-    /// configuration says, and leaves out the host's own report of a failure to start. Filter rules cannot do it: a provider's own rule
-    /// (<c>Logging:Console:LogLevel:...</c>) outranks every rule for all providers, and a longer
-    /// category or a wildcard outranks a shorter one. So the logger factory itself hands these
-    /// categories out capped, after all rules.
+    /// configuration says, and leaves out the host's own report of a failure to start. Filter
+    /// rules cannot do it: a provider's own rule (<c>Logging:Console:LogLevel:...</c>) outranks
+    /// every rule for all providers, and a longer category or a wildcard outranks a shorter one.
+    /// So the logger factory itself hands these categories out capped, after all rules.
     /// </summary>
     public static ILoggingBuilder AddPinsLogFilters(this ILoggingBuilder logging)
     {
@@ -36,7 +36,7 @@ internal static class LoggingExtensions
         return logging;
     }
 
-    internal static bool PrintsUrls(string category) =>
+    private static bool PrintsUrls(string category) =>
         CategoriesThatPrintUrls.Any(c => category.StartsWith(c, StringComparison.Ordinal)
                                          && (category.Length == c.Length || category[c.Length] == '.'));
 

@@ -142,7 +142,8 @@ internal static class NetworkExtensions
             // the daemon with a stack trace: say which setting names it instead.
             foreach (var setting in CertificateFileSettings(configuration))
             {
-                if (configuration[setting] is { Length: > 0 } file && !File.Exists(file))
+                // Kestrel resolves a relative path against the content root, the daemon's own directory.
+                if (configuration[setting] is { Length: > 0 } file && !File.Exists(Path.GetFullPath(file, AppContext.BaseDirectory)))
                 {
                     return ValidateOptionsResult.Fail($"{setting}: '{file}' does not exist or cannot be read.");
                 }
