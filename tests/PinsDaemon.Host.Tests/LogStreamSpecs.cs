@@ -51,7 +51,10 @@ public sealed class LogStreamSpecs
         Assert.Equal(expected, live);
         var page = await daemon.Client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}/log");
         Assert.Equal(expected, page.EnumerateArray().Select(l => l.GetProperty("text").GetString()));
-        var stored = await File.ReadAllLinesAsync(Path.Combine(daemon.StorageDirectory, "jobs", jobId, "log.jsonl"));
+        // The background writer may still be finishing the file.
+        var file = Path.Combine(daemon.StorageDirectory, "jobs", jobId, "log.jsonl");
+        await Eventually.WaitUntilAsync(async () => File.Exists(file) && (await File.ReadAllLinesAsync(file)).Length == expected.Length);
+        var stored = await File.ReadAllLinesAsync(file);
         Assert.Equal(expected, stored.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()));
     }
 
