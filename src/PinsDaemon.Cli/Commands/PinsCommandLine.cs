@@ -16,7 +16,8 @@ internal static class PinsCommandLine
     {
         var root = Build();
         var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        // Help is shown even for an incomplete command line ("pins logs --help" has no ID).
+        if (parse.Errors.Count > 0 && parse.Action is not HelpWithExitCodes)
         {
             foreach (var error in parse.Errors)
             {
