@@ -43,6 +43,9 @@ internal static class Tokens
     {
         if (terminal.InputIsTerminal)
         {
+            // .NET turns the terminal's echo off when it first reads keys, and leaves it off. Done
+            // here, before the prompt, so a token pasted the moment the prompt appears is not echoed.
+            _ = Console.KeyAvailable;
             var typed = terminal.Error.Prompt(new TextPrompt<string>("Token (input hidden):").Secret(null));
             return Checked(typed.Trim(), "the token typed");
         }

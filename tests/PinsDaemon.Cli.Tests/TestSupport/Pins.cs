@@ -51,12 +51,20 @@ public sealed class Pins : IDisposable
 
     /// <summary>
     /// Runs pins with a pseudo-terminal as its stdin, stdout and stderr (util-linux script), as
-    /// a person at a terminal would; <paramref name="typed"/> is what they type.
+    /// a person at a terminal would: each answer is typed once its prompt is on the screen
+    /// (typed earlier, the terminal would echo it before pins could turn echo off).
     /// </summary>
-    public Task<PinsResult> RunOnTerminalAsync(string typed, params string[] args)
+    public async Task<PinsResult> RunOnTerminalAsync(string[] args, params (string Prompt, string Typed)[] answers)
     {
         var command = string.Join(' ', new[] { "stty cols 100;", Quote(Executable) }.Concat(args.Select(Quote)));
-        return StartProcess("script", ["--quiet", "--return", "--command", command, "/dev/null"], typed).WaitAsync();
+        var run = StartProcess("script", ["--quiet", "--return", "--command", command, "/dev/null"], stdin: null, closeStdin: false);
+        foreach (var (prompt, typed) in answers)
+        {
+            await Eventually.WaitUntilAsync(() => Task.FromResult(run.StdoutSoFar.Contains(prompt, StringComparison.Ordinal)));
+            await run.TypeAsync(typed);
+        }
+
+        return await run.WaitAsync();
     }
 
     public void Dispose()
@@ -64,7 +72,7 @@ public sealed class Pins : IDisposable
         Directory.Delete(Home, recursive: true);
     }
 
-    private PinsRun StartProcess(string file, string[] args, string? stdin)
+    private PinsRun StartProcess(string file, string[] args, string? stdin, bool closeStdin = true)
     {
         var startInfo = new ProcessStartInfo(file)
         {
@@ -98,7 +106,7 @@ public sealed class Pins : IDisposable
             Assert.DoesNotContain(startInfo.ArgumentList, argument => argument.Contains(secret, StringComparison.Ordinal));
         }
 
-        return new PinsRun(Process.Start(startInfo)!, stdin, _secrets.ToArray());
+        return new PinsRun(Process.Start(startInfo)!, stdin, closeStdin, _secrets.ToArray());
     }
 
     private static string Quote(string argument) => $"'{argument.Replace("'", "'\\''", StringComparison.Ordinal)}'";
@@ -113,11 +121,17 @@ public sealed class PinsRun
     private readonly StringBuilder _stderr = new();
     private readonly Task _pumps;
 
-    internal PinsRun(Process process, string? stdin, string[] secrets)
+    internal PinsRun(Process process, string? stdin, bool closeStdin, string[] secrets)
     {
         _process = process;
         _secrets = secrets;
-        _pumps = Task.WhenAll(PumpAsync(process.StandardOutput, _stdout), PumpAsync(process.StandardError, _stderr), FeedAsync(process.StandardInput, stdin));
+        _pumps = Task.WhenAll(PumpAsync(process.StandardOutput, _stdout), PumpAsync(process.StandardError, _stderr), FeedAsync(process.StandardInput, stdin, closeStdin));
+    }
+
+    public async Task TypeAsync(string text)
+    {
+        await _process.StandardInput.WriteAsync(text);
+        await _process.StandardInput.FlushAsync();
     }
 
     public string StdoutSoFar
@@ -187,7 +201,7 @@ public sealed class PinsRun
         }
     }
 
-    private static async Task FeedAsync(StreamWriter stdin, string? text)
+    private static async Task FeedAsync(StreamWriter stdin, string? text, bool close)
     {
         try
         {
@@ -196,7 +210,10 @@ public sealed class PinsRun
                 await stdin.WriteAsync(text);
             }
 
-            stdin.Close();
+            if (close)
+            {
+                stdin.Close();
+            }
         }
         catch (IOException)
         {
