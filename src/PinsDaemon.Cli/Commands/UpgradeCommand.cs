@@ -35,7 +35,7 @@ internal static class UpgradeCommand
         if (ask && !run.Terminal.CanAsk)
         {
             throw CliException.Usage(
-                "pins upgrade asks before it changes anything, and there is no terminal to ask on. " +
+                "Not upgrading: an upgrade is confirmed first, with its plan shown, and there is no terminal to ask on. " +
                 "See the plan with 'pins upgrade --dry-run --follow', then upgrade with 'pins upgrade --yes'.");
         }
 

@@ -192,7 +192,8 @@ internal static class JobViews
     public static void WriteOutcome(JobSnapshot job, Terminal terminal)
     {
         var rich = terminal.ErrorIsTerminal;
-        var summary = $"Job {job.JobId} {Status(job.Status)}{(job.Reason is { } reason ? $" ({Safe(reason)})" : string.Empty)}{(job.Message is { } message ? $": {Safe(message)}" : ".")}";
+        var reason = job.Reason is { } code && code != Status(job.Status) ? $" ({Safe(code)})" : string.Empty;
+        var summary = $"Job {job.JobId} {Status(job.Status)}{reason}{(job.Message is { } message ? $": {Safe(message)}" : ".")}";
         if (rich)
         {
             terminal.Error.Write(new Text(summary + "\n", StatusStyle(job.Status)));
