@@ -39,6 +39,10 @@ public sealed class CommandLineSpecs : IDisposable
     [InlineData("show")]
     [InlineData("logs", "3f2504e0-4f89-41d3-9a0c-0305e82c3301", "--after", "-1")]
     [InlineData("hosts", "add", "pi")]
+    [InlineData("hosts", "add", "pi\n", "http://127.0.0.1:1/")]
+    [InlineData("hosts", "add", "pi", "ftp://127.0.0.1/")]
+    [InlineData("hosts", "add", "pi", "http://user:secret@127.0.0.1/")]
+    [InlineData("hosts", "remove", "never-added")]
     public async Task Should_exit_64_on_a_usage_error(params string[] args)
     {
         var result = await _pins.RunAsync(args);

@@ -49,9 +49,6 @@ internal sealed class LogFollower
         _onLines = onLines;
     }
 
-    /// <summary>The last line handed on; where <c>pins logs ID --follow --after N</c> resumes.</summary>
-    public long LastSeq => _lastSeq;
-
     public async Task<EndFrame> FollowAsync(CancellationToken ct)
     {
         var retry = FirstRetry;
@@ -102,6 +99,9 @@ internal sealed class LogFollower
                 _status.Info($"{lost} Reconnecting from line {_lastSeq}…");
                 reconnecting = true;
             }
+
+            // Not at once: a daemon that keeps closing streams must not be hammered.
+            await Task.Delay(FirstRetry, ct);
         }
     }
 

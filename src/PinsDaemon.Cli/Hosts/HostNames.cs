@@ -9,6 +9,6 @@ internal static partial class HostNames
 
     public static bool IsValid(string? name) => name is not null && Pattern().IsMatch(name);
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}\z")]
     private static partial Regex Pattern();
 }
