@@ -17,7 +17,7 @@ public sealed class FollowSpecs : IDisposable
         _pins.For(daemon).Environment["PINS_URL"] = relay.Address.ToString();
         var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
 
-        var follow = _pins.Start(null, "logs", jobId, "--follow");
+        using var follow = _pins.Start(null, "logs", jobId, "--follow");
         await follow.WaitForLinesAsync(200);
         var connections = relay.Accepted;
         relay.DropAll();
@@ -46,7 +46,7 @@ public sealed class FollowSpecs : IDisposable
             var first = await DaemonFixture.StartWithStorageAsync(script.Name, storage, token, "--urls", url);
             _pins.For(first);
             var jobId = (await first.StartJobAsync()).GetProperty("jobId").GetString()!;
-            var logs = _pins.Start(null, "logs", jobId, "--follow");
+            using var logs = _pins.Start(null, "logs", jobId, "--follow");
             await logs.WaitForLinesAsync(100);
 
             await first.DisposeAsync();

@@ -132,7 +132,7 @@ public sealed class UpgradeSpecs : IDisposable
         await using var daemon = await DaemonFixture.StartAsync("cancellable.sh");
         _pins.For(daemon);
         var jobId = (await _pins.RunAsync("upgrade", "--dry-run")).StdoutLines.Single();
-        var follower = _pins.Start(null, "logs", jobId, "--follow");
+        using var follower = _pins.Start(null, "logs", jobId, "--follow");
         await follower.WaitForLinesAsync(1);
 
         var cancel = await _pins.RunAsync("cancel", jobId);

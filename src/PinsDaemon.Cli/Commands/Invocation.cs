@@ -32,11 +32,6 @@ internal sealed record Invocation(ParseResult Parse, Terminal Terminal, StatusRe
                 status.Error(ex.Message);
                 return ex.ExitCode;
             }
-            catch (OutputClosedException)
-            {
-                // Whoever read stdout stopped (pins logs ID | head): nothing is wrong with the job.
-                return ExitCodes.Failed;
-            }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 status.EndJob();

@@ -30,12 +30,12 @@ internal static class JobOutput
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            run.Status.EndJob();
             run.Status.Info($"Stopped following. {follower.ResumeHint()}");
             return (ExitCodes.Interrupted, snapshot);
         }
         finally
         {
+            // Before any message: the progress line is cleared, not left above it.
             run.Status.EndJob();
         }
 

@@ -37,34 +37,16 @@ internal sealed class LogPrinter : IDisposable
             return;
         }
 
+        // .NET's console stream ignores EPIPE, so a reader that went away (pins logs ID | head)
+        // costs nothing here: the writes just go nowhere.
         using var scope = _status.WritingOutput();
-        try
+        foreach (var line in lines)
         {
-            foreach (var line in lines)
-            {
-                _out.WriteLine(_json ? JsonSerializer.Serialize<LogFrame>(line, ContractJson.Options) : TerminalText.Neutralise(line.Text));
-            }
+            _out.WriteLine(_json ? JsonSerializer.Serialize<LogFrame>(line, ContractJson.Options) : TerminalText.Neutralise(line.Text));
+        }
 
-            _out.Flush();
-        }
-        catch (IOException ex)
-        {
-            throw new OutputClosedException(ex);
-        }
+        _out.Flush();
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            _out.Dispose();
-        }
-        catch (IOException)
-        {
-            // stdout was closed by its reader: nothing more can reach it.
-        }
-    }
+    public void Dispose() => _out.Dispose();
 }
-
-/// <summary>stdout was closed by its reader (<c>pins logs ID | head</c>): stop quietly.</summary>
-internal sealed class OutputClosedException(IOException inner) : Exception("stdout was closed", inner);

@@ -43,9 +43,13 @@ public sealed class Pins : IDisposable
         return this;
     }
 
-    public Task<PinsResult> RunAsync(params string[] args) => Start(null, args).WaitAsync();
+    public Task<PinsResult> RunAsync(params string[] args) => RunWithStdinAsync(null, args);
 
-    public Task<PinsResult> RunWithStdinAsync(string stdin, params string[] args) => Start(stdin, args).WaitAsync();
+    public async Task<PinsResult> RunWithStdinAsync(string? stdin, params string[] args)
+    {
+        using var run = Start(stdin, args);
+        return await run.WaitAsync();
+    }
 
     public PinsRun Start(string? stdin, params string[] args) => StartProcess(Executable, args, stdin);
 
@@ -57,7 +61,7 @@ public sealed class Pins : IDisposable
     public async Task<PinsResult> RunOnTerminalAsync(string[] args, params (string Prompt, string Typed)[] answers)
     {
         var command = string.Join(' ', new[] { "stty cols 100;", Quote(Executable) }.Concat(args.Select(Quote)));
-        var run = StartProcess("script", ["--quiet", "--return", "--command", command, "/dev/null"], stdin: null, closeStdin: false);
+        using var run = StartProcess("script", ["--quiet", "--return", "--command", command, "/dev/null"], stdin: null, closeStdin: false);
         foreach (var (prompt, typed) in answers)
         {
             await Eventually.WaitUntilAsync(() => Task.FromResult(run.StdoutSoFar.Contains(prompt, StringComparison.Ordinal)));
@@ -112,8 +116,8 @@ public sealed class Pins : IDisposable
     private static string Quote(string argument) => $"'{argument.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 }
 
-/// <summary>A pins process still running: its output so far, and its end.</summary>
-public sealed class PinsRun
+/// <summary>A pins process still running: its output so far, and its end. Disposing it kills a pins that is still running, so a failed test leaves nothing behind.</summary>
+public sealed class PinsRun : IDisposable
 {
     private readonly Process _process;
     private readonly string[] _secrets;
@@ -178,7 +182,6 @@ public sealed class PinsRun
 
         await _pumps;
         var result = new PinsResult(_process.ExitCode, StdoutSoFar, StderrSoFar);
-        _process.Dispose();
         foreach (var secret in _secrets)
         {
             Assert.DoesNotContain(secret, result.Stdout, StringComparison.Ordinal);
@@ -186,6 +189,16 @@ public sealed class PinsRun
         }
 
         return result;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
     }
 
     private static async Task PumpAsync(StreamReader reader, StringBuilder into)
