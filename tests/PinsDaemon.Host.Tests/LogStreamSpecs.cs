@@ -37,7 +37,7 @@ public sealed class LogStreamSpecs
     [Fact]
     public async Task Should_serve_control_characters_as_visible_ones_alike_on_the_websocket_the_rest_log_and_disk()
     {
-        await using var daemon = await DaemonFixture.StartAsync("control-chars.sh");
+        await using var daemon = await DaemonFixture.StartAsync("terminal-escapes.sh");
         var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
         using var socket = await daemon.ConnectAsync($"/logs/{jobId}");
         var live = (await DaemonFixture.ReadAllAsync(socket)).Lines.Select(l => l.GetProperty("text").GetString()).ToList();

@@ -75,7 +75,7 @@ public static class DevClient
     {
         public async Task<int> StartAsync(bool dryRun)
         {
-            using var response = await http.PostAsJsonAsync("/upgrade", new { dryRun }, cancellationToken);
+            using var response = await http.PostAsJsonAsync(ApiPaths.Upgrade, new { dryRun }, cancellationToken);
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
                 return await RefusedAsync(response);
@@ -102,7 +102,7 @@ public static class DevClient
 
         public async Task<int> CancelAsync(JobId job)
         {
-            using var response = await http.PostAsync($"{ApiPaths.Job(job)}/cancel", content: null, cancellationToken);
+            using var response = await http.PostAsync(ApiPaths.Cancel(job), content: null, cancellationToken);
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
                 return await RefusedAsync(response);

@@ -77,7 +77,7 @@ internal static class JobsEndpoints
             case LogPages.Page page:
                 if (page.More)
                 {
-                    context.Response.Headers.Link = $"<{ApiPaths.Log(jobId)}?after={page.LastSeq}&limit={limit}>; rel=\"next\"";
+                    context.Response.Headers.Link = $"<{ApiPaths.JobLog(jobId)}?after={page.LastSeq}&limit={limit}>; rel=\"next\"";
                 }
 
                 return TypedResults.Bytes(page.Json, "application/json");
