@@ -95,11 +95,13 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
         {
             // Only a script run without sudo: a production run's stdout is package output,
             // which could print anything, so its plan and changes come from status events alone.
+            // What is read from it is served, so it is neutralised as log lines are.
+            var text = ControlCharacters.Neutralize(line.Text);
             if (dryRun && !_planFromEvents)
             {
-                AddPlan(line.Text);
+                AddPlan(text);
             }
-            else if (!dryRun && !_upgradedFromEvents && _upgraded.Count < MaxEntries && DpkgResultParser.TryParse(line.Text, out var package))
+            else if (!dryRun && !_upgradedFromEvents && _upgraded.Count < MaxEntries && DpkgResultParser.TryParse(text, out var package))
             {
                 _upgraded.Add(package);
             }
@@ -112,6 +114,10 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
     public bool ApplyEvent(string evt)
     {
         _eventsSeen = true;
+        // Events carry apt's messages and package, service and phase names, all of which are
+        // served (progress, plan, upgraded, reboot and restart lists, the job's message): they
+        // get the same treatment as log lines, so no control character reaches a client.
+        evt = ControlCharacters.Neutralize(evt);
         var space = evt.IndexOf(' ');
         var name = space < 0 ? evt : evt[..space];
         var rest = space < 0 ? string.Empty : evt[(space + 1)..];

@@ -34,6 +34,14 @@ public static class JobOutcome
 {
     public static JobResult Decide(bool dryRun, RunEnd end, RunFacts facts, StopRequest stop, TimeSpan timeout, bool usedSudo)
     {
+        var result = DecideRaw(dryRun, end, facts, stop, timeout, usedSudo);
+        // The message is served and may quote what the launcher or the run said (sudo's words,
+        // a phase or signal name from the status file): no control characters in it either.
+        return result.Message is null ? result : result with { Message = ControlCharacters.Neutralize(result.Message) };
+    }
+
+    private static JobResult DecideRaw(bool dryRun, RunEnd end, RunFacts facts, StopRequest stop, TimeSpan timeout, bool usedSudo)
+    {
         switch (end)
         {
             case RunEnd.NotStarted notStarted:

@@ -1,4 +1,4 @@
-using Akka.Actor;
+using PinsDaemon.Actors.Logs;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Jobs;
@@ -23,26 +23,26 @@ public static class JobProtocol
     public sealed record CancelJob(JobId JobId, string Client = "unknown");
 
     /// <summary>The run was asked to stop; the job ends <c>cancelled</c> once it has (the run decides).</summary>
-    public sealed record CancelAccepted(JobSnapshot Job);
+    public sealed record CancelAccepted(JobSnapshot Job) : ICancelJobReply;
 
     /// <summary>The job is not running, or dpkg is changing the system and must not be cut off.</summary>
-    public sealed record CancelRefused(JobId JobId, string Reason);
+    public sealed record CancelRefused(JobId JobId, string Reason) : ICancelJobReply;
 
     /// <summary>Adds an entry to a job's audit record (a refused attempt on it, say).</summary>
     public sealed record RecordAudit(AuditEntry Entry);
 
     /// <summary>The job was created and its process is being started.</summary>
-    public sealed record JobStarted(JobSnapshot Job);
+    public sealed record JobStarted(JobSnapshot Job) : IStartJobReply;
 
     /// <summary>Another job is still running; apt cannot run twice.</summary>
-    public sealed record JobRejected(JobId RunningJobId, string Reason);
+    public sealed record JobRejected(JobId RunningJobId, string Reason) : IStartJobReply;
 
     /// <summary>Ask for one job. Answered with <see cref="JobFound"/> or <see cref="JobNotFound"/>.</summary>
     public sealed record GetJob(JobId JobId);
 
-    public sealed record JobFound(JobSnapshot Job);
+    public sealed record JobFound(JobSnapshot Job) : IGetJobReply;
 
-    public sealed record JobNotFound(JobId JobId);
+    public sealed record JobNotFound(JobId JobId) : IGetJobReply, ICancelJobReply, LogProtocol.IReadLogReply, LogProtocol.IOpenLogStreamReply;
 
     /// <summary>Ask for every job. Answered with <see cref="JobList"/>, newest first.</summary>
     public sealed record ListJobs
@@ -51,6 +51,25 @@ public static class JobProtocol
     }
 
     public sealed record JobList(IReadOnlyList<JobSnapshot> Jobs);
+
+    // The answers each request can get, as one type per request, so that an ask names what
+    // it expects (Ask<IGetJobReply>) instead of taking any object. The log's requests have
+    // theirs in LogProtocol; JobNotFound answers those too, from the supervisor.
+
+    /// <summary>The answers to <see cref="StartJob"/>.</summary>
+    public interface IStartJobReply
+    {
+    }
+
+    /// <summary>The answers to <see cref="GetJob"/>.</summary>
+    public interface IGetJobReply
+    {
+    }
+
+    /// <summary>The answers to <see cref="CancelJob"/>.</summary>
+    public interface ICancelJobReply
+    {
+    }
 
     /// <summary>A job tells its parent its state changed (started, finished, or periodically while running).</summary>
     public sealed record JobUpdated(JobSnapshot Job);

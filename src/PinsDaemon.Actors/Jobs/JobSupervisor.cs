@@ -173,7 +173,7 @@ public sealed class JobSupervisor : ReceiveActor
         }
         else if (entry.Actor is null)
         {
-            Sender.Tell(new LogProtocol.LogPage(read.JobId, []));
+            Sender.Tell(new LogProtocol.LogPage(read.JobId, [], More: false));
         }
         else
         {

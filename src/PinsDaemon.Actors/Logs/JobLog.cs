@@ -22,6 +22,12 @@ public sealed class JobLog : ReceiveActor, IWithTimers
     internal const int MaxReplayBatchLines = 1024;
 
     /// <summary>
+    /// Frame bytes per replay batch: a thousand apt lines fit easily, a thousand 64 KiB lines
+    /// (about 64 MiB escaped) do not, so a log of long lines is replayed in small batches.
+    /// </summary>
+    internal const int MaxReplayBatchBytes = 512 * 1024;
+
+    /// <summary>
     /// Recent lines kept in memory: 65536 lines or 4 MiB, whichever is smaller (the size is the
     /// real bound; the count only caps the queue for very short lines). Covers every subscriber
     /// that is live or nearly so, shared by all of them; anyone further behind reads from disk.
@@ -132,7 +138,9 @@ public sealed class JobLog : ReceiveActor, IWithTimers
         for (var i = 0; i < batch.Length; i++)
         {
             var line = append.Lines[i];
-            batch[i] = new LogLine(++_numbered, line.Stream, now, line.Text);
+            // Where output becomes a log line: stored, replayed and served as neutralised text,
+            // so no client ever receives a terminal's control sequences (ControlCharacters).
+            batch[i] = new LogLine(++_numbered, line.Stream, now, ControlCharacters.Neutralize(line.Text));
             _window.Add(batch[i]);
         }
 
@@ -295,7 +303,7 @@ public sealed class JobLog : ReceiveActor, IWithTimers
     private void ReadFromDisk(IActorRef subscriber, long after, int attempt)
     {
         var self = Self;
-        _file!.ReadAsync(after, MaxReplayBatchLines).PipeTo(
+        _file!.ReadAsync(after, MaxReplayBatchLines, MaxReplayBatchBytes).PipeTo(
             self,
             success: lines => new DiskRead(subscriber, after, lines, attempt),
             failure: _ => new DiskRead(subscriber, after, [], attempt));
@@ -305,23 +313,27 @@ public sealed class JobLog : ReceiveActor, IWithTimers
     {
         KeepWindowAlive();
         var after = Math.Max(0, read.After);
-        if (after >= _lastSeq)
+        var lastSeq = _lastSeq;
+        if (after >= lastSeq)
         {
-            Sender.Tell(new LogProtocol.LogPage(_id, []));
+            Sender.Tell(new LogProtocol.LogPage(_id, [], More: false));
         }
         else if (_window.Holds(after) || _file is null)
         {
-            Sender.Tell(new LogProtocol.LogPage(_id, _window.After(after, read.Limit, _lastSeq)));
+            Sender.Tell(Page(_window.After(after, lastSeq, read.Limit, read.MaxBytes), lastSeq));
         }
         else
         {
-            var lastSeq = _lastSeq;
-            _file.ReadAsync(after, read.Limit).PipeTo(
+            // Off the actor's thread; the budget bounds what the read holds, however long the lines.
+            _file.ReadAsync(after, read.Limit, read.MaxBytes).PipeTo(
                 Sender,
-                success: lines => new LogProtocol.LogPage(_id, Published(lines, lastSeq)),
-                failure: _ => new LogProtocol.LogPage(_id, []));
+                success: lines => Page(Published(lines, lastSeq), lastSeq),
+                failure: _ => new LogProtocol.LogPage(_id, [], More: false));
         }
     }
+
+    private LogProtocol.LogPage Page(IReadOnlyList<LogLine> lines, long lastSeq) =>
+        new(_id, lines, More: lines.Count > 0 && lines[^1].Seq < lastSeq);
 
     /// <summary>Lines read from disk may run ahead of their checkpoint: only published ones go out.</summary>
     private static IReadOnlyList<LogLine> Published(IReadOnlyList<LogLine> lines, long lastSeq) =>
@@ -355,7 +367,7 @@ public sealed class JobLog : ReceiveActor, IWithTimers
 
     private void ReplayFromWindow(IActorRef subscriber, long after)
     {
-        var lines = _window.After(after, MaxReplayBatchLines, _lastSeq);
+        var lines = _window.After(after, _lastSeq, MaxReplayBatchLines, MaxReplayBatchBytes);
         if (lines.Length == 0)
         {
             // Nothing between `after` and the end is held anywhere: skip to the end of what exists.

@@ -164,8 +164,11 @@ public sealed class JobLogFile
         return _writer;
     }
 
-    /// <summary>Up to <paramref name="max"/> consecutive lines after <paramref name="after"/>, read from disk.</summary>
-    public Task<IReadOnlyList<LogLine>> ReadAsync(long after, int max) => Task.Run(() => Read(after, max));
+    /// <summary>
+    /// Up to <paramref name="max"/> consecutive lines after <paramref name="after"/>, read from
+    /// disk, and no more than <paramref name="maxBytes"/> of frames (the first line always).
+    /// </summary>
+    public Task<IReadOnlyList<LogLine>> ReadAsync(long after, int max, long maxBytes) => Task.Run(() => Read(after, max, maxBytes));
 
     /// <summary>The last complete line's seq, scanning the whole file (and indexing it on the way).</summary>
     public long ScanLastSeq()
@@ -179,16 +182,24 @@ public sealed class JobLogFile
         return last;
     }
 
-    private IReadOnlyList<LogLine> Read(long after, int max)
+    private IReadOnlyList<LogLine> Read(long after, int max, long maxBytes)
     {
         var lines = new List<LogLine>();
+        long bytes = 0;
         Scan(StartOffsetFor(after + 1), (line, _) =>
         {
-            if (line.Seq > after)
+            if (line.Seq <= after)
             {
-                lines.Add(line);
+                return true;
             }
 
+            bytes += line.Frame.Length + 1;
+            if (lines.Count > 0 && bytes > maxBytes)
+            {
+                return false;
+            }
+
+            lines.Add(line);
             return lines.Count < max;
         });
         return lines;

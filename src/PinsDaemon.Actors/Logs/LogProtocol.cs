@@ -39,13 +39,32 @@ public static class LogProtocol
     public sealed record OpenLogStream(JobId JobId, long After, LogStreamBuffer Output);
 
     /// <summary>The stream is open; stop <paramref name="Subscriber"/> when the connection ends.</summary>
-    public sealed record LogStreamOpened(JobId JobId, IActorRef Subscriber);
+    public sealed record LogStreamOpened(JobId JobId, IActorRef Subscriber) : IOpenLogStreamReply;
 
     /// <summary>
-    /// Read up to <paramref name="Limit"/> lines after <paramref name="After"/> without subscribing
-    /// (the REST view of the log). Answered with <see cref="LogPage"/> (or <c>JobNotFound</c>).
+    /// Read the lines after <paramref name="After"/> without subscribing (the REST view of the
+    /// log): at most <paramref name="Limit"/> of them, and no more than <paramref name="MaxBytes"/>
+    /// of frames in all (the first line always comes, whatever its size). Answered with
+    /// <see cref="LogPage"/> (or <c>JobNotFound</c>).
     /// </summary>
-    public sealed record ReadLog(JobId JobId, long After, int Limit);
+    public sealed record ReadLog(JobId JobId, long After, int Limit, int MaxBytes);
 
-    public sealed record LogPage(JobId JobId, IReadOnlyList<LogLine> Lines);
+    /// <summary>
+    /// One page of lines; <paramref name="More"/> when published lines follow the last one
+    /// (the page stopped at its limit or its byte budget).
+    /// </summary>
+    public sealed record LogPage(JobId JobId, IReadOnlyList<LogLine> Lines, bool More) : IReadLogReply;
+
+    // The answers each request can get, as one type per request, so that an ask names what it
+    // expects (Ask<IReadLogReply>) instead of taking any object.
+
+    /// <summary>The answers to <see cref="ReadLog"/>.</summary>
+    public interface IReadLogReply
+    {
+    }
+
+    /// <summary>The answers to <see cref="OpenLogStream"/>.</summary>
+    public interface IOpenLogStreamReply
+    {
+    }
 }

@@ -12,8 +12,11 @@ namespace PinsDaemon.Host.Hosting;
 /// from a daemon whose actors are stuck. A missed ping makes systemd restart the daemon, which
 /// no longer touches a run: the new daemon re-attaches to it. Does nothing without systemd.
 /// </summary>
-/// <param name="services">The notifier is registered only when systemd started the daemon.</param>
-internal sealed class SystemdWatchdog(IServiceProvider services, IRequiredActor<JobSupervisor> jobs, ILogger<SystemdWatchdog> logger) : BackgroundService
+/// <param name="services">The notifier is registered only when systemd started the daemon. The
+/// supervisor is looked up here, once needed: taking it in the constructor would create the actor
+/// system before the settings are validated, and a bad setting would then log Akka's shutdown
+/// around its one-line error.</param>
+internal sealed class SystemdWatchdog(IServiceProvider services, ILogger<SystemdWatchdog> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -25,7 +28,7 @@ internal sealed class SystemdWatchdog(IServiceProvider services, IRequiredActor<
         }
 
         // The supervisor is registered by the actor system, which starts alongside this service.
-        var supervisor = await jobs.GetAsync(stoppingToken).ConfigureAwait(false);
+        var supervisor = await services.GetRequiredService<IRequiredActor<JobSupervisor>>().GetAsync(stoppingToken).ConfigureAwait(false);
         var interval = TimeSpan.FromMicroseconds(usec / 2);
         logger.LogInformation("Pinging the systemd watchdog every {Interval}", interval);
         using var timer = new PeriodicTimer(interval);

@@ -164,6 +164,31 @@ public sealed class AptParserSpecs
     }
 
     [Fact]
+    public void Should_serve_no_control_character_from_the_status_events()
+    {
+        var report = new JobReport(dryRun: false, statusOnStdout: false);
+        report.ApplyEvent("phase install");
+        report.ApplyEvent("apt pmstatus:zip\u001b]0;owned\u0007:50.0:Configuring \u001b[31mzip\u009b");
+        report.ApplyEvent("upgraded zip\u001b[2J 3.0-13 3.0-14");
+        report.ApplyEvent("reboot-required linux-image\u0007");
+        report.ApplyEvent("restart-service ssh\rfake.service");
+
+        var facts = report.Facts;
+        string[] served =
+        [
+            report.Progress!.Package!, report.Progress.Message!, .. facts.Upgraded.Select(p => p.Package),
+            .. facts.RebootRequiredPackages, .. facts.ServicesNeedingRestart,
+        ];
+        Assert.All(served, text => Assert.DoesNotContain(text, c => c != '\t' && char.IsControl(c)));
+        Assert.Equal("Configuring \u241b[31mzip\ufffd", report.Progress.Message);
+        Assert.Equal(["ssh\u240dfake.service"], facts.ServicesNeedingRestart);
+
+        var dryRun = new JobReport(dryRun: true, statusOnStdout: false);
+        dryRun.ApplyEvent("plan Inst z\u001bip [3.0-13] (3.0-14 Debian:12 [amd64])");
+        Assert.Equal(["z\u241bip"], dryRun.Facts.Plan.Select(p => p.Package));
+    }
+
+    [Fact]
     public void Should_keep_a_dry_runs_simulation_cancellable()
     {
         var report = new JobReport(dryRun: true, statusOnStdout: false);

@@ -188,4 +188,16 @@ public sealed class JobOutcomeSpecs
         Assert.Equal("runnerLost", lost.Reason);
         Assert.Null(lost.Plan);
     }
+
+    [Fact]
+    public void Should_neutralise_control_characters_in_the_message_it_quotes()
+    {
+        var launch = Decide(false, new RunEnd.NotStarted(99, "helper said \u001b]52;c;Y3VybA==\u0007 and left"), RunFacts.None);
+        Assert.Equal("startFailed", launch.Reason);
+        Assert.Contains("helper said \u241b]52;c;Y3VybA==\u2407 and left", launch.Message);
+
+        var stopped = Decide(true, Exited(143), Said(true, "phase sim\u001b[2Julate", "stopped TERM"));
+        Assert.Contains("during sim\u241b[2Julate", stopped.Message);
+        Assert.DoesNotContain(stopped.Message!, c => char.IsControl(c));
+    }
 }

@@ -166,7 +166,7 @@ public sealed class UpgradeJobSpecs : TestKit
         Assert.Equal(3, done.LineCount);
         Assert.Equal(["zip", "sl"], done.Plan!.Select(p => p.Package));
 
-        var page = await second.Ask<LogProtocol.LogPage>(new LogProtocol.ReadLog(job.JobId, 0, 10), Wait);
+        var page = await second.Ask<LogProtocol.LogPage>(new LogProtocol.ReadLog(job.JobId, 0, 10, int.MaxValue), Wait);
         Assert.Equal(["a", "b", "c"], page.Lines.Select(l => l.Text));
         Assert.Equal(1, _runner.LaunchCount);
     }

@@ -120,7 +120,7 @@ public sealed class JobStorageSpecs : TestKit
         var (resumed, _, _) = await StreamAsync(second, job.JobId, after: 4990);
         StreamDrain.AssertComplete(resumed, 5000, after: 4990);
 
-        var page = await second.Ask<LogProtocol.LogPage>(new LogProtocol.ReadLog(job.JobId, 2500, 3), Wait);
+        var page = await second.Ask<LogProtocol.LogPage>(new LogProtocol.ReadLog(job.JobId, 2500, 3, int.MaxValue), Wait);
         Assert.Equal([2501L, 2502, 2503], page.Lines.Select(l => l.Seq));
     }
 
@@ -256,7 +256,7 @@ public sealed class JobStorageSpecs : TestKit
         // Still running, so the window is in use: the oldest lines can only come from disk.
         await AwaitAssertAsync(async () =>
         {
-            var page = await supervisor.Ask<LogProtocol.LogPage>(new LogProtocol.ReadLog(job.JobId, 0, 5), Wait);
+            var page = await supervisor.Ask<LogProtocol.LogPage>(new LogProtocol.ReadLog(job.JobId, 0, 5, int.MaxValue), Wait);
             Assert.Equal([1L, 2, 3, 4, 5], page.Lines.Select(l => l.Seq));
         }, Wait);
 
