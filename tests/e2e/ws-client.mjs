@@ -17,8 +17,9 @@
 // end frame or the timeout: a client that follows a job across daemon restarts.
 // Prints one JSON summary to stdout:
 //   {"opened":true,"connections":1,"lines":N,"firstSeq":1,"lastSeq":N,"seqContiguous":true,
-//    "end":{...end frame...},"closeCode":1000,"shutdownFrames":0,"reconnects":[],"error":null}
-// ("reconnects" lists, per reconnection, the close code before it and the after= it sent.)
+//    "end":{...end frame...},"closeCode":1000,"shutdownFrames":0,"reconnectCount":0,"reconnects":[],"error":null}
+// ("reconnects" lists the first 20 reconnections: the close code and error before each, and
+// the after= it sends; "reconnectCount" counts them all.)
 // Exit code: 0 when an end frame arrived, every seq from after+1 to end.lastSeq arrived once
 // and in order, and the last connection closed with 1000; 1 otherwise; 2 on bad usage.
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -70,6 +71,7 @@ const summary = {
   closeCode: null,
   closeReason: null,
   shutdownFrames: 0,
+  reconnectCount: 0,
   reconnects: [],
   error: null,
 };
@@ -95,16 +97,43 @@ let finished = false;
 
 function connect() {
   const init = options.token ? { headers: { Authorization: `Bearer ${options.token}` } } : undefined;
-  // Errors of one connection count only when there is no next one.
-  let connectionError = null;
-  socket = init ? new WebSocket(connectionUrl(), init) : new WebSocket(connectionUrl());
+  const current = init ? new WebSocket(connectionUrl(), init) : new WebSocket(connectionUrl());
+  socket = current;
+  let opened = false;
+  let ended = false;
+  // Node 20's WebSocket (undici) fires "error" but never "close" when the connection is refused
+  // or the handshake fails, and a daemon in the middle of stopping may accept the TCP
+  // connection and never answer the handshake. So a connection ends at the first of: its
+  // close event, an error before it opened, or 10 s without a handshake.
+  const handshakeTimer = setTimeout(() => connectionEnded(1006, "", "no handshake within 10 s"), 10_000);
 
-  socket.addEventListener("open", () => {
+  function connectionEnded(code, reason, error) {
+    if (ended) return;
+    ended = true;
+    clearTimeout(handshakeTimer);
+    if (!opened) current.close();
+    summary.closeCode = code;
+    summary.closeReason = reason;
+    if (options.follow && !summary.end && code !== 1000 && summary.error === null && !finished) {
+      summary.reconnectCount++;
+      // The first ones tell the story; a daemon that is down for a while refuses many more.
+      if (summary.reconnects.length < 20) summary.reconnects.push({ closeCode: code, after: summary.lastSeq ?? options.after, error });
+      // A daemon that is restarting refuses connections for a moment: try again shortly.
+      setTimeout(connect, 250);
+      return;
+    }
+    if (error) summary.error ??= error;
+    finish();
+  }
+
+  current.addEventListener("open", () => {
+    clearTimeout(handshakeTimer);
+    opened = true;
     summary.opened = true;
     summary.connections++;
   });
 
-  socket.addEventListener("message", (event) => {
+  current.addEventListener("message", (event) => {
     if (typeof event.data !== "string") {
       summary.error ??= "received a binary frame; every frame must be one JSON text";
       return;
@@ -146,22 +175,12 @@ function connect() {
     }
   });
 
-  socket.addEventListener("error", (event) => {
-    connectionError = `socket error: ${event.message ?? event.error?.message ?? "unknown (handshake refused?)"}`;
+  current.addEventListener("error", (event) => {
+    const error = `socket error: ${event.message ?? event.error?.message ?? "unknown (handshake refused?)"}`;
+    if (!opened) connectionEnded(1006, "", error);
   });
 
-  socket.addEventListener("close", (event) => {
-    summary.closeCode = event.code;
-    summary.closeReason = event.reason;
-    if (options.follow && !summary.end && event.code !== 1000 && summary.error === null && !finished) {
-      summary.reconnects.push({ closeCode: event.code, after: summary.lastSeq ?? options.after });
-      // A daemon that is restarting refuses connections for a moment: try again shortly.
-      setTimeout(connect, 250);
-      return;
-    }
-    if (connectionError) summary.error ??= connectionError;
-    finish();
-  });
+  current.addEventListener("close", (event) => connectionEnded(event.code, event.reason, null));
 }
 
 function finish() {

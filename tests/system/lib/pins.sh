@@ -24,12 +24,12 @@
 #   pins_same_output NAME MODE ID DIR  DIR/stdout and DIR/stderr (lines a client got) equal
 #                        the run's own output files, byte for byte
 #
+# NAME is a lab machine, or "host" for a daemon installed on this host (pins_attach_host).
 # The client side (curl, node) runs on the host inside the container's network namespace
 # (lab_net): the daemon listens on the container's own loopback, as installed, so no port is
 # forwarded, no host port is taken, and the container needs no Node.js of its own.
 
-PINS_URL=http://127.0.0.1:5180
-PINS_WS=ws://127.0.0.1:5180
+PINS_PORT=5180
 # Where the root script leaves a run's output (issue 10, DECISIONS.md).
 PINS_RUNS_DIR=/var/lib/pinsdaemon-upgrade
 PINS_FINAL_STATUSES=" succeeded failed cancelled timedOut interrupted "
@@ -39,6 +39,39 @@ PINS_NODE=(node)
 if [[ $(node -p 'typeof WebSocket' 2>/dev/null) != function ]]; then
     PINS_NODE=(node --experimental-websocket)
 fi
+
+# pins_attach_host PORT TOKEN_FILE: the functions below then reach, as NAME "host", the daemon
+# this host runs on 127.0.0.1:PORT.
+pins_attach_host() {
+    local dir
+    dir=$(lab_dir host)
+    mkdir -p "$dir"
+    echo "$1" >"$dir/port"
+    pins_save_token host "$(cat "$2")"
+}
+
+pins_save_token() {
+    local dir
+    dir=$(lab_dir "$1")
+    (
+        umask 077
+        printf '%s\n' "$2" >"$dir/token"
+        printf 'Authorization: Bearer %s\n' "$2" >"$dir/auth-header"
+    )
+}
+
+# Where a client reaches NAME's daemon, and where root runs a command on NAME.
+pins_client() {
+    local name=$1
+    shift
+    if [[ $name == host ]]; then "$@"; else lab_net "$name" "$@"; fi
+}
+pins_root() {
+    local name=$1
+    shift
+    if [[ $name == host ]]; then "$@"; else lab_exec "$name" "$@"; fi
+}
+pins_port() { cat "$(lab_dir "$1")/port" 2>/dev/null || echo "$PINS_PORT"; }
 
 pins_up() {
     local name=$1 dir
@@ -62,16 +95,12 @@ EOF
         lab_say "installing PinsDaemon in $name failed (log: $dir/install.log)"
         return 1
     fi
-    (
-        umask 077
-        lab_exec "$name" cat /etc/pinsdaemon/api-token >"$dir/token" &&
-            printf 'Authorization: Bearer %s\n' "$(cat "$dir/token")" >"$dir/auth-header"
-    ) || return 1
+    pins_save_token "$name" "$(lab_exec "$name" cat /etc/pinsdaemon/api-token)" || return 1
     pins_wait_healthy "$name"
 }
 
 pins_healthy() {
-    lab_net "$1" curl -fsS -o /dev/null --max-time 2 "$PINS_URL/healthz" 2>/dev/null
+    pins_client "$1" curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(pins_port "$1")/healthz" 2>/dev/null
 }
 
 pins_wait_healthy() {
@@ -87,7 +116,7 @@ pins_api() {
     if [[ -n $body ]]; then
         args+=(-H 'Content-Type: application/json' --data "$body")
     fi
-    lab_net "$name" curl "${args[@]}" "$PINS_URL$path"
+    pins_client "$name" curl "${args[@]}" "http://127.0.0.1:$(pins_port "$name")$path"
 }
 
 pins_start() {
@@ -125,9 +154,11 @@ pins_wait_finished() {
 pins_follow() {
     local name=$1 id=$2 out=$3
     mkdir -p "$out"
-    lab_net "$name" "${PINS_NODE[@]}" "$PINS_REPO_ROOT/tests/e2e/ws-client.mjs" "$PINS_WS/logs/$id" \
-        --token-file "$(lab_dir "$name")/token" --follow --out "$out" --timeout "${4:-600}" \
+    pins_client "$name" "${PINS_NODE[@]}" "$PINS_REPO_ROOT/tests/e2e/ws-client.mjs" \
+        "ws://127.0.0.1:$(pins_port "$name")/logs/$id" \
+        --token-file "$(lab_dir "$name")/token" --follow --out "$out" --timeout "${4:-300}" \
         >"$out/summary.json" 2>"$out/client.err" &
+    # shellcheck disable=SC2034  # read by the scenarios
     FOLLOW_PID=$!
 }
 
@@ -143,7 +174,10 @@ pins_control() {
     printf '%s\n' "$@" | lab_exec "$name" sh -c 'mkdir -p /etc/pinslab && cat >"/etc/pinslab/$1"' sh "$package"
 }
 
-pins_holding() { lab_exec "$1" test -e "/run/pinslab/$2.holding"; }
+# PACKAGE's postinst is alive and waiting for pins_release.
+pins_holding() {
+    lab_exec "$1" sh -c 'pid=$(cat "/run/pinslab/$1.holding" 2>/dev/null) && kill -0 "$pid" 2>/dev/null' sh "$2"
+}
 
 pins_wait_holding() {
     wait_for "${3:-300}" "$2's postinst in $1 to hold" pins_holding "$1" "$2"
@@ -184,7 +218,7 @@ pins_unit_state() {
 pins_run_output() {
     local name=$1 mode=$2 id=$3 stream=$4 ext
     case $stream in stdout) ext=out ;; stderr) ext=err ;; *) return 2 ;; esac
-    lab_exec "$name" cat "$PINS_RUNS_DIR/$mode-$id.$ext"
+    pins_root "$name" cat "$PINS_RUNS_DIR/$mode-$id.$ext"
 }
 
 # Line frames carry no "was there a newline at the end" bit: a run's last line without one

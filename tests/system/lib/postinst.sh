@@ -4,7 +4,7 @@
 # What it does is up to the test, which writes /etc/pinslab/PACKAGE before the upgrade, one
 # key=value per line (unknown keys and malformed lines are ignored; nothing is evaluated):
 #   lines=N          (0-999) print N numbered lines to stdout before anything else (default 3)
-#   hold=yes         then touch /run/pinslab/PACKAGE.holding and wait until the test creates
+#   hold=yes         then write its pid to /run/pinslab/PACKAGE.holding and wait until the test creates
 #                    /run/pinslab/PACKAGE.release (at most 10 min): "during the postinst"
 #                    becomes a condition a test can wait for, not a guess at a sleep
 #   lines_after=N    (0-999) print N more lines after the hold (default 2)
@@ -47,7 +47,8 @@ say "to stderr" >&2
 if [ "$hold" = yes ]; then
     mkdir -p /run/pinslab
     say "holding until /run/pinslab/$package.release exists"
-    touch "/run/pinslab/$package.holding"
+    # The pid lets a test tell a waiting postinst from one that was killed mid-wait.
+    echo $$ >"/run/pinslab/$package.holding"
     waited=0
     while [ ! -e "/run/pinslab/$package.release" ]; do
         if [ "$waited" -ge 6000 ]; then
