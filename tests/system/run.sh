@@ -187,7 +187,8 @@ for file in "${SCENARIOS[@]}"; do
     log=$LAB_RUN_DIR/$name.log
     echo "== scenario $name"
     started=$SECONDS
-    bash "$file" 2>&1 | tee "$log"
+    # A process group of its own (setsid), which the scenario ends when it ends.
+    setsid -w bash "$file" 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
     took=$((SECONDS - started))
     passed=$(grep -c '^PASS: ' "$log")

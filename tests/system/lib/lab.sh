@@ -13,6 +13,8 @@
 #                             clean environment); stdin, stdout, stderr and exit code pass through
 #   lab_net NAME CMD...       run a host CMD inside the container's network namespace only: it
 #                             sees the container's loopback but the host's files and programs
+#   lab_net_background NAME CMD...  the same in the background; LAB_BACKGROUND_PID is CMD's
+#                             own pid (a function run with & would leave CMD behind when killed)
 #   lab_copy NAME SRC DST     copy a host file or directory to DST (absolute) in the container
 #   lab_wait_unit NAME UNIT STATE [SECONDS]   wait until "systemctl is-active UNIT" says STATE
 #   lab_power_cut NAME        SIGKILL the container's PID 1: every process dies at once, no
@@ -287,6 +289,16 @@ lab_net() {
     leader=$(lab_leader "$1") || { lab_say "$1 is not running"; return 125; }
     shift
     nsenter -t "$leader" -n -- "$@"
+}
+
+lab_net_background() {
+    local leader
+    leader=$(lab_leader "$1") || { lab_say "$1 is not running"; return 125; }
+    shift
+    # nsenter execs CMD, so this pid is CMD's.
+    nsenter -t "$leader" -n -- "$@" &
+    # shellcheck disable=SC2034  # read by the caller
+    LAB_BACKGROUND_PID=$!
 }
 
 # Through tar and the container's own namespaces, so DST may be anywhere, /run and /tmp

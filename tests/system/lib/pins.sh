@@ -13,10 +13,11 @@
 #   pins_start NAME dry-run|apply     POST /upgrade; prints the job id
 #   pins_job NAME ID FILE            GET /jobs/ID into FILE
 #   pins_wait_finished NAME ID [SECONDS]  until the job has a final status
-#   pins_follow NAME ID DIR          starts a WebSocket client following the job across
+#   pins_follow NAME ID DIR [SECONDS]  starts a WebSocket client following the job across
 #                        daemon restarts (tests/e2e/ws-client.mjs --follow) in the background;
-#                        sets FOLLOW_PID; DIR gets stdout and stderr (each line as it arrives)
-#                        and, when it ends, summary.json
+#                        sets FOLLOW_PID (the client's pid: wait for it, or kill it); DIR gets
+#                        stdout and stderr (each line as it arrives) and, when it ends,
+#                        summary.json
 #   pins_control NAME PACKAGE KEY=VALUE...  what PACKAGE's postinst will do (lib/postinst.sh)
 #   pins_wait_holding NAME PACKAGE [SECONDS], pins_release NAME PACKAGE
 #   pins_dpkg_clean NAME             "dpkg --audit" says nothing and exits 0
@@ -151,15 +152,19 @@ pins_wait_finished() {
     wait_for "${3:-300}" "job $2 in $1 to finish" pins_is_finished "$1" "$2"
 }
 
+# shellcheck disable=SC2034  # FOLLOW_PID is read by the scenarios
 pins_follow() {
-    local name=$1 id=$2 out=$3
+    local name=$1 id=$2 out=$3 client
     mkdir -p "$out"
-    pins_client "$name" "${PINS_NODE[@]}" "$PINS_REPO_ROOT/tests/e2e/ws-client.mjs" \
-        "ws://127.0.0.1:$(pins_port "$name")/logs/$id" \
-        --token-file "$(lab_dir "$name")/token" --follow --out "$out" --timeout "${4:-300}" \
-        >"$out/summary.json" 2>"$out/client.err" &
-    # shellcheck disable=SC2034  # read by the scenarios
-    FOLLOW_PID=$!
+    client=("${PINS_NODE[@]}" "$PINS_REPO_ROOT/tests/e2e/ws-client.mjs" "ws://127.0.0.1:$(pins_port "$name")/logs/$id"
+        --token-file "$(lab_dir "$name")/token" --follow --out "$out" --timeout "${4:-300}")
+    if [[ $name == host ]]; then
+        "${client[@]}" >"$out/summary.json" 2>"$out/client.err" &
+        FOLLOW_PID=$!
+    else
+        lab_net_background "$name" "${client[@]}" >"$out/summary.json" 2>"$out/client.err"
+        FOLLOW_PID=$LAB_BACKGROUND_PID
+    fi
 }
 
 # A line the client has received: it is connected and streaming.

@@ -63,6 +63,12 @@ scenario_end() {
     for pid in "${SCENARIO_PIDS[@]}"; do
         kill "$pid" 2>/dev/null
     done
+    # run.sh starts each scenario as the leader of a process group of its own: whatever the
+    # scenario started and forgot ends here, and cannot hold run.sh's output pipe open.
+    if [[ $(ps -o pgid= -p $$ | tr -d ' ') == "$$" ]]; then
+        trap '' TERM
+        kill -TERM -- "-$$" 2>/dev/null
+    fi
     for name in "${SCENARIO_MACHINES[@]}"; do
         lab_down "$name"
     done

@@ -12,8 +12,8 @@ PORT=8080
 HTTP=$SCENARIO_WORK/http
 up $M
 mkdir -p "$HTTP"
-lab_net $M node "$SYSTEM_LIB/slow-repo.mjs" "$PINS_PACKAGES/repo" $PORT "$HTTP" 2>"$HTTP/server.err" &
-background $!
+lab_net_background $M node "$SYSTEM_LIB/slow-repo.mjs" "$PINS_PACKAGES/repo" $PORT "$HTTP" >"$HTTP/server.log" 2>&1
+background "$LAB_BACKGROUND_PID"
 wait_for 30 "the HTTP repository to listen" test -e "$HTTP/listening" || abort "the slow HTTP repository listens on the container's loopback"
 lab_exec $M sh -c 'cat >/etc/apt/sources.list.d/pinslab.sources' <<EOF_SOURCES
 Types: deb
