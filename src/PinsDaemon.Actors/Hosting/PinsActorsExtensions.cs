@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Hosting;
 using PinsDaemon.Actors.Jobs;
-using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 
 namespace PinsDaemon.Actors.Hosting;
@@ -13,7 +13,7 @@ public static class PinsActorsExtensions
     public static AkkaConfigurationBuilder WithPinsActors(
         this AkkaConfigurationBuilder builder,
         JobSupervisorSettings settings,
-        IProcessLauncher launcher,
+        IRunner runner,
         JobStore store,
         TimeProvider clock)
     {
@@ -28,7 +28,7 @@ public static class PinsActorsExtensions
                 log.Warning("Job history: {0}", problem);
             }
 
-            var supervisor = system.ActorOf(JobSupervisor.Props(settings, launcher, store, loaded.Jobs, clock), "jobs");
+            var supervisor = system.ActorOf(JobSupervisor.Props(settings, runner, store, loaded.Jobs, clock), "jobs");
             registry.Register<JobSupervisor>(supervisor);
         });
     }

@@ -1,4 +1,4 @@
-using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Processes;

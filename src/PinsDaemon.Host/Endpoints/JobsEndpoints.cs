@@ -1,6 +1,8 @@
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Logs;
+using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Endpoints;
@@ -42,34 +44,12 @@ internal static class JobsEndpoints
             return ApiProblems.BadRequest("Invalid 'limit'", $"'limit' is how many lines to return: a whole number from 1 to {MaxLogLimit}.");
         }
 
-        return await jobs.ActorRef.TryAskAsync(new JobProtocol.ReadLog(id, after, (int)limit), cancellationToken) switch
+        return await jobs.ActorRef.TryAskAsync(new LogProtocol.ReadLog(id, after, (int)limit), cancellationToken) switch
         {
-            JobProtocol.LogPage page => TypedResults.Bytes(LineArray(page.Lines), "application/json"),
+            LogProtocol.LogPage page => TypedResults.Bytes(LogFrames.LineArray(page.Lines), "application/json"),
             JobProtocol.JobNotFound => ApiProblems.JobNotFound(id),
             _ => ApiProblems.Unavailable(),
         };
-    }
-
-    /// <summary>The lines' frames, already JSON, joined into an array without re-serialising.</summary>
-    private static byte[] LineArray(IReadOnlyList<LogLine> lines)
-    {
-        var size = 2 + lines.Sum(line => line.Frame.Length + 1);
-        var output = new byte[size - (lines.Count > 0 ? 1 : 0)];
-        var position = 0;
-        output[position++] = (byte)'[';
-        for (var i = 0; i < lines.Count; i++)
-        {
-            if (i > 0)
-            {
-                output[position++] = (byte)',';
-            }
-
-            lines[i].Frame.Span.CopyTo(output.AsSpan(position));
-            position += lines[i].Frame.Length;
-        }
-
-        output[position] = (byte)']';
-        return output;
     }
 
     private static async Task<Results<Ok<IReadOnlyList<JobSnapshot>>, ProblemHttpResult>> ListJobsAsync(

@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Logs;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
@@ -130,7 +131,7 @@ internal static class LogsEndpoints
             var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
             var buffer = new LogStreamBuffer(stallTimeout: TimeSpan.FromSeconds(streaming.Value.StallTimeoutSeconds));
             var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
-            if (await supervisor.TryAskAsync(new JobProtocol.OpenLogStream(id, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
+            if (await supervisor.TryAskAsync(new LogProtocol.OpenLogStream(id, after, buffer), ct) is not LogProtocol.LogStreamOpened opened)
             {
                 buffer.Close(LogStreamClosedReason.JobGone);
                 await session.RunAsync(lifetime.ApplicationStopping, ct);

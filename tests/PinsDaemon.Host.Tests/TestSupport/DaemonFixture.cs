@@ -46,8 +46,14 @@ public sealed class DaemonFixture : IAsyncDisposable
     /// <summary>Sends no token.</summary>
     public HttpClient Anonymous { get; }
 
+    /// <summary>A script from <c>scripts/</c> by name, or a script a test wrote, by its absolute path.</summary>
     public static string ScriptPath(string name)
     {
+        if (Path.IsPathRooted(name))
+        {
+            return name;
+        }
+
         var path = Path.Combine(AppContext.BaseDirectory, "scripts", name);
         // The build copies scripts without their mode bits.
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
@@ -181,9 +187,27 @@ public sealed class DaemonFixture : IAsyncDisposable
         Anonymous.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        if (_ownsStorage && Directory.Exists(StorageDirectory))
+        if (_ownsStorage)
         {
-            Directory.Delete(StorageDirectory, recursive: true);
+            // Runs outlive the daemon by design; a test's must not outlive the test. A run whose
+            // launch was under way when the daemon stopped may still appear: try again then.
+            for (var attempt = 1; ; attempt++)
+            {
+                TestRuns.KillAll(StorageDirectory);
+                try
+                {
+                    if (Directory.Exists(StorageDirectory))
+                    {
+                        Directory.Delete(StorageDirectory, recursive: true);
+                    }
+
+                    break;
+                }
+                catch (IOException) when (attempt < 20)
+                {
+                    await Task.Delay(100);
+                }
+            }
         }
     }
 }

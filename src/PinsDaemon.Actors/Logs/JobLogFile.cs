@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using System.Threading.Channels;
-using PinsDaemon.Actors.Jobs;
-using PinsDaemon.Contracts;
+using PinsDaemon.Actors.Runs;
+using PinsDaemon.Actors.Streaming;
 
-namespace PinsDaemon.Actors.Storage;
+namespace PinsDaemon.Actors.Logs;
 
 /// <summary>
 /// One job's log on disk, <c>log.jsonl</c>: each line is exactly the WebSocket frame of a log
@@ -11,9 +13,21 @@ namespace PinsDaemon.Actors.Storage;
 /// (<c>jq -r .text log.jsonl</c>). Appends run on a background task, never on an actor's thread.
 /// Reads seek through a sparse in-memory index of line offsets.
 /// </summary>
+/// <remarks>
+/// After every burst is in the kernel, a checkpoint line is appended to <c>offsets</c>:
+/// <c>SEQ LOG-BYTES OUT ERR</c>, the last seq stored, the size of <c>log.jsonl</c> up to it, and
+/// how far the run's stdout and stderr files were taken. Lines are published to clients only
+/// after their checkpoint, so after a crash the daemon drops any stored line past the last
+/// checkpoint and follows the run again from its offsets: no line is lost or numbered twice.
+/// </remarks>
 public sealed class JobLogFile
 {
     public const string FileName = "log.jsonl";
+
+    public const string CheckpointFileName = "offsets";
+
+    /// <summary>Job files are the daemon's alone, whatever its umask.</summary>
+    internal const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>One index entry per 1024 lines: a million-line log costs ~8 KiB of index.</summary>
     internal const int IndexStride = 1024;
@@ -31,41 +45,117 @@ public sealed class JobLogFile
     private readonly List<long> _index = [];
     private readonly Channel<object>? _pending;
     private readonly Task _writer = Task.CompletedTask;
-    private readonly Action<JobSnapshot>? _writeMeta;
     private readonly Action<string>? _onFailure;
     private readonly Action<long>? _onWritten;
+    private readonly Action<long>? _onStored;
     private string? _failure;
 
     private JobLogFile(string path) => _path = path;
 
-    private JobLogFile(string path, Stream output, Action<JobSnapshot> writeMeta, Action<string> onFailure, Action<long> onWritten)
+    private JobLogFile(string path, Stream output, Stream checkpoints, LogCheckpoint start, Action<string> onFailure, Action<long> onWritten, Action<long> onStored)
         : this(path)
     {
-        _writeMeta = writeMeta;
         _onFailure = onFailure;
         _onWritten = onWritten;
+        _onStored = onStored;
+        // Unbounded as a channel, bounded in fact: what the job appends is bounded by the credit
+        // of its OutputGate, which only this writer gives back.
         _pending = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        _writer = Task.Run(() => WriteLoopAsync(output));
+        _writer = Task.Run(() => WriteLoopAsync(output, checkpoints, start));
     }
 
     /// <summary>Why the stored log is incomplete, if it is.</summary>
     public string? Failure => Volatile.Read(ref _failure);
 
     /// <param name="onWritten">Called with the weight of each batch once it is in the kernel (or dropped after a failure).</param>
-    internal static JobLogFile ForAppend(string path, Stream output, Action<JobSnapshot> writeMeta, Action<string> onFailure, Action<long> onWritten) =>
-        new(path, output, writeMeta, onFailure, onWritten);
+    /// <param name="onStored">Called with the last seq in the kernel and checkpointed: lines up to it may be published.</param>
+    /// <param name="start">Where the log stands: the last seq stored and the run position after it.</param>
+    internal static JobLogFile ForAppend(string path, Stream output, Stream checkpoints, LogCheckpoint start, Action<string> onFailure, Action<long> onWritten, Action<long> onStored) =>
+        new(path, output, checkpoints, start, onFailure, onWritten, onStored);
 
     internal static JobLogFile ForRead(string path) => new(path);
+
+    /// <summary>Opens a job's log in <paramref name="directory"/> for appending, from <paramref name="start"/>.</summary>
+    /// <param name="openAppend">Opens a file for appending; a seam for tests that make the disk fail.</param>
+    public static JobLogFile Create(string directory, LogCheckpoint start, Func<string, Stream>? openAppend, Action<string> onFailure, Action<long> onWritten, Action<long> onStored)
+    {
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        openAppend ??= OpenAppend;
+        var path = Path.Combine(directory, FileName);
+        var output = openAppend(path);
+        try
+        {
+            return ForAppend(path, output, openAppend(Path.Combine(directory, CheckpointFileName)), start, onFailure, onWritten, onStored);
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a job's log in <paramref name="directory"/> for reading.</summary>
+    public static JobLogFile Open(string directory) => ForRead(Path.Combine(directory, FileName));
+
+    /// <summary>
+    /// Makes the files in <paramref name="directory"/> agree with their last checkpoint before a
+    /// job follows its run again: stored lines past it are dropped (they were never published,
+    /// and the run's files still hold them), and so is a checkpoint line cut short by a crash.
+    /// </summary>
+    public static LogCheckpoint Resume(string directory)
+    {
+        var checkpoints = Path.Combine(directory, CheckpointFileName);
+        var checkpoint = ReadLastCheckpoint(checkpoints) ?? new LogCheckpoint(0, 0, RunPosition.Start);
+        TruncateTo(Path.Combine(directory, FileName), checkpoint.LogBytes);
+        TruncateTo(checkpoints, LastNewlineEnd(checkpoints));
+        return checkpoint;
+    }
+
+    private static void TruncateTo(string path, long length)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        if (file.Length > length)
+        {
+            file.SetLength(length);
+        }
+    }
+
+    private static long LastNewlineEnd(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var tail = (int)Math.Min(file.Length, 4096);
+        var bytes = new byte[tail];
+        file.Seek(-tail, SeekOrigin.End);
+        file.ReadExactly(bytes);
+        var last = Array.LastIndexOf(bytes, (byte)'\n');
+        return last < 0 ? file.Length - tail : file.Length - tail + last + 1;
+    }
+
+    private static Stream OpenAppend(string path) => new FileStream(path, new FileStreamOptions
+    {
+        Mode = FileMode.Append,
+        Access = FileAccess.Write,
+        Share = FileShare.Read,
+        BufferSize = 64 * 1024,
+        UnixCreateMode = FileMode600,
+    });
 
     /// <summary>
     /// Queues lines for the disk. Never blocks; false once the stored log is incomplete (the
     /// caller then owns the lines' weight again).
     /// </summary>
-    public bool Append(IReadOnlyList<LogLine> lines) =>
-        _pending is not null && Failure is null && _pending.Writer.TryWrite(lines);
-
-    /// <summary>Queues the job's metadata, written after every line queued before it.</summary>
-    public void WriteMeta(JobSnapshot snapshot) => _pending?.Writer.TryWrite(snapshot);
+    public bool Append(IReadOnlyList<LogLine> lines, RunPosition after) =>
+        _pending is not null && Failure is null && _pending.Writer.TryWrite(new Batch(lines, after));
 
     /// <summary>Writes what is queued, syncs it to disk and closes the file.</summary>
     public Task CompleteAsync()
@@ -213,7 +303,7 @@ public sealed class JobLogFile
         }
     }
 
-    private async Task WriteLoopAsync(Stream output)
+    private async Task WriteLoopAsync(Stream output, Stream checkpoints, LogCheckpoint start)
     {
         var reader = _pending!.Reader;
         var lastSync = Stopwatch.GetTimestamp();
@@ -221,11 +311,14 @@ public sealed class JobLogFile
         // an entry must find the line there.
         var unflushedIndex = new List<(long Seq, long Offset)>();
         long unflushedWeight = 0;
+        var lastSeq = start.Seq;
+        var position = start.Position;
         try
         {
             var offset = output.Length;
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                var wrote = false;
                 while (reader.TryRead(out var item))
                 {
                     if (Failure is not null)
@@ -234,15 +327,9 @@ public sealed class JobLogFile
                         continue;
                     }
 
-                    if (item is JobSnapshot meta)
-                    {
-                        await output.FlushAsync().ConfigureAwait(false);
-                        _writeMeta!(meta);
-                        continue;
-                    }
-
+                    var batch = (Batch)item;
                     long weight = 0;
-                    foreach (var line in (IReadOnlyList<LogLine>)item)
+                    foreach (var line in batch.Lines)
                     {
                         if ((line.Seq - 1) % IndexStride == 0)
                         {
@@ -254,18 +341,23 @@ public sealed class JobLogFile
                         output.Write(Newline);
                         offset += frame.Length + 1;
                         weight += line.Weight;
+                        lastSeq = line.Seq;
                     }
 
+                    position = batch.After;
                     unflushedWeight += weight;
+                    wrote = true;
                 }
 
-                if (Failure is not null)
+                if (Failure is not null || !wrote)
                 {
                     continue;
                 }
 
                 // Into the kernel after every burst: a daemon crash now loses nothing written so far.
+                // The checkpoint follows the lines it covers, never precedes them.
                 await output.FlushAsync().ConfigureAwait(false);
+                await WriteCheckpointAsync(checkpoints, lastSeq, offset, position).ConfigureAwait(false);
                 foreach (var (seq, lineOffset) in unflushedIndex)
                 {
                     AddToIndex(seq, lineOffset);
@@ -274,9 +366,12 @@ public sealed class JobLogFile
                 unflushedIndex.Clear();
                 _onWritten?.Invoke(unflushedWeight);
                 unflushedWeight = 0;
+                _onStored?.Invoke(lastSeq);
+
                 if (Stopwatch.GetElapsedTime(lastSync) >= SyncInterval)
                 {
                     Sync(output);
+                    Sync(checkpoints);
                     lastSync = Stopwatch.GetTimestamp();
                 }
             }
@@ -285,6 +380,7 @@ public sealed class JobLogFile
             {
                 await output.FlushAsync().ConfigureAwait(false);
                 Sync(output);
+                Sync(checkpoints);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
@@ -305,6 +401,7 @@ public sealed class JobLogFile
             try
             {
                 await output.DisposeAsync().ConfigureAwait(false);
+                await checkpoints.DisposeAsync().ConfigureAwait(false);
             }
             catch (IOException ex)
             {
@@ -314,13 +411,62 @@ public sealed class JobLogFile
         }
     }
 
+    private static async Task WriteCheckpointAsync(Stream checkpoints, long lastSeq, long logBytes, RunPosition position)
+    {
+        var line = Encoding.ASCII.GetBytes(string.Create(
+            CultureInfo.InvariantCulture, $"{lastSeq} {logBytes} {position.Out} {position.Err}\n"));
+        await checkpoints.WriteAsync(line).ConfigureAwait(false);
+        await checkpoints.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The last complete checkpoint in <paramref name="path"/>, or null when there is none (no
+    /// line was stored yet). A line cut short by a crash is ignored.
+    /// </summary>
+    public static LogCheckpoint? ReadLastCheckpoint(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            // Only the end matters: a checkpoint line is under 100 bytes.
+            var tail = (int)Math.Min(file.Length, 4096);
+            file.Seek(-tail, SeekOrigin.End);
+            bytes = new byte[tail];
+            file.ReadExactly(bytes);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        var lines = Encoding.ASCII.GetString(bytes).Split('\n');
+        // The last element follows the last newline: empty, or a line cut short.
+        for (var i = lines.Length - 2; i >= 0; i--)
+        {
+            var parts = lines[i].Split(' ');
+            if (parts.Length == 4
+                && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
+                && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var logBytes)
+                && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var stdout)
+                && long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var stderr))
+            {
+                return new LogCheckpoint(seq, logBytes, new RunPosition(stdout, stderr));
+            }
+        }
+
+        return null;
+    }
+
     private void ReleaseDropped(object item)
     {
-        if (item is IReadOnlyList<LogLine> lines)
+        if (item is Batch batch)
         {
-            _onWritten?.Invoke(lines.Sum(static line => (long)line.Weight));
+            _onWritten?.Invoke(batch.Lines.Sum(static line => (long)line.Weight));
         }
     }
+
+    private sealed record Batch(IReadOnlyList<LogLine> Lines, RunPosition After);
 
     private static void Sync(Stream output)
     {
@@ -339,3 +485,9 @@ public sealed class JobLogFile
         }
     }
 }
+
+/// <summary>
+/// A point up to which a job's log is stored and consistent with the run's files: the last
+/// seq, the stored log's length up to it, and the position in the run's output after it.
+/// </summary>
+public sealed record LogCheckpoint(long Seq, long LogBytes, RunPosition Position);

@@ -1,4 +1,5 @@
-using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Logs;
+using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 using Xunit;
 

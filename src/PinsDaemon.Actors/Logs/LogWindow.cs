@@ -1,4 +1,6 @@
-namespace PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Streaming;
+
+namespace PinsDaemon.Actors.Logs;
 
 /// <summary>
 /// The most recent lines of a job, bounded by count and by size; older lines are read back from
@@ -29,11 +31,14 @@ internal sealed class LogWindow(int maxLines, long maxWeight)
     /// <summary>True when the line after <paramref name="after"/> is held here.</summary>
     public bool Holds(long after) => _lines.Count > 0 && after + 1 >= FirstSeq;
 
-    /// <summary>Up to <paramref name="max"/> lines with seq greater than <paramref name="after"/> (or from the oldest held).</summary>
-    public LogLine[] After(long after, int max)
+    /// <summary>
+    /// Up to <paramref name="max"/> lines with seq greater than <paramref name="after"/> (or from
+    /// the oldest held), and none past <paramref name="through"/>.
+    /// </summary>
+    public LogLine[] After(long after, int max, long through = long.MaxValue)
     {
         var skip = (int)Math.Clamp(after + 1 - FirstSeq, 0, _lines.Count);
-        return _lines.Skip(skip).Take(max).ToArray();
+        return _lines.Skip(skip).Take(max).TakeWhile(line => line.Seq <= through).ToArray();
     }
 
     public void Clear()

@@ -1,0 +1,184 @@
+using PinsDaemon.Actors.Processes;
+using PinsDaemon.Contracts;
+
+namespace PinsDaemon.Actors.Runs;
+
+/// <summary>
+/// Follows one run's files on a background task: whole lines of <c>NAME.out</c> and
+/// <c>NAME.err</c> from a saved <see cref="RunPosition"/>, and every status event of
+/// <c>NAME.status</c> from its start (events are state: the job rebuilds it from all of them).
+/// Once the exit record is there, it reads both files to their end (a last line without a
+/// newline included) and completes with the record. A run that is gone without one, or that
+/// started on an earlier boot, completes as lost. Stopping the follower never touches the run.
+/// </summary>
+public sealed class RunFollower
+{
+    /// <summary>Between polls of an idle run: short after output, up to this when quiet.</summary>
+    private static readonly TimeSpan MaxPollDelay = TimeSpan.FromMilliseconds(100);
+
+    private static readonly TimeSpan MinPollDelay = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>How often an idle run without an exit record is checked for life (it may cost a systemctl call).</summary>
+    private static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(1);
+
+    private readonly RunFiles _files;
+    private readonly RunPosition _from;
+    private readonly IRunner _runner;
+    private readonly Func<RunOutput, ValueTask> _onOutput;
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <param name="onOutput">Called with consecutive output, one call at a time; the files are
+    /// not read further until it completes (that is how a slow disk holds the reading back).</param>
+    public RunFollower(RunFiles files, RunPosition from, IRunner runner, Func<RunOutput, ValueTask> onOutput)
+    {
+        _files = files;
+        _from = from;
+        _runner = runner;
+        _onOutput = onOutput;
+        Completion = Task.Run(FollowAsync);
+    }
+
+    /// <summary>How the run ended; cancelled when <see cref="Stop"/> was called first.</summary>
+    public Task<RunEnd> Completion { get; }
+
+    /// <summary>Stops reading (the daemon is stopping). The run goes on.</summary>
+    public void Stop() => _stop.Cancel();
+
+    private async Task<RunEnd> FollowAsync()
+    {
+        var stop = _stop.Token;
+        if (_runner.StatusOnStdout && _from.Out > 0)
+        {
+            await ReplayStatusFromStdoutAsync(stop).ConfigureAwait(false);
+        }
+
+        using var stdout = new FileLineReader(_files.Out, LogStream.Stdout, _from.Out);
+        using var stderr = new FileLineReader(_files.Err, LogStream.Stderr, _from.Err);
+        using var status = _runner.StatusOnStdout ? null : new FileLineReader(_files.Status, LogStream.Stdout, 0);
+        var attachedAt = DateTimeOffset.UtcNow;
+        var lastCheck = DateTimeOffset.MinValue;
+        var deadBefore = false;
+        var delay = MinPollDelay;
+        while (true)
+        {
+            stop.ThrowIfCancellationRequested();
+            if (await ReadOnceAsync(stdout, stderr, status, final: false).ConfigureAwait(false))
+            {
+                delay = MinPollDelay;
+                continue;
+            }
+
+            // Nothing new. The exit record first, then what is left: a record means every line
+            // is already in the files.
+            if (ExitRecord.Parse(RecordText.TryRead(_files.Exit) ?? string.Empty) is { } exit)
+            {
+                await DrainAsync(stdout, stderr, status).ConfigureAwait(false);
+                return new RunEnd.Exited(exit);
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            if (now - lastCheck >= LivenessInterval)
+            {
+                lastCheck = now;
+                var record = RunRecord.Parse(RecordText.TryRead(_files.Run) ?? string.Empty);
+                bool? alive = record is null ? null : await _runner.IsAliveAsync(_files.Name, record, stop).ConfigureAwait(false);
+                switch (RunCheck.Decide(record, _runner.CurrentBootId, alive, deadBefore, now - attachedAt))
+                {
+                    case RunVerdict.RebootDuringRun:
+                        await DrainAsync(stdout, stderr, status).ConfigureAwait(false);
+                        return new RunEnd.Lost(RunLostReason.RebootDuringRun, record);
+                    case RunVerdict.RunnerLost:
+                        await DrainAsync(stdout, stderr, status).ConfigureAwait(false);
+                        return new RunEnd.Lost(RunLostReason.RunnerLost, record);
+                    case RunVerdict.CheckAgain:
+                        deadBefore = true;
+                        // Look again soon: the exit record is probably being written.
+                        lastCheck = now - LivenessInterval + TimeSpan.FromMilliseconds(200);
+                        break;
+                    default:
+                        deadBefore = false;
+                        break;
+                }
+            }
+
+            await Task.Delay(delay, stop).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(MaxPollDelay.Ticks, delay.Ticks * 2));
+        }
+    }
+
+    private async Task<bool> ReadOnceAsync(FileLineReader stdout, FileLineReader stderr, FileLineReader? status, bool final)
+    {
+        var events = new List<OutputLine>();
+        var lines = new List<OutputLine>();
+        var any = status?.Read(events, final) is true;
+        any |= stdout.Read(lines, final);
+        any |= stderr.Read(lines, final);
+        if (events.Count > 0 || lines.Count > 0)
+        {
+            await _onOutput(new RunOutput(lines, events.Select(static e => e.Text).ToArray(), new RunPosition(stdout.Position, stderr.Position))).ConfigureAwait(false);
+        }
+
+        return any;
+    }
+
+    private async Task DrainAsync(FileLineReader stdout, FileLineReader stderr, FileLineReader? status)
+    {
+        while (await ReadOnceAsync(stdout, stderr, status, final: true).ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <summary>
+    /// Re-attaching to a run that speaks the status channel on stdout: the events before the
+    /// saved position are read again (they are state), their lines are not (they are stored).
+    /// </summary>
+    private async Task ReplayStatusFromStdoutAsync(CancellationToken stop)
+    {
+        // The saved position is the start of a line, so the first part ends with a whole line.
+        using var replay = new FileLineReader(_files.Out, LogStream.Stdout, 0, limit: _from.Out);
+        var lines = new List<OutputLine>();
+        do
+        {
+            stop.ThrowIfCancellationRequested();
+            lines.Clear();
+            replay.Read(lines, final: true);
+            if (lines.Count > 0)
+            {
+                await _onOutput(new RunOutput(lines.ToArray(), [], RunPosition.Start) { ReportOnly = true }).ConfigureAwait(false);
+            }
+        }
+        while (lines.Count > 0);
+    }
+}
+
+/// <summary>
+/// Consecutive output of a run: status events, then lines, and the position after them.
+/// <see cref="ReportOnly"/> lines were already stored: they only rebuild what the job learned from them.
+/// </summary>
+public sealed record RunOutput(IReadOnlyList<OutputLine> Lines, IReadOnlyList<string> Events, RunPosition After)
+{
+    public bool ReportOnly { get; init; }
+}
+
+/// <summary>How following a run ended.</summary>
+public abstract record RunEnd
+{
+    private RunEnd()
+    {
+    }
+
+    /// <summary>The run ended and said how.</summary>
+    public sealed record Exited(ExitRecord Record) : RunEnd;
+
+    /// <summary>The run is gone without an exit record.</summary>
+    public sealed record Lost(RunLostReason Reason, RunRecord? Record) : RunEnd;
+
+    /// <summary>The run never started: the launcher refused or failed.</summary>
+    public sealed record NotStarted(int ExitCode, string Output) : RunEnd;
+}
+
+public enum RunLostReason
+{
+    RebootDuringRun,
+    RunnerLost,
+}
