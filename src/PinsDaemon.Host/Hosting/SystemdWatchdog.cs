@@ -25,6 +25,9 @@ internal sealed class SystemdWatchdog(IServiceProvider services, IRequiredActor<
         }
 
         var interval = TimeSpan.FromMicroseconds(usec / 2);
+        // This service starts alongside Akka.Hosting's: ActorRef would throw until the supervisor
+        // is registered (seen under systemd in tests/system: the daemon aborted at every start).
+        var supervisor = await jobs.GetAsync(stoppingToken);
         logger.LogInformation("Pinging the systemd watchdog every {Interval}", interval);
         using var timer = new PeriodicTimer(interval);
         do
@@ -32,7 +35,7 @@ internal sealed class SystemdWatchdog(IServiceProvider services, IRequiredActor<
             try
             {
                 // Bounded by the interval: a supervisor that cannot answer in time misses the ping.
-                await jobs.ActorRef.Ask<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, interval, stoppingToken);
+                await supervisor.Ask<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, interval, stoppingToken);
                 notifier.Notify(new ServiceState("WATCHDOG=1"));
             }
             catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException && !stoppingToken.IsCancellationRequested)

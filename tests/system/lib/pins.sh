@@ -92,8 +92,9 @@ SOURCES
 dpkg -i /srv/pinslab/packages/v1/*.deb
 /srv/pinslab/ops/install.sh --from-dir /srv/pinslab/publish
 EOF
-        tail -n 30 "$dir/install.log" >&2
-        lab_say "installing PinsDaemon in $name failed (log: $dir/install.log)"
+        tail -n 12 "$dir/install.log" >&2
+        lab_say "installing PinsDaemon in $name failed (log: $dir/install.log); its journal:"
+        lab_exec "$name" journalctl -u pinsdaemon -n 20 --no-pager -o cat >&2
         return 1
     fi
     pins_save_token "$name" "$(lab_exec "$name" cat /etc/pinsdaemon/api-token)" || return 1
