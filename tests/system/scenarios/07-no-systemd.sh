@@ -80,7 +80,7 @@ daemon_gone() { ! kill -0 "$DAEMON_PID" 2>/dev/null || [[ $(ps -o stat= -p "$DAE
 check "SIGKILL to the daemon's process group ends the daemon" wait_for 30 "the daemon to die" daemon_gone
 run_alive() { pgrep -f -- "system-upgrade\.sh .*$JOB" >/dev/null; }
 check "the run is still alive (system-upgrade.sh with the job id)" run_alive
-info "$(pgrep -a -f -- "system-upgrade\.sh .*$JOB" | cut -c1-160)"
+pgrep -a -f -- "system-upgrade\.sh .*$JOB" | cut -c1-160 | sed 's/^/  /'
 
 "$OPS/run-without-systemd.sh" >>"$SCENARIO_WORK/start.log" 2>&1 ||
     { tail -n 30 "$SCENARIO_WORK/start.log"; abort "ops/run-without-systemd.sh starts the daemon again"; }
