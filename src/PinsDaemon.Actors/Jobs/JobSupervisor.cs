@@ -65,12 +65,11 @@ public sealed class JobSupervisor : ReceiveActor
         Prune();
     }
 
-    private IActorRef Spawn(JobSnapshot job, JobResume? resume)
+    private void Spawn(JobSnapshot job, JobResume? resume)
     {
         var actor = Context.ActorOf(UpgradeJob.Props(new JobSetup(job, resume, _settings, _runner, _store, _clock)), UpgradeJob.ActorName(job.JobId));
         Context.WatchWith(actor, new JobActorStopped(job.JobId, actor));
         _jobs[job.JobId] = new JobEntry(actor, job);
-        return actor;
     }
 
     protected override SupervisorStrategy SupervisorStrategy() =>

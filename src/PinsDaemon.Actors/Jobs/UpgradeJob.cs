@@ -63,7 +63,11 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _files = new JobFileWriter(setup.Store, _id, _log);
         _report = new JobReport(setup.Job.DryRun, setup.Runner.StatusOnStdout);
         _audit.AddRange(setup.Job.Audit);
-        _runState = setup.Resume?.Run ?? new RunState(_run.ToString(), _run.DryRun, _runner.RunsDirectory, RunState.Launching, null, null);
+        // A job followed again after a restart is past its launch, whatever run.json says: a
+        // launch cut short by the restart either started the run or left nothing to follow.
+        _runState = setup.Resume is { } resume
+            ? resume.Run with { State = RunState.Launched }
+            : new RunState(_run.ToString(), _run.DryRun, _runner.RunsDirectory, RunState.Launching, null, null);
         _stop = _runState.Stop switch
         {
             "cancel" => StopRequest.Cancel,

@@ -131,12 +131,24 @@ public sealed class JobStore
     /// <summary>Replaces <c>run.json</c> atomically.</summary>
     public void WriteRunState(JobId id, RunState run) => WriteAtomically(id, RunFileName, file => JsonSerializer.Serialize(file, run, MetaJson));
 
+    /// <summary>
+    /// Deletes a job, and the files of its run when the daemon started the run itself (without
+    /// sudo, under <see cref="RunsDirectory"/>); root's runs are pruned by the root script.
+    /// </summary>
     public void Delete(JobId id)
     {
         var directory = DirectoryOf(id);
         if (Directory.Exists(directory))
         {
             Directory.Delete(directory, recursive: true);
+        }
+
+        if (Directory.Exists(RunsDirectory))
+        {
+            foreach (var file in Directory.EnumerateFiles(RunsDirectory, $"*-{id}.*"))
+            {
+                File.Delete(file);
+            }
         }
     }
 

@@ -101,16 +101,6 @@ internal static class LogsEndpoints
                 detail: "WebSocket connections from web pages are refused unless their origin is listed in Auth:AllowedOrigins.");
         }
 
-        var supervisor = jobs.ActorRef;
-        var ct = context.RequestAborted;
-        switch (await supervisor.TryAskAsync(new JobProtocol.GetJob(id), ct))
-        {
-            case JobProtocol.JobNotFound:
-                return ApiProblems.JobNotFound(id);
-            case not JobProtocol.JobFound:
-                return ApiProblems.Unavailable();
-        }
-
         switch (limiter.TryAcquire(Audit.Client(context), out var lease))
         {
             case LimitOutcome.PerAddressReached:
@@ -126,27 +116,35 @@ internal static class LogsEndpoints
         }
 
         using (lease)
-        using (var socket = await context.WebSockets.AcceptWebSocketAsync())
         {
-            var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
+            // One ask per socket: the job's log spawns the connection's subscriber, or the
+            // supervisor says there is no such job (404 before the upgrade). The subscriber may
+            // start filling the bounded buffer while the socket is accepted.
             var buffer = new LogStreamBuffer(stallTimeout: TimeSpan.FromSeconds(streaming.Value.StallTimeoutSeconds));
-            var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
-            if (await supervisor.TryAskAsync(new LogProtocol.OpenLogStream(id, after, buffer), ct) is not LogProtocol.LogStreamOpened opened)
+            var ct = context.RequestAborted;
+            switch (await jobs.ActorRef.TryAskAsync(new LogProtocol.OpenLogStream(id, after, buffer), ct))
             {
-                buffer.Close(LogStreamClosedReason.JobGone);
-                await session.RunAsync(lifetime.ApplicationStopping, ct);
-                return Results.Empty;
-            }
+                case JobProtocol.JobNotFound:
+                    return ApiProblems.JobNotFound(id);
+                case not LogProtocol.LogStreamOpened:
+                    return ApiProblems.Unavailable();
+                case LogProtocol.LogStreamOpened opened:
+                    var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
+                    try
+                    {
+                        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                        logger.LogDebug("Log stream for job {JobId} opened after seq {After}", id, after);
+                        var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
+                        await session.RunAsync(lifetime.ApplicationStopping, ct);
+                    }
+                    finally
+                    {
+                        // The subscriber was made for this socket: it ends with it.
+                        opened.Subscriber.Tell(PoisonPill.Instance);
+                        logger.LogDebug("Log stream for job {JobId} closed", id);
+                    }
 
-            logger.LogDebug("Log stream for job {JobId} opened after seq {After}", id, after);
-            try
-            {
-                await session.RunAsync(lifetime.ApplicationStopping, ct);
-            }
-            finally
-            {
-                opened.Subscriber.Tell(PoisonPill.Instance);
-                logger.LogDebug("Log stream for job {JobId} closed", id);
+                    break;
             }
         }
 

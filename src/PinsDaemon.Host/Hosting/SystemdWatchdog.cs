@@ -24,10 +24,9 @@ internal sealed class SystemdWatchdog(IServiceProvider services, IRequiredActor<
             return;
         }
 
+        // The supervisor is registered by the actor system, which starts alongside this service.
+        var supervisor = await jobs.GetAsync(stoppingToken).ConfigureAwait(false);
         var interval = TimeSpan.FromMicroseconds(usec / 2);
-        // This service starts alongside Akka.Hosting's: ActorRef would throw until the supervisor
-        // is registered (seen under systemd in tests/system: the daemon aborted at every start).
-        var supervisor = await jobs.GetAsync(stoppingToken);
         logger.LogInformation("Pinging the systemd watchdog every {Interval}", interval);
         using var timer = new PeriodicTimer(interval);
         do

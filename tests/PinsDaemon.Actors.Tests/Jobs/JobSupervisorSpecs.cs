@@ -299,7 +299,6 @@ public sealed class JobSupervisorSpecs : TestKit
         // A buffer that holds a few dozen lines: every burst overflows it.
         var small = new LogStreamBuffer(maxWeight: 4096);
         await _supervisor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(job.JobId, 0, small), TimeSpan.FromSeconds(3));
-        await Task.Delay(200);
         var reader = Task.Run(async () =>
         {
             var lines = new List<LogLine>();
@@ -307,6 +306,7 @@ public sealed class JobSupervisorSpecs : TestKit
             {
                 lines.AddRange(batch.Lines);
                 small.Consumed(batch);
+                // A slow connection: pacing, not waiting for a condition.
                 await Task.Delay(1);
             }
 

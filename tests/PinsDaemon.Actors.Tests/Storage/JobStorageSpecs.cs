@@ -265,4 +265,42 @@ public sealed class JobStorageSpecs : TestKit
         StreamDrain.AssertComplete(all, total);
         Assert.Equal(total, end!.LastSeq);
     }
+
+    [Fact]
+    public async Task Should_keep_every_job_file_private_whatever_the_umask()
+    {
+        var supervisor = StartSupervisor();
+        var job = await StartJobAsync(supervisor);
+        var process = await _launcher.LatestAsync();
+        process.Stdout("a line");
+        process.Exit(0);
+        await AwaitFinalAsync(supervisor, job.JobId);
+
+        var directory = JobDirectory(job.JobId);
+        await AwaitAssertAsync(() =>
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+            foreach (var name in new[] { JobStore.MetaFileName, JobStore.RunFileName, JobLogFile.FileName, JobLogFile.CheckpointFileName })
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(directory, name)));
+            }
+        }, Wait);
+    }
+
+    [Fact]
+    public async Task Should_write_job_json_in_the_order_its_states_were_asked_for()
+    {
+        var store = new JobStore(_storage.Path);
+        var id = JobId.New();
+        var writer = new JobFileWriter(store, id, Sys.Log);
+        var snapshot = new JobSnapshot(id, JobStatus.Running, true, DateTimeOffset.UnixEpoch, null, null, null, 0, null);
+        for (var i = 1; i <= 200; i++)
+        {
+            _ = writer.WriteMeta(snapshot with { LineCount = i });
+        }
+
+        await writer.Flushed;
+        var meta = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(JobDirectory(id), JobStore.MetaFileName))).RootElement;
+        Assert.Equal(200, meta.GetProperty("lineCount").GetInt64());
+    }
 }
