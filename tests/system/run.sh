@@ -18,7 +18,8 @@
 #                         (scenario 7), for machines where others install at the same time
 #   LAB_CACHE             where root filesystems are cached (/var/cache/pinsdaemon-lab)
 #
-# Runs as root. Installs what it needs (systemd-container, mmdebstrap, apt-utils). Prints
+# Runs as root. Installs what it needs (systemd-container, mmdebstrap, apt-utils,
+# libfile-fcntllock-perl). Prints
 # PASS/FAIL per check, a summary with each scenario's time, and "system: N passed, M failed,
 # K skipped"; exits 1 if a check failed. Where the lab cannot run (not root, no nspawn, no
 # overlay file system) it says why and skips: it never reports a pass for what did not run.
@@ -104,6 +105,13 @@ if ! lab_install_deps; then
 fi
 if why=$(lab_unavailable); then
     skip_all "$why"
+fi
+# Scenario 7 holds apt's lock the way apt takes it (an fcntl lock), from Perl.
+if ! perl -MFile::FcntlLock -e 1 2>/dev/null &&
+    ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libfile-fcntllock-perl >&2; then
+    fail "installing libfile-fcntllock-perl"
+    summary
+    exit 1
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if ((node_major < 20)); then

@@ -127,7 +127,7 @@ lab_host_sources() {
 }
 
 lab_rootfs() {
-    local sources key dest tmp fd started
+    local sources key dest
     sources=$(lab_host_sources) || return 1
     key=$({
         echo "$LAB_ROOTFS_RECIPE $LAB_SUITE $(dpkg --print-architecture)"
@@ -136,40 +136,39 @@ lab_rootfs() {
     } | sha256sum | cut -c1-16)
     dest=$LAB_CACHE/rootfs-$key
     if [[ ! -x $dest/lib/systemd/systemd ]]; then
-        mkdir -p "$LAB_CACHE"
-        chmod 0755 "$LAB_CACHE"
+        mkdir -p "$LAB_CACHE" && chmod 0755 "$LAB_CACHE" || return 1
         # Two labs starting at once build it once.
-        exec {fd}>"$LAB_CACHE/.lock"
-        flock -w 900 "$fd" || { lab_say "timed out waiting for $LAB_CACHE/.lock"; return 1; }
-        if [[ ! -x $dest/lib/systemd/systemd ]]; then
-            started=$SECONDS
-            tmp=$LAB_CACHE/.build-$key
-            rm -rf -- "$tmp"
-            lab_say "building the root filesystem from $sources (takes 30-60 s)"
-            local packages
-            packages=$(IFS=,; echo "${LAB_ROOTFS_PACKAGES[*]}")
-            # shellcheck disable=SC2016  # $1 is expanded by mmdebstrap's hook shell
-            if ! mmdebstrap --variant=minbase --include="$packages" \
-                --dpkgopt='path-exclude=/usr/share/man/*' \
-                --dpkgopt='path-exclude=/usr/share/locale/*' \
-                --dpkgopt='path-exclude=/usr/share/doc/*' \
-                --customize-hook='echo pinslab >"$1/etc/hostname"' \
-                --customize-hook='printf "127.0.0.1 localhost\n127.0.1.1 pinslab\n::1 localhost\n" >"$1/etc/hosts"' \
-                --customize-hook='rm -f "$1/etc/apt/sources.list.d/0000debian.sources" "$1/etc/apt/sources.list"' \
-                "$LAB_SUITE" "$tmp" "$sources" >"$LAB_CACHE/build.log" 2>&1; then
-                tail -n 30 "$LAB_CACHE/build.log" >&2
-                rm -rf -- "$tmp"
-                flock -u "$fd"
-                lab_say "mmdebstrap failed (log: $LAB_CACHE/build.log)"
-                return 1
-            fi
-            mv -T -- "$tmp" "$dest"
-            lab_say "root filesystem built in $((SECONDS - started)) s ($(du -sh "$dest" | cut -f1)): $dest"
-        fi
-        flock -u "$fd"
-        exec {fd}>&-
+        (
+            flock -w 900 9 || { lab_say "timed out waiting for $LAB_CACHE/.lock"; exit 1; }
+            [[ -x $dest/lib/systemd/systemd ]] || lab_build_rootfs "$sources" "$dest"
+        ) 9>"$LAB_CACHE/.lock" || return 1
     fi
     echo "$dest"
+}
+
+# lab_build_rootfs SOURCES DEST: mmdebstrap into a scratch directory, renamed to DEST when done,
+# so a cache entry that exists is complete.
+lab_build_rootfs() {
+    local sources=$1 dest=$2 tmp=$LAB_CACHE/.build started=$SECONDS packages
+    packages=$(IFS=,; echo "${LAB_ROOTFS_PACKAGES[*]}")
+    rm -rf -- "$tmp"
+    lab_say "building the root filesystem from $sources (takes about a minute)"
+    # shellcheck disable=SC2016  # $1 is expanded by mmdebstrap's hook shell
+    if ! mmdebstrap --variant=minbase --include="$packages" \
+        --dpkgopt='path-exclude=/usr/share/man/*' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --dpkgopt='path-exclude=/usr/share/doc/*' \
+        --customize-hook='echo pinslab >"$1/etc/hostname"' \
+        --customize-hook='printf "127.0.0.1 localhost\n127.0.1.1 pinslab\n::1 localhost\n" >"$1/etc/hosts"' \
+        --customize-hook='rm -f "$1/etc/apt/sources.list.d/0000debian.sources" "$1/etc/apt/sources.list"' \
+        "$LAB_SUITE" "$tmp" "$sources" >"$LAB_CACHE/build.log" 2>&1; then
+        tail -n 30 "$LAB_CACHE/build.log" >&2
+        rm -rf -- "$tmp"
+        lab_say "mmdebstrap failed (log: $LAB_CACHE/build.log)"
+        return 1
+    fi
+    mv -T -- "$tmp" "$dest" || return 1
+    lab_say "root filesystem built in $((SECONDS - started)) s ($(du -sh "$dest" | cut -f1)): $dest"
 }
 
 # lab_new_run: a directory of its own for this run; sets LAB_RUN_DIR and LAB_ID.

@@ -4,6 +4,9 @@
 # Needs PINS_PUBLISH (a self-contained linux-x64 publish of src/PinsDaemon.Host) and
 # PINS_PACKAGES (a directory made by repo_build).
 #
+#   pins_attach_host PORT TOKEN_FILE  the daemon installed on this host, as NAME "host"
+#   pins_client NAME CMD..., pins_root NAME CMD...  run CMD where a client reaches NAME's
+#                        daemon, or as root on NAME
 #   pins_up NAME [NSPAWN ARGS...]   a fresh container whose only apt source is the local
 #                        repository, with version 1 of the test packages installed and
 #                        PinsDaemon installed by ops/install.sh --from-dir with its real unit,
