@@ -17,7 +17,8 @@
 // end frame or the timeout: a client that follows a job across daemon restarts.
 // Prints one JSON summary to stdout:
 //   {"opened":true,"connections":1,"lines":N,"firstSeq":1,"lastSeq":N,"seqContiguous":true,
-//    "end":{...end frame...},"closeCode":1000,"shutdownFrames":0,"reconnectCount":0,"reconnects":[],"error":null}
+//    "end":{...end frame...},"closeCode":1000,"shutdownFrames":0,"reconnectCount":0,
+//    "reconnects":[],"error":null}
 // ("reconnects" lists the first 20 reconnections: the close code and error before each, and
 // the after= it sends; "reconnectCount" counts them all.)
 // Exit code: 0 when an end frame arrived, every seq from after+1 to end.lastSeq arrived once
