@@ -209,7 +209,8 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         var runFiles = RunFiles;
         _snapshot = _snapshot with { StartedAt = _clock.GetUtcNow() };
         _files.WriteMeta(Snapshot());
-        LaunchAsync().PipeTo(self, success: launched => launched, failure: ex => new Launched(new LaunchResult(74, ex.Message), null));
+        // Off the actor's thread from the first line: it writes files and waits on sudo.
+        Task.Run(LaunchAsync).PipeTo(self, success: launched => launched, failure: ex => new Launched(new LaunchResult(74, ex.Message), null));
         _log.Info("Job {0}: starting run {1}", _id, run);
         return;
 
@@ -362,7 +363,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         var files = _files;
         var runner = _runner;
         var run = _run;
-        CancelAsync().PipeTo(self, failure: ex => new CancelSent(new CancelResult(1, ex.Message)));
+        Task.Run(CancelAsync).PipeTo(self, failure: ex => new CancelSent(new CancelResult(1, ex.Message)));
         return;
 
         async Task<CancelSent> CancelAsync()

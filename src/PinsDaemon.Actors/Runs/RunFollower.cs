@@ -13,7 +13,11 @@ namespace PinsDaemon.Actors.Runs;
 /// </summary>
 public sealed class RunFollower
 {
-    /// <summary>Between polls of an idle run: short after output, up to this when quiet.</summary>
+    /// <summary>
+    /// Between polls of an idle run: short after output, up to this when quiet. A change to the
+    /// run's files wakes the follower at once (inotify); the poll is the fallback when the
+    /// watcher cannot be had (no inotify instances left) or misses an event.
+    /// </summary>
     private static readonly TimeSpan MaxPollDelay = TimeSpan.FromMilliseconds(100);
 
     private static readonly TimeSpan MinPollDelay = TimeSpan.FromMilliseconds(5);
@@ -26,6 +30,9 @@ public sealed class RunFollower
     private readonly IRunner _runner;
     private readonly Func<RunOutput, ValueTask> _onOutput;
     private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>Released when a run file changed; at most one pending wake-up.</summary>
+    private readonly SemaphoreSlim _changed = new(0, 1);
 
     /// <param name="onOutput">Called with consecutive output, one call at a time; the files are
     /// not read further until it completes (that is how a slow disk holds the reading back).</param>
@@ -52,6 +59,7 @@ public sealed class RunFollower
             await ReplayStatusFromStdoutAsync(stop).ConfigureAwait(false);
         }
 
+        using var watcher = Watch();
         using var stdout = new FileLineReader(_files.Out, LogStream.Stdout, _from.Out);
         using var stderr = new FileLineReader(_files.Err, LogStream.Stderr, _from.Err);
         using var status = _runner.StatusOnStdout ? null : new FileLineReader(_files.Status, LogStream.Stdout, 0);
@@ -101,8 +109,44 @@ public sealed class RunFollower
                 }
             }
 
-            await Task.Delay(delay, stop).ConfigureAwait(false);
+            await _changed.WaitAsync(delay, stop).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(MaxPollDelay.Ticks, delay.Ticks * 2));
+        }
+    }
+
+    private FileSystemWatcher? Watch()
+    {
+        try
+        {
+            var watcher = new FileSystemWatcher(_files.Directory, $"{_files.Name}.*")
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName,
+            };
+            watcher.Changed += (_, _) => Wake();
+            watcher.Created += (_, _) => Wake();
+            watcher.Renamed += (_, _) => Wake();
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            // No watcher (the runs directory is not there yet, or inotify is exhausted): poll.
+            return null;
+        }
+    }
+
+    private void Wake()
+    {
+        if (_changed.CurrentCount == 0)
+        {
+            try
+            {
+                _changed.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another event woke it already.
+            }
         }
     }
 

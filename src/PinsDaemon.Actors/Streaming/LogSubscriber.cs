@@ -47,9 +47,12 @@ public sealed class LogSubscriber : ReceiveActor
 
     protected override void PostStop()
     {
-        // Whatever stopped us (the connection closed, the daemon is stopping, the job was
-        // pruned), the reader must not wait forever. A no-op if the stream already ended.
-        _output.Close(LogStreamClosedReason.ShuttingDown);
+        // Whatever stopped us, the reader must not wait forever; a no-op if the stream already
+        // ended or the connection closed. The daemon stopping says so; otherwise the job's log
+        // went away with its job (pruned).
+        _output.Close(CoordinatedShutdown.Get(Context.System).ShutdownReason is null
+            ? LogStreamClosedReason.JobGone
+            : LogStreamClosedReason.ShuttingDown);
     }
 
     private void HandleBatch(StreamProtocol.LogBatch batch)

@@ -79,7 +79,7 @@ public sealed class LogSubscriberSpecs : TestKit
     }
 
     [Fact]
-    public async Task Should_close_its_stream_as_shutting_down_when_stopped()
+    public async Task Should_close_its_stream_as_job_gone_when_stopped_with_its_log()
     {
         var buffer = new LogStreamBuffer();
         var subscriber = ChildActorOf(LogSubscriber.Props(after: 0, buffer));
@@ -87,6 +87,6 @@ public sealed class LogSubscriberSpecs : TestKit
         Watch(subscriber);
         subscriber.Tell(PoisonPill.Instance);
         await ExpectTerminatedAsync(subscriber);
-        Assert.Equal(LogStreamClosedKind.ShuttingDown, buffer.ClosedReason!.Kind);
+        Assert.Equal(LogStreamClosedKind.JobGone, buffer.ClosedReason!.Kind);
     }
 }
