@@ -35,7 +35,9 @@
 #                        this file, so it can neither forge nor split an event
 #   NAME.run             run record, one line written atomically by the launcher:
 #                        supervisor=systemd unit=U | supervisor=detached pid=P, then
-#                        boot_id= mode= started= (seconds since the epoch)
+#                        boot_id= init_start= (PID 1's start time, in clock ticks after
+#                        the kernel booted: a container's reboot keeps the kernel's boot
+#                        id, but not its PID 1) mode= started= (seconds since the epoch)
 #   NAME.exit            exit record, written atomically when the run has ended:
 #                        result=R exit_code=exited|killed|dumped exit_status=N|SIGNAME
 #                        (by ExecStopPost= under systemd, by the worker's EXIT trap when
@@ -513,6 +515,16 @@ upgrade() {
 
 run_file() { printf '%s/%s.%s' "$RUNS_DIR" "$1" "$2"; }
 
+# What a run record says of the boot it started on: the kernel's boot id, and PID 1's start
+# time (field 22 of /proc/1/stat, after the parenthesised command name). The daemon compares
+# both with its own view: either differing means the system rebooted during the run.
+boot_fields() {
+    local stat
+    local -a fields=()
+    stat=$(</proc/1/stat) && read -ra fields <<<"${stat##*) }"
+    printf 'boot_id=%s init_start=%s' "$(</proc/sys/kernel/random/boot_id)" "${fields[19]:-}"
+}
+
 # Writes $2 to $1 atomically (0640 root:group): readers see the old file or the new one.
 write_atomically() {
     local target=$1 content=$2 tmp
@@ -632,7 +644,7 @@ launch() {
         # The record exists before the unit starts, so the worker knows ExecStopPost=
         # writes the exit record.
         write_atomically "$(run_file "$NAME" run)" \
-            "supervisor=systemd unit=$unit boot_id=$(</proc/sys/kernel/random/boot_id) mode=$MODE started=$(date +%s)" || exit 74
+            "supervisor=systemd unit=$unit $(boot_fields) mode=$MODE started=$(date +%s)" || exit 74
         if ! systemctl start --no-block -- "$unit"; then
             warn "systemctl start $unit failed"
             write_atomically "$(run_file "$NAME" exit)" "result=start-failed exit_code=exited exit_status=74"
@@ -645,7 +657,7 @@ launch() {
         setsid /bin/bash -p "$SELF" --worker "$NAME" \
             </dev/null >>"$(run_file "$NAME" out)" 2>>"$(run_file "$NAME" err)" {LAUNCH_LOCK}>&- &
         write_atomically "$(run_file "$NAME" run)" \
-            "supervisor=detached pid=$! boot_id=$(</proc/sys/kernel/random/boot_id) mode=$MODE started=$(date +%s)" || exit 74
+            "supervisor=detached pid=$! $(boot_fields) mode=$MODE started=$(date +%s)" || exit 74
     fi
     prune_runs
     exit 0

@@ -135,8 +135,12 @@ public sealed class RunModelSpecs
         }
     }
 
-    [Fact]
-    public async Task Should_report_a_run_from_an_earlier_boot_as_interrupted_rebootDuringRun()
+    [Theory]
+    // A machine's reboot: the kernel's boot id changes.
+    [InlineData("boot_id", "00000000-0000-4000-8000-000000000000")]
+    // A container's reboot: the kernel (and its boot id) stays, PID 1 is new.
+    [InlineData("init_start", "1")]
+    public async Task Should_report_a_run_from_an_earlier_boot_as_interrupted_rebootDuringRun(string field, string otherBoot)
     {
         var storage = DaemonFixture.NewStorageDirectory();
         var token = DaemonFixture.NewToken();
@@ -147,7 +151,8 @@ public sealed class RunModelSpecs
             // As after a power cut: the record names another boot, and there is no exit record.
             var record = TestRuns.FilePath(storage, jobId, "run");
             var text = await File.ReadAllTextAsync(record);
-            await File.WriteAllTextAsync(record, System.Text.RegularExpressions.Regex.Replace(text, "boot_id=\\S+", "boot_id=00000000-0000-4000-8000-000000000000"));
+            Assert.Matches($"{field}=[0-9a-f]", text);
+            await File.WriteAllTextAsync(record, System.Text.RegularExpressions.Regex.Replace(text, $"{field}=\\S+", $"{field}={otherBoot}"));
 
             await using var restarted = await DaemonFixture.StartWithStorageAsync(script, storage, token);
             var job = await restarted.WaitForEndAsync(jobId);

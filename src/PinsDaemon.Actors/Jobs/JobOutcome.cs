@@ -55,7 +55,7 @@ public static class JobOutcome
                     JobStatus.Interrupted,
                     null,
                     "rebootDuringRun",
-                    "The machine restarted while this job ran (its boot id changed), and the run left no exit record. " +
+                    "The machine (or its container) restarted while this job ran, and the run left no exit record. " +
                     (dryRun
                         ? "A dry run changes nothing; start it again."
                         : "dpkg may have been cut off mid-way: the next apply finishes it first (dpkg --configure -a). 'sudo dpkg --audit' shows what is pending."));

@@ -22,7 +22,10 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
         record() { printf '%s\n' "$2" >"$d/$n.$1.tmp" && mv -f "$d/$n.$1.tmp" "$d/$n.$1"; }
         # The record first: a cancel may come as soon as the script has printed anything.
         trap 'stop=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM
-        record run "supervisor=detached pid=$$ boot_id=$(cat /proc/sys/kernel/random/boot_id) mode=${n%-*-*-*-*-*} started=$(date +%s)"
+        # PID 1's start time (field 22 of its stat, after the parenthesised name): with the boot
+        # id, what tells this boot from the next (BootIdentity).
+        s=$(cat /proc/1/stat 2>/dev/null) && read -ra f <<<"${s##*) }" && i=${f[19]:-} || i=
+        record run "supervisor=detached pid=$$ boot_id=$(cat /proc/sys/kernel/random/boot_id) init_start=$i mode=${n%-*-*-*-*-*} started=$(date +%s)"
         "$3" "$4" &
         child=$!
         [ -n "$stop" ] && kill -TERM "$child" 2>/dev/null
@@ -46,7 +49,7 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
 
     public string? Supervisor => RunRecord.Detached;
 
-    public string CurrentBootId { get; } = RunProcesses.ReadBootId();
+    public BootIdentity CurrentBoot { get; } = BootIdentity.Current();
 
     public async Task<LaunchResult> LaunchAsync(RunName run, CancellationToken cancellationToken)
     {
@@ -93,8 +96,8 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
         return Task.FromResult(kill(pid, 15) == 0 ? new CancelResult(0, string.Empty) : new CancelResult(66, $"run {run} has ended"));
     }
 
-    public Task<bool> IsAliveAsync(RunName run, RunRecord record, CancellationToken cancellationToken) =>
-        Task.FromResult(record.Pid is { } pid && RunProcesses.IsAlive(pid, run.ToString()));
+    public Task<RunLiveness> ProbeAsync(RunName run, RunRecord record, CancellationToken cancellationToken) =>
+        Task.FromResult(RunProcesses.Probe(record.Pid, run.ToString()));
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);

@@ -22,8 +22,8 @@ public interface IRunner
     /// <summary>Who supervises every run this runner starts, when that is fixed (null: the run record says).</summary>
     string? Supervisor { get; }
 
-    /// <summary>This boot's id (<c>/proc/sys/kernel/random/boot_id</c>).</summary>
-    string CurrentBootId { get; }
+    /// <summary>This boot, as the daemon sees it.</summary>
+    BootIdentity CurrentBoot { get; }
 
     /// <summary>Starts the run; completes once it was started, or refused.</summary>
     Task<LaunchResult> LaunchAsync(RunName run, CancellationToken cancellationToken);
@@ -31,8 +31,8 @@ public interface IRunner
     /// <summary>Asks the run's main process to stop (SIGTERM); the script decides whether it may.</summary>
     Task<CancelResult> CancelAsync(RunName run, CancellationToken cancellationToken);
 
-    /// <summary>Whether the run's unit or session is alive.</summary>
-    Task<bool> IsAliveAsync(RunName run, RunRecord record, CancellationToken cancellationToken);
+    /// <summary>Whether the run's unit or session is alive; <see cref="RunLiveness.Unknown"/> when it could not be looked at.</summary>
+    Task<RunLiveness> ProbeAsync(RunName run, RunRecord record, CancellationToken cancellationToken);
 }
 
 /// <summary>How a launch went: <paramref name="ExitCode"/> 0 means started; otherwise what the launcher said.</summary>

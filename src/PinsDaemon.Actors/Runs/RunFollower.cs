@@ -66,6 +66,7 @@ public sealed class RunFollower
         var attachedAt = DateTimeOffset.UtcNow;
         var lastCheck = DateTimeOffset.MinValue;
         var deadBefore = false;
+        var seenAlive = false;
         var delay = MinPollDelay;
         while (true)
         {
@@ -89,8 +90,9 @@ public sealed class RunFollower
             {
                 lastCheck = now;
                 var record = RunRecord.Parse(RecordText.TryRead(_files.Run) ?? string.Empty);
-                bool? alive = record is null ? null : await _runner.IsAliveAsync(_files.Name, record, stop).ConfigureAwait(false);
-                switch (RunCheck.Decide(record, _runner.CurrentBootId, alive, deadBefore, now - attachedAt))
+                var liveness = record is null ? RunLiveness.Unknown : await _runner.ProbeAsync(_files.Name, record, stop).ConfigureAwait(false);
+                seenAlive |= liveness == RunLiveness.Alive;
+                switch (RunCheck.Decide(record, _runner.CurrentBoot, liveness, deadBefore, seenAlive, now - attachedAt, now))
                 {
                     case RunVerdict.RebootDuringRun:
                         await DrainAsync(stdout, stderr, status).ConfigureAwait(false);

@@ -113,15 +113,7 @@ internal static class RunProcesses
         }
     }
 
-    public static string ReadBootId()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return string.Empty;
-        }
-    }
+    /// <summary>A detached run's session: alive while the recorded pid is its wrapper or worker.</summary>
+    public static RunLiveness Probe(int? pid, string run) =>
+        pid is { } known && IsAlive(known, run) ? RunLiveness.Alive : RunLiveness.Gone;
 }

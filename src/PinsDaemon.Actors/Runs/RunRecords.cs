@@ -3,11 +3,12 @@ using System.Globalization;
 namespace PinsDaemon.Actors.Runs;
 
 /// <summary>
-/// A run record, <c>NAME.run</c>: how the run is supervised and on which boot it started.
-/// One line of <c>key=value</c> words, written atomically by the launcher (or, without sudo, by
-/// the daemon's own wrapper).
+/// A run record, <c>NAME.run</c>: how the run is supervised and on which boot it started (the
+/// kernel's boot id and PID 1's start time, see <see cref="BootIdentity"/>). One line of
+/// <c>key=value</c> words, written atomically by the launcher (or, without sudo, by the
+/// daemon's own wrapper).
 /// </summary>
-public sealed record RunRecord(string Supervisor, string? Unit, int? Pid, string? BootId, string? Mode, long? Started)
+public sealed record RunRecord(string Supervisor, string? Unit, int? Pid, string? BootId, string? Mode, long? Started, long? InitStart = null)
 {
     public const string Systemd = "systemd";
 
@@ -25,7 +26,8 @@ public sealed record RunRecord(string Supervisor, string? Unit, int? Pid, string
 
         int? pid = int.TryParse(fields.GetValueOrDefault("pid"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p > 0 ? p : null;
         long? started = long.TryParse(fields.GetValueOrDefault("started"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : null;
-        return new RunRecord(supervisor, fields.GetValueOrDefault("unit"), pid, fields.GetValueOrDefault("boot_id"), fields.GetValueOrDefault("mode"), started);
+        long? initStart = long.TryParse(fields.GetValueOrDefault("init_start"), NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : null;
+        return new RunRecord(supervisor, fields.GetValueOrDefault("unit"), pid, fields.GetValueOrDefault("boot_id"), fields.GetValueOrDefault("mode"), started, initStart);
     }
 }
 

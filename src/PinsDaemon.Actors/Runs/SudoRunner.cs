@@ -14,7 +14,7 @@ public sealed class SudoRunner(string sudoPath, string scriptPath, string runsDi
 
     public string? Supervisor => null;
 
-    public string CurrentBootId { get; } = RunProcesses.ReadBootId();
+    public BootIdentity CurrentBoot { get; } = BootIdentity.Current();
 
     /// <summary>The argument vector: <c>-n</c> (never prompt) and <c>--</c> (nothing after it is a sudo option).</summary>
     public static IReadOnlyList<string> Arguments(string scriptPath, string action, RunName run) =>
@@ -32,24 +32,33 @@ public sealed class SudoRunner(string sudoPath, string scriptPath, string runsDi
         return new CancelResult(code, output);
     }
 
-    public async Task<bool> IsAliveAsync(RunName run, RunRecord record, CancellationToken cancellationToken)
+    public async Task<RunLiveness> ProbeAsync(RunName run, RunRecord record, CancellationToken cancellationToken)
     {
         if (record.Supervisor == RunRecord.Detached)
         {
-            return record.Pid is { } pid && RunProcesses.IsAlive(pid, run.ToString());
+            return RunProcesses.Probe(record.Pid, run.ToString());
         }
 
-        // Reading a unit's state needs no privilege. A unit with a start job queued is alive too.
+        // The unit's control group first: a file read, no D-Bus, no process started.
+        var liveness = UnitCgroup.Probe(run.UnitName);
+        if (liveness != RunLiveness.Unknown)
+        {
+            return liveness;
+        }
+
+        // No cgroup file system to read: ask systemd, which needs the system bus. A unit with
+        // a start job queued is alive too. A failed query says nothing about the run.
         var (code, output) = await RunProcesses.RunAsync(
             "systemctl", ["show", "-p", "ActiveState", "-p", "Job", "--", run.UnitName], cancellationToken).ConfigureAwait(false);
         if (code != 0)
         {
-            // systemctl itself failed: that says nothing about the run.
-            return true;
+            return RunLiveness.Unknown;
         }
 
         var fields = RecordText.Fields(output);
         return fields.GetValueOrDefault("Job") is { Length: > 0 }
-            || fields.GetValueOrDefault("ActiveState") is "active" or "activating" or "deactivating" or "reloading";
+            || fields.GetValueOrDefault("ActiveState") is "active" or "activating" or "deactivating" or "reloading"
+            ? RunLiveness.Alive
+            : RunLiveness.Gone;
     }
 }

@@ -19,7 +19,7 @@ public sealed class FakeRunner(string runsDirectory, bool statusOnStdout = false
 
     public string? Supervisor => RunRecord.Detached;
 
-    public string CurrentBootId { get; set; } = "3b1ad0f2-0c7e-4b5e-9a4c-7f3e2d1c0b9a";
+    public BootIdentity CurrentBoot { get; set; } = new("3b1ad0f2-0c7e-4b5e-9a4c-7f3e2d1c0b9a", 4242);
 
     /// <summary>When set, launches are refused with this (as sudo or the launcher would).</summary>
     public LaunchResult? RefuseWith { get; set; }
@@ -43,7 +43,7 @@ public sealed class FakeRunner(string runsDirectory, bool statusOnStdout = false
         File.WriteAllBytes(files.Out, []);
         File.WriteAllBytes(files.Err, []);
         File.WriteAllBytes(files.Status, []);
-        File.WriteAllText(files.Run, $"supervisor=detached pid=1 boot_id={CurrentBootId} mode={run.Mode} started=0\n");
+        File.WriteAllText(files.Run, $"supervisor=detached pid=1 boot_id={CurrentBoot.BootId} init_start={CurrentBoot.InitStart} mode={run.Mode} started=0\n");
         _started.Enqueue(new FakeRun(files));
         return Task.FromResult(new LaunchResult(0, string.Empty));
     }
@@ -61,8 +61,8 @@ public sealed class FakeRunner(string runsDirectory, bool statusOnStdout = false
         return Task.FromResult(new CancelResult(0, string.Empty));
     }
 
-    public Task<bool> IsAliveAsync(RunName run, RunRecord record, CancellationToken cancellationToken) =>
-        Task.FromResult(_started.FirstOrDefault(r => r.Name == run)?.Alive ?? false);
+    public Task<RunLiveness> ProbeAsync(RunName run, RunRecord record, CancellationToken cancellationToken) =>
+        Task.FromResult(_started.FirstOrDefault(r => r.Name == run)?.Alive is true ? RunLiveness.Alive : RunLiveness.Gone);
 
     /// <summary>The run started <paramref name="count"/>-th, waiting for it if needed.</summary>
     public async Task<FakeRun> LatestAsync(int count = 1)
