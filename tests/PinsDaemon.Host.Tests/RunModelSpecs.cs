@@ -88,12 +88,16 @@ public sealed class RunModelSpecs
         {
             var jobId = await StartAndKillMidRunAsync(script, storage, token);
             await File.WriteAllTextAsync(GoFile(storage), string.Empty);
-            await Eventually.WaitUntilAsync(() => Task.FromResult(File.Exists(TestRuns.FilePath(storage, jobId, "exit"))));
+            var exit = TestRuns.FilePath(storage, jobId, "exit");
+            await Eventually.WaitUntilAsync(() => Task.FromResult(File.Exists(exit)));
+            var ended = new DateTimeOffset(File.GetLastWriteTimeUtc(exit), TimeSpan.Zero);
 
             await using var restarted = await DaemonFixture.StartWithStorageAsync(script, storage, token);
             var job = await restarted.WaitForEndAsync(jobId);
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
             Assert.Equal(101, job.GetProperty("lineCount").GetInt64());
+            // When the run ended, not when the daemon came back and learned of it.
+            Assert.Equal(ended, job.GetProperty("finishedAt").GetDateTimeOffset());
             using var socket = await restarted.ConnectAsync($"/logs/{jobId}");
             var read = await DaemonFixture.ReadAllAsync(socket);
             AssertEveryLineOnce(read.Lines);

@@ -17,7 +17,7 @@ public static class PinsActorsExtensions
         JobStore store,
         TimeProvider clock)
     {
-        return builder.WithActors((system, registry, _) =>
+        return builder.AddHocon(JobSupervisor.DispatcherHocon, HoconAddMode.Prepend).WithActors((system, registry, _) =>
         {
             // Start-up work, before the supervisor exists: read the history once, report what
             // could not be read, and hand the rest to the supervisor.

@@ -18,6 +18,25 @@ namespace PinsDaemon.Actors.Jobs;
 /// </summary>
 public sealed class JobSupervisor : ReceiveActor
 {
+    /// <summary>
+    /// The dispatcher of the jobs and their logs, when the actor system has it (the daemon's
+    /// does: <see cref="DispatcherHocon"/>): a thread of its own. Every line passes through a
+    /// job and its log, and on the default dispatcher each of their messages would queue, on
+    /// the thread pool, behind the sends to every WebSocket client. The handlers never block.
+    /// </summary>
+    public const string Dispatcher = "pinsdaemon-jobs-dispatcher";
+
+    public const string DispatcherHocon = """
+        pinsdaemon-jobs-dispatcher {
+          type = ForkJoinDispatcher
+          throughput = 100
+          dedicated-thread-pool {
+            thread-count = 1
+            threadtype = background
+          }
+        }
+        """;
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly JobSupervisorSettings _settings;
     private readonly IRunner _runner;
@@ -67,7 +86,13 @@ public sealed class JobSupervisor : ReceiveActor
 
     private void Spawn(JobSnapshot job, JobResume? resume)
     {
-        var actor = Context.ActorOf(UpgradeJob.Props(new JobSetup(job, resume, _settings, _runner, _store, _clock)), UpgradeJob.ActorName(job.JobId));
+        var props = UpgradeJob.Props(new JobSetup(job, resume, _settings, _runner, _store, _clock));
+        if (Context.System.Dispatchers.HasDispatcher(Dispatcher))
+        {
+            props = props.WithDispatcher(Dispatcher);
+        }
+
+        var actor = Context.ActorOf(props, UpgradeJob.ActorName(job.JobId));
         Context.WatchWith(actor, new JobActorStopped(job.JobId, actor));
         _jobs[job.JobId] = new JobEntry(actor, job);
     }

@@ -51,6 +51,9 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     /// <summary>The status decided when the run ended, taken on once the log has every line.</summary>
     private JobStatus _pendingStatus;
 
+    /// <summary>When the run ended: its exit record's time, or when the daemon found it gone.</summary>
+    private DateTimeOffset _endedAt;
+
     public UpgradeJob(JobSetup setup)
     {
         _setup = setup;
@@ -109,7 +112,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
                 _snapshot.LogIncomplete,
                 _gate,
                 _clock,
-                _setup.Store.OpenAppend)),
+                _setup.Store.OpenAppend)).WithDispatcher(Context.Props.Dispatcher),
             "log");
         if (final)
         {
@@ -251,7 +254,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         var gate = _gate;
         _follower = new RunFollower(RunFiles, from, _runner, async output =>
         {
-            await gate.WaitAsync(OutputLine.WeightOf(output.Lines)).ConfigureAwait(false);
+            await gate.WaitAsync(output.Weight).ConfigureAwait(false);
             self.Tell(new OutputRead(output));
         });
         _follower.Completion.PipeTo(self, success: end => new RunEnded(end), failure: ex => new RunEnded(null, ex));
@@ -295,8 +298,8 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         }
 
         // What the log takes it gives back once stored; the rest comes back now.
-        var kept = output.ReportOnly ? 0 : OutputLine.WeightOf(lines);
-        _gate.Release(OutputLine.WeightOf(output.Lines) - kept);
+        var kept = output.ReportOnly ? 0 : lines.Count == output.Lines.Count ? output.Weight : OutputLine.WeightOf(lines);
+        _gate.Release(output.Weight - kept);
         if (progressChanged && _report.Progress is { } progress)
         {
             _jobLog.Tell(new LogProtocol.Progress(progress));
@@ -425,6 +428,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
             Warning = null,
         };
         _pendingStatus = result.Status;
+        _endedAt = EndedAt(end);
         _log.Info("Job {0}: run {1} ended ({2}); {3}", _id, _run, end, result.Status);
         Timers.Cancel(nameof(TimeLimitReached));
         Timers.Cancel(nameof(IdleCheck));
@@ -437,7 +441,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _snapshot = _snapshot with
         {
             Status = _pendingStatus,
-            FinishedAt = _clock.GetUtcNow(),
+            FinishedAt = _endedAt,
             LineCount = completed.LastSeq,
             LogIncomplete = completed.LogIncomplete,
             Progress = null,
@@ -447,6 +451,18 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _files.WriteMeta(Snapshot());
         Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
         Become(Finished);
+    }
+
+    /// <summary>
+    /// The job's <c>finishedAt</c>: when the run ended, which its exit record's time says even
+    /// if the daemon was down then, not when the daemon had finished storing its lines. Kept
+    /// between the start and now, whatever the file system's clock said.
+    /// </summary>
+    private DateTimeOffset EndedAt(RunEnd end)
+    {
+        var now = _clock.GetUtcNow();
+        var started = _snapshot.StartedAt ?? _snapshot.CreatedAt;
+        return end is RunEnd.Exited { Record.WrittenAt: { } written } && written >= started && written <= now ? written : now;
     }
 
     private void HandlePublished(LogProtocol.Published published)

@@ -36,6 +36,16 @@ public sealed class JobLog : ReceiveActor, IWithTimers
 
     internal const long WindowWeight = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Weight of a live batch: the run is read (and stored) 64 KiB of each file at a time,
+    /// which for short lines is thousands of lines, more than a subscriber's whole buffer
+    /// (<see cref="LogStreamBuffer.DefaultMaxWeight"/>). A connection refuses a batch that does
+    /// not fit beside what it has queued, and its subscriber then falls back to pulling the
+    /// lines one replay round trip at a time; live lines therefore go out in slices that fit
+    /// several times over.
+    /// </summary>
+    internal const long MaxLiveBatchWeight = LogStreamBuffer.DefaultMaxWeight / 8;
+
     /// <summary>A replay that finds its lines not yet on disk retries every 20 ms for up to 2 s before giving up on them.</summary>
     private const int MaxDiskReadAttempts = 100;
 
@@ -58,7 +68,7 @@ public sealed class JobLog : ReceiveActor, IWithTimers
     /// Numbered lines waiting for the disk before they are published. Bounded by the job's
     /// OutputGate: the run is not read further until the writer gives its credit back.
     /// </summary>
-    private readonly Queue<IReadOnlyList<LogLine>> _unpublished = new();
+    private readonly Queue<LogLine[]> _unpublished = new();
 
     private JobLogFile? _file;
     private long _numbered;
@@ -170,21 +180,42 @@ public sealed class JobLog : ReceiveActor, IWithTimers
             return;
         }
 
-        while (_unpublished.TryPeek(out var batch) && (batch.Count == 0 || batch[^1].Seq <= seq))
+        while (_unpublished.TryPeek(out var batch) && (batch.Length == 0 || batch[^1].Seq <= seq))
         {
             _unpublished.Dequeue();
-            if (batch.Count > 0 && _live.Count > 0)
+            if (batch.Length > 0 && _live.Count > 0)
             {
-                var live = new StreamProtocol.LogBatch(_id, batch, Live: true);
-                foreach (var subscriber in _live)
-                {
-                    subscriber.Tell(live);
-                }
+                PublishLive(batch);
             }
         }
 
         _lastSeq = seq;
         Context.Parent.Tell(new LogProtocol.Published(_lastSeq, _logIncomplete));
+    }
+
+    /// <summary>One stored batch to every live subscriber, in slices of at most <see cref="MaxLiveBatchWeight"/>.</summary>
+    private void PublishLive(LogLine[] batch)
+    {
+        var start = 0;
+        while (start < batch.Length)
+        {
+            var end = start;
+            long weight = 0;
+            // At least one line per slice, however heavy.
+            do
+            {
+                weight += batch[end++].Weight;
+            }
+            while (end < batch.Length && weight + batch[end].Weight <= MaxLiveBatchWeight);
+
+            var live = new StreamProtocol.LogBatch(_id, new ArraySegment<LogLine>(batch, start, end - start), Live: true);
+            foreach (var subscriber in _live)
+            {
+                subscriber.Tell(live);
+            }
+
+            start = end;
+        }
     }
 
     private void HandleProgress(LogProtocol.Progress progress)

@@ -22,10 +22,14 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
         record() { printf '%s\n' "$2" >"$d/$n.$1.tmp" && mv -f "$d/$n.$1.tmp" "$d/$n.$1"; }
         # The record first: a cancel may come as soon as the script has printed anything.
         trap 'stop=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM
-        # PID 1's start time (field 22 of its stat, after the parenthesised name): with the boot
-        # id, what tells this boot from the next (BootIdentity).
-        s=$(cat /proc/1/stat 2>/dev/null) && read -ra f <<<"${s##*) }" && i=${f[19]:-} || i=
-        record run "supervisor=detached pid=$$ boot_id=$(cat /proc/sys/kernel/random/boot_id) init_start=$i mode=${n%-*-*-*-*-*} started=$(date +%s)"
+        # The boot id, and PID 1's start time (field 22 of its stat, after the parenthesised
+        # name): what tells this boot from the next (BootIdentity). Builtins: every process
+        # started here delays the script, and with it the job's first line.
+        b= s= i=
+        read -r b </proc/sys/kernel/random/boot_id
+        read -r s </proc/1/stat && read -ra f <<<"${s##*) }" && i=${f[19]:-}
+        printf -v t '%(%s)T' -1
+        record run "supervisor=detached pid=$$ boot_id=$b init_start=$i mode=${n%-*-*-*-*-*} started=$t"
         "$3" "$4" &
         child=$!
         [ -n "$stop" ] && kill -TERM "$child" 2>/dev/null

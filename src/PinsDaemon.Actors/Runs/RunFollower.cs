@@ -42,7 +42,9 @@ public sealed class RunFollower
         _from = from;
         _runner = runner;
         _onOutput = onOutput;
-        Completion = Task.Run(FollowAsync);
+        // A thread of its own, which waits by blocking: every line of the job passes here, and
+        // as thread-pool work each read would queue behind the sends to every subscriber.
+        Completion = Task.Factory.StartNew(Follow, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>How the run ended; cancelled when <see cref="Stop"/> was called first.</summary>
@@ -51,12 +53,12 @@ public sealed class RunFollower
     /// <summary>Stops reading (the daemon is stopping). The run goes on.</summary>
     public void Stop() => _stop.Cancel();
 
-    private async Task<RunEnd> FollowAsync()
+    private RunEnd Follow()
     {
         var stop = _stop.Token;
         if (_runner.StatusOnStdout && _from.Out > 0)
         {
-            await ReplayStatusFromStdoutAsync(stop).ConfigureAwait(false);
+            ReplayStatusFromStdout(stop);
         }
 
         using var watcher = Watch();
@@ -71,7 +73,7 @@ public sealed class RunFollower
         while (true)
         {
             stop.ThrowIfCancellationRequested();
-            if (await ReadOnceAsync(stdout, stderr, status, final: false).ConfigureAwait(false))
+            if (ReadOnce(stdout, stderr, status, final: false))
             {
                 delay = MinPollDelay;
                 continue;
@@ -79,9 +81,9 @@ public sealed class RunFollower
 
             // Nothing new. The exit record first, then what is left: a record means every line
             // is already in the files.
-            if (ExitRecord.Parse(RecordText.TryRead(_files.Exit) ?? string.Empty) is { } exit)
+            if (ExitRecord.Read(_files.Exit) is { } exit)
             {
-                await DrainAsync(stdout, stderr, status).ConfigureAwait(false);
+                Drain(stdout, stderr, status);
                 return new RunEnd.Exited(exit);
             }
 
@@ -90,15 +92,15 @@ public sealed class RunFollower
             {
                 lastCheck = now;
                 var record = RunRecord.Parse(RecordText.TryRead(_files.Run) ?? string.Empty);
-                var liveness = record is null ? RunLiveness.Unknown : await _runner.ProbeAsync(_files.Name, record, stop).ConfigureAwait(false);
+                var liveness = record is null ? RunLiveness.Unknown : _runner.ProbeAsync(_files.Name, record, stop).GetAwaiter().GetResult();
                 seenAlive |= liveness == RunLiveness.Alive;
                 switch (RunCheck.Decide(record, _runner.CurrentBoot, liveness, deadBefore, seenAlive, now - attachedAt, now))
                 {
                     case RunVerdict.RebootDuringRun:
-                        await DrainAsync(stdout, stderr, status).ConfigureAwait(false);
+                        Drain(stdout, stderr, status);
                         return new RunEnd.Lost(RunLostReason.RebootDuringRun, record);
                     case RunVerdict.RunnerLost:
-                        await DrainAsync(stdout, stderr, status).ConfigureAwait(false);
+                        Drain(stdout, stderr, status);
                         return new RunEnd.Lost(RunLostReason.RunnerLost, record);
                     case RunVerdict.CheckAgain:
                         deadBefore = true;
@@ -111,7 +113,7 @@ public sealed class RunFollower
                 }
             }
 
-            await _changed.WaitAsync(delay, stop).ConfigureAwait(false);
+            _changed.Wait(delay, stop);
             delay = TimeSpan.FromTicks(Math.Min(MaxPollDelay.Ticks, delay.Ticks * 2));
         }
     }
@@ -152,7 +154,7 @@ public sealed class RunFollower
         }
     }
 
-    private async Task<bool> ReadOnceAsync(FileLineReader stdout, FileLineReader stderr, FileLineReader? status, bool final)
+    private bool ReadOnce(FileLineReader stdout, FileLineReader stderr, FileLineReader? status, bool final)
     {
         var events = new List<OutputLine>();
         var lines = new List<OutputLine>();
@@ -161,15 +163,32 @@ public sealed class RunFollower
         any |= stderr.Read(lines, final);
         if (events.Count > 0 || lines.Count > 0)
         {
-            await _onOutput(new RunOutput(lines, events.Select(static e => e.Text).ToArray(), new RunPosition(stdout.Position, stderr.Position))).ConfigureAwait(false);
+            Deliver(new RunOutput(lines, events.Select(static e => e.Text).ToArray(), new RunPosition(stdout.Position, stderr.Position)));
         }
 
         return any;
     }
 
-    private async Task DrainAsync(FileLineReader stdout, FileLineReader stderr, FileLineReader? status)
+    /// <summary>Hands output on, and waits (blocking this follower's own thread) until it is taken.</summary>
+    private void Deliver(RunOutput output)
     {
-        while (await ReadOnceAsync(stdout, stderr, status, final: true).ConfigureAwait(false))
+        var taken = _onOutput(output);
+        if (taken.IsCompleted)
+        {
+            taken.GetAwaiter().GetResult();
+        }
+        else
+        {
+            // Stop() ends the wait too: nobody may be left to take it (the daemon is stopping).
+            var task = taken.AsTask();
+            task.Wait(_stop.Token);
+            task.GetAwaiter().GetResult();
+        }
+    }
+
+    private void Drain(FileLineReader stdout, FileLineReader stderr, FileLineReader? status)
+    {
+        while (ReadOnce(stdout, stderr, status, final: true))
         {
         }
     }
@@ -178,7 +197,7 @@ public sealed class RunFollower
     /// Re-attaching to a run that speaks the status channel on stdout: the events before the
     /// saved position are read again (they are state), their lines are not (they are stored).
     /// </summary>
-    private async Task ReplayStatusFromStdoutAsync(CancellationToken stop)
+    private void ReplayStatusFromStdout(CancellationToken stop)
     {
         // The saved position is the start of a line, so the first part ends with a whole line.
         using var replay = new FileLineReader(_files.Out, LogStream.Stdout, 0, limit: _from.Out);
@@ -190,7 +209,7 @@ public sealed class RunFollower
             replay.Read(lines, final: true);
             if (lines.Count > 0)
             {
-                await _onOutput(new RunOutput(lines.ToArray(), [], RunPosition.Start) { ReportOnly = true }).ConfigureAwait(false);
+                Deliver(new RunOutput(lines.ToArray(), [], RunPosition.Start) { ReportOnly = true });
             }
         }
         while (lines.Count > 0);
@@ -204,6 +223,9 @@ public sealed class RunFollower
 public sealed record RunOutput(IReadOnlyList<OutputLine> Lines, IReadOnlyList<string> Events, RunPosition After)
 {
     public bool ReportOnly { get; init; }
+
+    /// <summary>What the lines cost in memory (<see cref="OutputLine.WeightOf"/>), counted once.</summary>
+    public long Weight { get; } = OutputLine.WeightOf(Lines);
 }
 
 /// <summary>How following a run ended.</summary>

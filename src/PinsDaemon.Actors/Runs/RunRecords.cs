@@ -36,7 +36,9 @@ public sealed record RunRecord(string Supervisor, string? Unit, int? Pid, string
 /// <c>$SERVICE_RESULT</c>, <c>$EXIT_CODE</c> (<c>exited</c>, <c>killed</c>, <c>dumped</c>) and
 /// <c>$EXIT_STATUS</c> (a number, or a signal name).
 /// </summary>
-public sealed record ExitRecord(string Result, string ExitKind, string ExitStatus)
+/// <param name="WrittenAt">When the record was written (its file's modification time): when the
+/// run ended, even if the daemon learned of it later.</param>
+public sealed record ExitRecord(string Result, string ExitKind, string ExitStatus, DateTimeOffset? WrittenAt = null)
 {
     private static readonly Dictionary<string, int> Signals = new(StringComparer.Ordinal)
     {
@@ -44,13 +46,17 @@ public sealed record ExitRecord(string Result, string ExitKind, string ExitStatu
         ["SEGV"] = 11, ["PIPE"] = 13, ["ALRM"] = 14, ["TERM"] = 15, ["BUS"] = 7, ["SYS"] = 31,
     };
 
-    public static ExitRecord? Parse(string text)
+    public static ExitRecord? Parse(string text, DateTimeOffset? writtenAt = null)
     {
         var fields = RecordText.Fields(text);
         return fields.TryGetValue("exit_code", out var kind) && fields.TryGetValue("exit_status", out var status)
-            ? new ExitRecord(fields.GetValueOrDefault("result") ?? "unknown", kind, status)
+            ? new ExitRecord(fields.GetValueOrDefault("result") ?? "unknown", kind, status, writtenAt)
             : null;
     }
+
+    /// <summary>The exit record in <paramref name="path"/>, with its time, or null when there is none (yet).</summary>
+    public static ExitRecord? Read(string path) =>
+        RecordText.TryRead(path) is { } text && Parse(text, RecordText.WrittenAt(path)) is { } record ? record : null;
 
     /// <summary>The run exited on its own with this code; null when a signal ended it.</summary>
     public int? ExitCode => ExitKind == "exited" && int.TryParse(ExitStatus, NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
@@ -61,6 +67,7 @@ public sealed record ExitRecord(string Result, string ExitKind, string ExitStatu
     /// <summary>The code a shell would report: the exit code, or 128 + the signal's number.</summary>
     public int? ShellCode => ExitCode ?? (Signal is { } signal && Signals.TryGetValue(signal, out var number) ? 128 + number : null);
 
+    // The time is not part of the record's text.
     public override string ToString() => $"result={Result} exit_code={ExitKind} exit_status={ExitStatus}";
 }
 
@@ -82,6 +89,19 @@ internal static class RecordText
         }
 
         return fields;
+    }
+
+    /// <summary>The file's modification time, or null when it cannot be read.</summary>
+    public static DateTimeOffset? WrittenAt(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The file's text, or null when it does not exist (yet) or cannot be read.</summary>

@@ -22,19 +22,109 @@ public static class LogFrames
 
     private static ReadOnlySpan<byte> LinesFrameStart => "{\"type\":\"lines\",\"lines\":["u8;
 
+    private static ReadOnlySpan<byte> LineStart => "{\"type\":\"line\",\"seq\":"u8;
+
+    private static ReadOnlySpan<byte> StdoutThenTime => ",\"stream\":\"stdout\",\"time\":\""u8;
+
+    private static ReadOnlySpan<byte> StderrThenTime => ",\"stream\":\"stderr\",\"time\":\""u8;
+
+    private static ReadOnlySpan<byte> TimeThenText => "\",\"text\":\""u8;
+
+    private static ReadOnlySpan<byte> LineEnd => "\"}"u8;
+
+    private static readonly System.Text.Encoding Utf8 = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
+    // One writer per thread, reset for each frame that needs it, and the last time rendered:
+    // every line of a batch has the same time, so it is formatted once per batch, not per line.
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_writer;
+
+    [ThreadStatic]
+    private static (DateTimeOffset Time, byte[] Bytes)? t_time;
+
     /// <summary>Extra bytes of a lines frame around its lines.</summary>
     public const int LinesFrameOverhead = 64;
 
-    /// <summary>A line frame: <c>{"type":"line","seq":1,"stream":"stdout","time":"...","text":"..."}</c>.</summary>
-    public static void WriteLine(Utf8JsonWriter writer, LogLine line)
+    /// <summary>
+    /// A line frame: <c>{"type":"line","seq":1,"stream":"stdout","time":"...","text":"..."}</c>.
+    /// Rendered once per line (it is what is stored and sent), and on the way to the disk:
+    /// lines are published only once stored, so this is on the path of every line to every
+    /// client. A text that needs no escaping (nearly all of apt's) is copied in as UTF-8 around
+    /// the fixed parts and the batch's time; anything else goes through
+    /// <see cref="Utf8JsonWriter"/>. Both give the same bytes (<see cref="WriteLine"/>).
+    /// </summary>
+    public static byte[] Line(long seq, LogStream stream, DateTimeOffset time, string text) =>
+        TryPlainLine(seq, stream, time, text) ?? Render(writer => WriteLine(writer, seq, stream, time, text));
+
+    /// <summary>A line frame through <see cref="Utf8JsonWriter"/>: the reference for <see cref="Line"/>.</summary>
+    internal static void WriteLine(Utf8JsonWriter writer, long seq, LogStream stream, DateTimeOffset time, string text)
     {
         writer.WriteStartObject();
         writer.WriteString("type"u8, "line"u8);
-        writer.WriteNumber("seq"u8, line.Seq);
-        writer.WriteString("stream"u8, line.Stream == LogStream.Stdout ? "stdout"u8 : "stderr"u8);
-        writer.WriteString("time"u8, line.Time);
-        writer.WriteString("text"u8, line.Text);
+        writer.WriteNumber("seq"u8, seq);
+        writer.WriteString("stream"u8, stream == LogStream.Stdout ? "stdout"u8 : "stderr"u8);
+        writer.WriteString("time"u8, time);
+        writer.WriteString("text"u8, text);
         writer.WriteEndObject();
+    }
+
+    private static byte[]? TryPlainLine(long seq, LogStream stream, DateTimeOffset time, string text)
+    {
+        // Surrogates (a pair, or a lone one the writer would escape) take the writer's path;
+        // without them UTF-8 is a plain transcoding and the encoder decides the same on it.
+        if (text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') || seq < 0)
+        {
+            return null;
+        }
+
+        var timeBytes = TimeBytes(time);
+        var middle = stream == LogStream.Stdout ? StdoutThenTime : StderrThenTime;
+        var digits = 1;
+        for (var rest = seq; rest >= 10; rest /= 10)
+        {
+            digits++;
+        }
+
+        var textBytes = Utf8.GetByteCount(text);
+        var frame = new byte[LineStart.Length + digits + middle.Length + timeBytes.Length + TimeThenText.Length + textBytes + LineEnd.Length];
+        var span = frame.AsSpan();
+        LineStart.CopyTo(span);
+        var at = LineStart.Length;
+        if (!System.Buffers.Text.Utf8Formatter.TryFormat(seq, span[at..], out var written) || written != digits)
+        {
+            return null;
+        }
+
+        at += written;
+        middle.CopyTo(span[at..]);
+        at += middle.Length;
+        timeBytes.CopyTo(span[at..]);
+        at += timeBytes.Length;
+        TimeThenText.CopyTo(span[at..]);
+        at += TimeThenText.Length;
+        var textSpan = span.Slice(at, textBytes);
+        Utf8.GetBytes(text, textSpan);
+        if (WriterOptions.Encoder!.FindFirstCharacterToEncodeUtf8(textSpan) >= 0)
+        {
+            return null;
+        }
+
+        LineEnd.CopyTo(span[(at + textBytes)..]);
+        return frame;
+    }
+
+    /// <summary>A time as the writer puts it in a frame, without the quotes.</summary>
+    private static byte[] TimeBytes(DateTimeOffset time)
+    {
+        if (t_time is { } cached && cached.Time.Equals(time) && cached.Time.Offset == time.Offset)
+        {
+            return cached.Bytes;
+        }
+
+        var quoted = Render(writer => writer.WriteStringValue(time));
+        var bytes = quoted[1..^1];
+        t_time = (time, bytes);
+        return bytes;
     }
 
     /// <summary>
@@ -139,12 +229,24 @@ public static class LogFrames
 
     private static byte[] Render(Action<Utf8JsonWriter> write)
     {
-        var output = new ArrayBufferWriter<byte>(160);
-        using (var writer = new Utf8JsonWriter(output, WriterOptions))
+        var (buffer, writer) = t_writer ??= CreateWriter();
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        write(writer);
+        writer.Flush();
+        var frame = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 256 * 1024)
         {
-            write(writer);
+            // A huge line grew the buffer: do not keep that much per thread.
+            t_writer = null;
         }
 
-        return output.WrittenSpan.ToArray();
+        return frame;
+    }
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) CreateWriter()
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        return (buffer, new Utf8JsonWriter(buffer, WriterOptions));
     }
 }

@@ -113,31 +113,10 @@ public sealed class LogLine
         return new Details(stream ?? LogStream.Stdout, time ?? DateTimeOffset.UnixEpoch, text ?? "\uFFFD (this stored line is damaged)");
     }
 
-    // One writer per thread, reset for each line: rendering allocates only the frame itself.
-    [ThreadStatic]
-    private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_renderer;
-
     private byte[] RenderFrame()
     {
-        var (buffer, writer) = t_renderer ??= CreateRenderer();
-        buffer.ResetWrittenCount();
-        writer.Reset(buffer);
-        LogFrames.WriteLine(writer, this);
-        writer.Flush();
-        var frame = buffer.WrittenSpan.ToArray();
-        if (buffer.Capacity > 256 * 1024)
-        {
-            // A huge line grew the buffer: do not keep that much per thread.
-            t_renderer = null;
-        }
-
-        return frame;
-    }
-
-    private static (System.Buffers.ArrayBufferWriter<byte>, Utf8JsonWriter) CreateRenderer()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        return (buffer, new Utf8JsonWriter(buffer, LogFrames.WriterOptions));
+        var details = Parsed;
+        return LogFrames.Line(Seq, details.Stream, details.Time, details.Text);
     }
 
     public override string ToString() => $"{Seq} {Stream}: {Text}";

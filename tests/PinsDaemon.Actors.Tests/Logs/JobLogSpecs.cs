@@ -69,6 +69,31 @@ public sealed class JobLogSpecs : TestKit
     }
 
     [Fact]
+    public async Task Should_push_a_large_stored_batch_to_live_subscribers_in_slices_that_fit_a_connection()
+    {
+        var log = StartLog();
+        var subscriber = CreateTestProbe();
+        log.Tell(new StreamProtocol.FetchLines(0), subscriber);
+        await subscriber.ExpectMsgAsync<StreamProtocol.Live>();
+        // One read of a run's file: thousands of short lines, more than a connection buffers.
+        var texts = Enumerable.Range(1, 4000).Select(n => n.ToString()).ToArray();
+        log.Tell(Append(LogStream.Stdout, texts));
+
+        var received = new List<LogLine>();
+        while (received.Count < texts.Length)
+        {
+            var batch = await subscriber.ExpectMsgAsync<StreamProtocol.LogBatch>();
+            Assert.True(batch.Live);
+            Assert.True(batch.Weight <= JobLog.MaxLiveBatchWeight, $"a live batch of {batch.Weight}");
+            Assert.True(batch.Weight <= LogStreamBuffer.DefaultMaxWeight / 2);
+            received.AddRange(batch.Lines);
+        }
+
+        Assert.Equal(Enumerable.Range(1, texts.Length).Select(n => (long)n), received.Select(l => l.Seq));
+        Assert.Equal(texts, received.Select(l => l.Text));
+    }
+
+    [Fact]
     public async Task Should_send_the_end_once_every_line_is_stored()
     {
         var log = StartLog();

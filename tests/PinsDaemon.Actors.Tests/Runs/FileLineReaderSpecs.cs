@@ -48,6 +48,25 @@ public sealed class FileLineReaderSpecs : IDisposable
     }
 
     [Fact]
+    public void Should_hand_out_a_burst_of_short_lines_in_batches_of_at_most_the_cap_and_lose_none()
+    {
+        var count = 3 * FileLineReader.MaxBatchLines + 7;
+        File.WriteAllText(File1, string.Concat(Enumerable.Range(1, count).Select(n => $"{n}\n")) + "tail");
+        using var reader = new FileLineReader(File1, LogStream.Stdout, 0);
+        var all = new List<string>();
+        var batch = new List<OutputLine>();
+        while (reader.Read(batch, final: true))
+        {
+            Assert.InRange(batch.Count, 0, FileLineReader.MaxBatchLines);
+            all.AddRange(batch.Select(l => l.Text));
+            batch.Clear();
+        }
+
+        all.AddRange(batch.Select(l => l.Text));
+        Assert.Equal([.. Enumerable.Range(1, count).Select(n => n.ToString()), "tail"], all);
+    }
+
+    [Fact]
     public void Should_take_a_line_only_once_its_newline_is_written()
     {
         Assert.Equal(["hello world", "x"], Read(B("hel"), B("lo wo"), B("rld\nx\n")));
