@@ -44,7 +44,7 @@ public sealed class RunFollower
         _onOutput = onOutput;
         // A thread of its own, which waits by blocking: every line of the job passes here, and
         // as thread-pool work each read would queue behind the sends to every subscriber.
-        Completion = Task.Factory.StartNew(Follow, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Completion = Task.Factory.StartNew(Follow, _stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>How the run ended; cancelled when <see cref="Stop"/> was called first.</summary>
