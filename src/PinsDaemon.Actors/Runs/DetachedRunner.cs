@@ -27,7 +27,7 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
         # started here delays the script, and with it the job's first line.
         b= s= i=
         read -r b </proc/sys/kernel/random/boot_id
-        read -r s </proc/1/stat && read -ra f <<<"${s##*) }" && i=${f[19]:-}
+        read -r s 2>/dev/null </proc/1/stat && read -ra f <<<"${s##*) }" && i=${f[19]:-}
         printf -v t '%(%s)T' -1
         record run "supervisor=detached pid=$$ boot_id=$b init_start=$i mode=${n%-*-*-*-*-*} started=$t"
         "$3" "$4" &
