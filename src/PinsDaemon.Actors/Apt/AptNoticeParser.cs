@@ -43,13 +43,38 @@ public sealed class AptNoticeParser(int maxEntries)
             return;
         }
 
-        foreach (var name in line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        AddNames(_current, _seen, line);
+    }
+
+    /// <summary>Takes names the script sent as a status event (<c>kept-back a b</c>, <c>autoremovable c</c>).</summary>
+    public void Add(AptNotice notice, string names)
+    {
+        if (notice == AptNotice.KeptBack)
+        {
+            AddNames(_keptBack, _seenKeptBack, names);
+        }
+        else
+        {
+            AddNames(_autoremovable, _seenAutoremovable, names);
+        }
+    }
+
+    private void AddNames(List<string> list, HashSet<string> seen, string names)
+    {
+        foreach (var name in names.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             // A set, not a list search: a script flooding these lines must not cost quadratic time.
-            if (_current.Count < maxEntries && _seen.Add(name))
+            if (list.Count < maxEntries && seen.Add(name))
             {
-                _current.Add(name);
+                list.Add(name);
             }
         }
     }
+}
+
+/// <summary>The package lists apt prints after a simulation.</summary>
+public enum AptNotice
+{
+    KeptBack,
+    Autoremovable,
 }

@@ -23,7 +23,11 @@ internal static class TokenSource
                 $"the token must be at least {AuthOptions.MinTokenLength} characters.");
         }
 
-        return inline is not null ? Check(inline, $"{EnvironmentKey} (or Auth:Token)") : LoadFile(file!, "Auth:TokenFile");
+        var setting = file is not null ? "Auth:TokenFile" : options.TokenFromEnvironmentKey ? EnvironmentKey : "Auth:Token";
+        var loaded = file is not null ? LoadFile(file, setting) : Check(inline!, setting);
+        return loaded.Token is null
+            ? loaded
+            : loaded with { Where = file is not null ? "in the file named by Auth:TokenFile" : $"in the {setting} setting" };
     }
 
     /// <summary>A token from a file that only its owner (and group) may read, checked like any token.</summary>
@@ -85,5 +89,8 @@ internal static class TokenSource
 
 internal sealed record TokenLoadResult(string? Token, string? Problem)
 {
+    /// <summary>Where the token is, for a client that was refused: "in the API_TOKEN setting", never a path or the token.</summary>
+    public string? Where { get; init; }
+
     public static TokenLoadResult Error(string problem) => new(null, problem);
 }

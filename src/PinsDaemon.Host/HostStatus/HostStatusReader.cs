@@ -11,7 +11,7 @@ internal sealed class HostStatusReader(HostFacts facts, DpkgHolds holds, IRequir
 {
     /// <summary>The jobs the supervisor knows, or null when it did not answer in time.</summary>
     public async Task<IReadOnlyList<JobSnapshot>?> ListJobsAsync(CancellationToken cancellationToken) =>
-        await jobs.ActorRef.TryAskAsync(JobProtocol.ListJobs.Instance, cancellationToken) is JobProtocol.JobList list ? list.Jobs : null;
+        (await jobs.ActorRef.TryAskAsync<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, cancellationToken))?.Jobs;
 
     /// <summary>The host's status, or null when the job supervisor did not answer in time.</summary>
     public async Task<Contracts.HostStatus?> ReadAsync(CancellationToken cancellationToken)

@@ -68,11 +68,16 @@ internal static class MetricsExtensions
     }
 
     /// <summary>Starts the actor that counts finished jobs once the actor system is up.</summary>
-    private sealed class JobMetricsStarter(ActorSystem system, PinsMetrics metrics) : IHostedService
+    /// <remarks>
+    /// The actor system is resolved in <see cref="StartAsync"/>, not injected: hosted services are
+    /// built before the settings are validated, and building the actor system for a daemon that
+    /// then stops over a bad setting would print Akka's shutdown line beside the one error line.
+    /// </remarks>
+    private sealed class JobMetricsStarter(IServiceProvider services, PinsMetrics metrics) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            system.ActorOf(JobMetricsRecorder.Props(metrics), "job-metrics");
+            services.GetRequiredService<ActorSystem>().ActorOf(JobMetricsRecorder.Props(metrics), "job-metrics");
             return Task.CompletedTask;
         }
 

@@ -44,6 +44,7 @@ internal static class OpenApiExtensions
         {
             options.AddDocumentTransformer(DescribeDocumentAsync);
             options.AddOperationTransformer(DescribeOperationAsync);
+            options.AddSchemaTransformer(DescribeSchemaAsync);
         });
         return services;
     }
@@ -52,6 +53,27 @@ internal static class OpenApiExtensions
     {
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
+    }
+
+    /// <summary>A job's <c>reason</c> and <c>supervisor</c> are closed sets that clients match on: listed.</summary>
+    private static Task DescribeSchemaAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.JsonTypeInfo.Type == typeof(JobSnapshot) && schema.Properties is { } properties)
+        {
+            Restrict(properties, "reason", JobReasons.All);
+            Restrict(properties, "supervisor", JobReasons.Supervisors);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static void Restrict(IDictionary<string, IOpenApiSchema> properties, string name, IReadOnlyList<string> values)
+    {
+        if (properties.TryGetValue(name, out var property) && property is OpenApiSchema schema)
+        {
+            // Null stays allowed (unknown, or not applicable), as the nullable type says.
+            schema.Enum = [.. values.Select(value => (JsonNode)JsonValue.Create(value)!), null!];
+        }
     }
 
     private static async Task DescribeDocumentAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
