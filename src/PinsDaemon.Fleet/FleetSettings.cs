@@ -49,9 +49,6 @@ public sealed record FleetSettings
     /// <summary>How long a rebooting host may take to rejoin and report before it counts as failed.</summary>
     public TimeSpan RebootTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Whether a rollout with <c>reboot: "ifRequired"</c> may reboot this host.</summary>
-    public bool AllowReboot { get; init; }
-
     /// <summary>How often the coordinator asks a running host how its job is going.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -8,6 +8,7 @@ using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
+using PinsDaemon.Host.Fleet;
 using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host;
@@ -49,6 +50,12 @@ public static class DaemonApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        var fleet = FleetWiring.IsEnabled(builder.Configuration);
+        if (fleet)
+        {
+            FleetWiring.AddServices(builder.Services);
+        }
+
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
@@ -67,6 +74,10 @@ public static class DaemonApp
                     services.GetRequiredService<IProcessLauncher>(),
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
+            if (fleet)
+            {
+                FleetWiring.ConfigureAkka(akka, services);
+            }
         });
         return builder;
     }
@@ -89,6 +100,11 @@ public static class DaemonApp
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
+        if (FleetWiring.IsEnabled(app.Configuration))
+        {
+            FleetWiring.Map(app);
+        }
+
         return app;
     }
 
