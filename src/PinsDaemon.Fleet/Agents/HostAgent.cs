@@ -157,6 +157,7 @@ public sealed class HostAgent : ReceiveActor
         var name = _name;
         _jobs.Ask<object>(new JobProtocol.GetJob(jobId), AskTimeout).PipeTo(
             Sender,
+            Self,
             success: answer => answer is JobProtocol.JobFound found
                 ? new AgentProtocol.RolloutJobState(rolloutId, AgentJobState.From(found.Job))
                 : new AgentProtocol.RolloutJobLost(rolloutId, $"Host {name} no longer has job {jobId} (pruned from its history)."),
@@ -183,6 +184,7 @@ public sealed class HostAgent : ReceiveActor
         _log.Warning("Fleet: rebooting for rollout {0}", rolloutId);
         _reboots.RequestAsync(rolloutId, CancellationToken.None).PipeTo(
             Sender,
+            Self,
             success: () => new AgentProtocol.RebootScheduled(rolloutId),
             failure: ex => new AgentProtocol.RebootRefused(rolloutId, "rebootFailed", $"Host {_name} could not schedule a reboot: {ex.Message}"));
     }
@@ -192,6 +194,7 @@ public sealed class HostAgent : ReceiveActor
         var name = _name;
         _summary.GetAsync(CancellationToken.None).WaitAsync(AskTimeout).PipeTo(
             Sender,
+            Self,
             success: summary => new AgentProtocol.HostSummaryReport(name, summary),
             failure: _ => new Status.Failure(new TimeoutException("no summary")));
     }
@@ -205,7 +208,7 @@ public sealed class HostAgent : ReceiveActor
             return;
         }
 
-        ReadChunkAsync(_jobs, read).PipeTo(Sender, failure: _ => new AgentProtocol.JobLogUnavailable(read.JobId));
+        ReadChunkAsync(_jobs, read).PipeTo(Sender, Self, failure: _ => new AgentProtocol.JobLogUnavailable(read.JobId));
     }
 
     private static async Task<object> ReadChunkAsync(IActorRef jobs, AgentProtocol.ReadJobLog read)

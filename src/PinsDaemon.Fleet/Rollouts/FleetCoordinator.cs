@@ -200,7 +200,7 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
         Receive<AgentProtocol.JobRefusedForRollout>(HandleJobRefused);
         Receive<AgentProtocol.RolloutJobState>(HandleJobState);
         Receive<AgentProtocol.RolloutJobUnknown>(HandleJobUnknown);
-        Receive<AgentProtocol.RolloutJobLost>(lost => FailRunning(lost.RolloutId, Sender.Path.Address, "jobLost", lost.Message));
+        Receive<AgentProtocol.RolloutJobLost>(lost => FailRunning(lost.RolloutId, SenderAddress, "jobLost", lost.Message));
         Receive<AgentProtocol.RebootScheduled>(_ => { });
         Receive<AgentProtocol.RebootRefused>(HandleRebootRefused);
         Receive<IDeleteResponse>(_ => { });
@@ -252,9 +252,12 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
 
     private static string AgentPath(string address) => $"{address}/user/{AgentProtocol.ActorName}";
 
+    /// <summary>Where the sender lives; the local agent's own path has no host and port.</summary>
+    private Address SenderAddress => Sender.Path.Address.HasLocalScope ? _cluster.SelfAddress : Sender.Path.Address;
+
     private void HandleIdentity(AgentProtocol.Identity identity)
     {
-        var address = Sender.Path.Address;
+        var address = SenderAddress;
         if (!_members.TryGetValue(address, out var member))
         {
             return;
@@ -580,14 +583,14 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
 
     private void HandleJobStarted(AgentProtocol.JobStartedForRollout started)
     {
-        if (RunningAt(started.RolloutId, Sender.Path.Address, out var record) is { } host && host.JobId is null)
+        if (RunningAt(started.RolloutId, SenderAddress, out var record) is { } host && host.JobId is null)
         {
             Update(record!.WithHost(host with { JobId = started.JobId, Message = null }));
         }
     }
 
     private void HandleJobRefused(AgentProtocol.JobRefusedForRollout refused) =>
-        FailRunning(refused.RolloutId, Sender.Path.Address, refused.Reason, refused.Message);
+        FailRunning(refused.RolloutId, SenderAddress, refused.Reason, refused.Message);
 
     private void FailRunning(string rolloutId, Address address, string reason, string message)
     {
@@ -600,7 +603,7 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
 
     private void HandleJobState(AgentProtocol.RolloutJobState state)
     {
-        if (RunningAt(state.RolloutId, Sender.Path.Address, out var record) is not { } host || host.Step == HostEntry.Rebooting)
+        if (RunningAt(state.RolloutId, SenderAddress, out var record) is not { } host || host.Step == HostEntry.Rebooting)
         {
             return;
         }
@@ -636,14 +639,14 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
 
     private void HandleJobUnknown(AgentProtocol.RolloutJobUnknown unknown)
     {
-        if (RunningAt(unknown.RolloutId, Sender.Path.Address, out var record) is not { } host)
+        if (RunningAt(unknown.RolloutId, SenderAddress, out var record) is not { } host)
         {
             return;
         }
 
         if (host.JobId is { } jobId)
         {
-            FailRunning(unknown.RolloutId, Sender.Path.Address, "jobLost", $"The host no longer knows job {jobId} of this rollout (its daemon's data was lost).");
+            FailRunning(unknown.RolloutId, SenderAddress, "jobLost", $"The host no longer knows job {jobId} of this rollout (its daemon's data was lost).");
             return;
         }
 
@@ -656,7 +659,7 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
     {
         foreach (var rollout in _rollouts.Values.Where(r => r.RolloutId == refused.RolloutId && r.IsActive))
         {
-            var address = Sender.Path.Address.ToString();
+            var address = SenderAddress.ToString();
             if (rollout.Hosts.FirstOrDefault(h => h.Step == HostEntry.Rebooting && h.Address == address) is { } host)
             {
                 var notAllowed = refused.Reason == "rebootNotAllowed";

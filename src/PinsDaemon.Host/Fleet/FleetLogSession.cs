@@ -54,15 +54,20 @@ internal sealed class FleetLogSession(
 
     public async Task RunAsync(CancellationToken stopping, CancellationToken aborted)
     {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        var produce = ProduceAsync(stopping, cancel.Token);
-        var send = SendLoopAsync(cancel.Token);
-        var receive = ReceiveLoopAsync(cancel.Token);
-        var first = await Task.WhenAny(send, receive);
-        await cancel.CancelAsync();
+        using var sendCancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        using var receiveCancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        var produce = ProduceAsync(stopping, sendCancel.Token);
+        var send = SendLoopAsync(sendCancel.Token);
+        var receive = ReceiveLoopAsync(receiveCancel.Token);
+        if (await Task.WhenAny(send, receive) == receive)
+        {
+            // The client closed, vanished, or broke the rules: stop reading and sending at once.
+            await sendCancel.CancelAsync();
+        }
+
         await Quietly(produce);
         await Quietly(send);
-        if (first == send && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             using var timeout = new CancellationTokenSource(CloseTimeout);
             try
@@ -75,7 +80,9 @@ internal sealed class FleetLogSession(
             }
         }
 
-        await Quietly(receive.WaitAsync(CloseTimeout));
+        // Give the client a moment to answer the close frame (cancelling a receive aborts the socket).
+        receiveCancel.CancelAfter(CloseTimeout);
+        await Quietly(receive);
     }
 
     /// <summary>Follows the rollout, starts a reader per host that has a job, and ends the stream when all is sent.</summary>
@@ -234,7 +241,7 @@ internal sealed class FleetLogSession(
                         SetClose(LogCloseCodes.JobEnded, "closed by client");
                         return;
                     case WebSocketMessageType.Binary:
-                        await CloseForAsync(LogCloseCodes.BinaryRefused, "binary messages are not accepted");
+                        SetClose(LogCloseCodes.BinaryRefused, "binary messages are not accepted");
                         return;
                 }
 
@@ -242,7 +249,7 @@ internal sealed class FleetLogSession(
                 messageBytes = result.EndOfMessage ? 0 : messageBytes + result.Count;
                 if (messageBytes > LogSocketSession.MaxClientMessageBytes)
                 {
-                    await CloseForAsync(LogCloseCodes.MessageTooBig, $"client messages are limited to {LogSocketSession.MaxClientMessageBytes} bytes");
+                    SetClose(LogCloseCodes.MessageTooBig, $"client messages are limited to {LogSocketSession.MaxClientMessageBytes} bytes");
                     return;
                 }
             }
@@ -250,20 +257,6 @@ internal sealed class FleetLogSession(
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             // The peer vanished or stopped answering pings.
-        }
-    }
-
-    private async Task CloseForAsync(WebSocketCloseStatus status, string reason)
-    {
-        SetClose(status, reason);
-        using var timeout = new CancellationTokenSource(CloseTimeout);
-        try
-        {
-            await socket.CloseOutputAsync(status, reason, timeout.Token);
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            socket.Abort();
         }
     }
 

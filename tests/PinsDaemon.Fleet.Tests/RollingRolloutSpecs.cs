@@ -1,0 +1,106 @@
+using System.Net.WebSockets;
+using PinsDaemon.Contracts;
+using PinsDaemon.Fleet.Tests.TestSupport;
+
+namespace PinsDaemon.Fleet.Tests;
+
+/// <summary>Rolling dry runs across four real daemons in one process: order, failures, the merged log.</summary>
+public sealed class RollingRolloutSpecs(FourNodeFleet fixture) : IClassFixture<FourNodeFleet>
+{
+    private const string FourHosts = """["node-2","node-3","node-4","node-1"]""";
+
+    private TestFleet Fleet => fixture.Fleet;
+
+    private FleetNode Controller => Fleet["node-1"];
+
+    [Fact]
+    public async Task Should_run_the_canary_alone_then_each_batch_after_the_one_before()
+    {
+        var id = await TestFleet.StartRolloutAsync(Controller, $$"""{"dryRun": true, "hosts": {{FourHosts}}, "canary": 1, "batchSize": 2, "maxFailures": 0}""");
+        var rollout = await TestFleet.WaitForEndAsync(Controller, id);
+
+        Assert.Equal(RolloutStatus.Completed, rollout.Status);
+        Assert.All(rollout.Hosts, host => Assert.Equal(HostRolloutState.Succeeded, host.State));
+        Assert.Equal(["node-2", "node-3", "node-4", "node-1"], rollout.Hosts.Select(host => host.Host));
+        Assert.Equal([0, 1, 1, 2], rollout.Hosts.Select(host => host.Group));
+
+        // Each host's own record of its job, read from that host: the order is the hosts' truth.
+        var jobs = new Dictionary<string, JobSnapshot>();
+        foreach (var host in rollout.Hosts)
+        {
+            var own = await Fleet[host.Host].JobsAsync();
+            jobs[host.Host] = Assert.Single(own, job => job.JobId.ToString() == host.JobId);
+            Assert.True(jobs[host.Host].DryRun);
+        }
+
+        Assert.True(jobs["node-2"].FinishedAt <= jobs["node-3"].StartedAt, "the canary finished before the first batch started");
+        Assert.True(jobs["node-2"].FinishedAt <= jobs["node-4"].StartedAt, "the canary finished before the first batch started");
+        Assert.True(jobs["node-3"].FinishedAt <= jobs["node-1"].StartedAt, "the first batch finished before the second started");
+        Assert.True(jobs["node-4"].FinishedAt <= jobs["node-1"].StartedAt, "the first batch finished before the second started");
+    }
+
+    [Fact]
+    public async Task Should_stop_at_the_first_failure_with_max_failures_0_and_leave_the_rest_untouched()
+    {
+        var runsBefore = Fleet.Nodes.ToDictionary(node => node.Name, node => node.Runs);
+        Fleet["node-3"].Fail(true);
+        try
+        {
+            var id = await TestFleet.StartRolloutAsync(Controller, $$"""{"dryRun": true, "hosts": {{FourHosts}}, "canary": 1, "batchSize": 2, "maxFailures": 0}""");
+            var rollout = await TestFleet.WaitForEndAsync(Controller, id);
+
+            Assert.Equal(RolloutStatus.Failed, rollout.Status);
+            Assert.Equal("maxFailuresExceeded", rollout.Reason);
+            var hosts = rollout.Hosts.ToDictionary(host => host.Host);
+            Assert.Equal(HostRolloutState.Succeeded, hosts["node-2"].State);
+            Assert.Equal(HostRolloutState.Failed, hosts["node-3"].State);
+            Assert.Equal("scriptFailed", hosts["node-3"].Reason);
+            // node-4 was in the same batch: it had started and finished on its own.
+            Assert.Equal(HostRolloutState.Succeeded, hosts["node-4"].State);
+            Assert.Equal(HostRolloutState.Skipped, hosts["node-1"].State);
+            Assert.Equal("maxFailuresExceeded", hosts["node-1"].Reason);
+            Assert.Null(hosts["node-1"].JobId);
+            Assert.Equal(runsBefore["node-1"], Fleet["node-1"].Runs);
+            Assert.Equal(runsBefore["node-2"] + 1, Fleet["node-2"].Runs);
+        }
+        finally
+        {
+            Fleet["node-3"].Fail(false);
+        }
+    }
+
+    [Fact]
+    public async Task Should_merge_every_hosts_log_exactly_as_each_host_has_it()
+    {
+        // Held at the canary, so the client is connected before any host ends: live, then replay.
+        Fleet["node-2"].Hold(true);
+        var id = await TestFleet.StartRolloutAsync(Controller, $$"""{"dryRun": true, "hosts": {{FourHosts}}, "canary": 1, "batchSize": 2}""");
+        var reading = MergedLog.ReadAsync(Controller, FleetPaths.Logs(id), TestFleet.Patience);
+        await Eventually.WaitUntilAsync(() => Fleet["node-2"].IsRunning, TestFleet.Patience, "node-2 running");
+        Fleet["node-2"].Hold(false);
+        var (frames, close) = await reading;
+        var rollout = await TestFleet.GetRolloutAsync(Controller, id);
+
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, close);
+        Assert.Equal(new FleetRolloutEndFrame(id, RolloutStatus.Completed), frames[^1]);
+        foreach (var host in rollout.Hosts)
+        {
+            var own = await MergedLog.OwnLogAsync(Fleet[host.Host], host.JobId!);
+            var merged = frames.OfType<FleetLineFrame>().Where(frame => frame.Host == host.Host).ToList();
+            Assert.True(own.Count > 20, $"{host.Host} has a log of its own");
+            Assert.Equal(
+                own.Select(line => (line.Seq, line.Stream, line.Time, line.Text)),
+                merged.Select(line => (line.Seq, line.Stream, line.Time, line.Text)));
+            var end = Assert.Single(frames.OfType<FleetEndFrame>(), frame => frame.Host == host.Host);
+            Assert.Equal(JobStatus.Succeeded, end.Status);
+            Assert.Equal(own[^1].Seq, end.LastSeq);
+        }
+
+        // Resuming per host: after=node-2:10 replays node-2 from line 11 and the others whole.
+        var (resumed, _) = await MergedLog.ReadAsync(Controller, $"{FleetPaths.Logs(id)}?after=node-2:10", TestFleet.Patience);
+        var node2 = resumed.OfType<FleetLineFrame>().Where(frame => frame.Host == "node-2").Select(frame => frame.Seq).ToList();
+        Assert.Equal(11, node2[0]);
+        Assert.Equal(Enumerable.Range(11, node2.Count).Select(seq => (long)seq), node2);
+        Assert.Equal(1, resumed.OfType<FleetLineFrame>().First(frame => frame.Host == "node-3").Seq);
+    }
+}
