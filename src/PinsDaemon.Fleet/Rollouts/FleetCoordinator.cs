@@ -231,6 +231,14 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
+        if (memberEvent is ClusterEvent.MemberLeft or ClusterEvent.MemberExited)
+        {
+            // Leaving (a daemon stopping, a host rebooting): its job is being interrupted now.
+            _members[member.Address] = member;
+            HandleUnreachable(member, "nodeLeft");
+            return;
+        }
+
         var known = _members.TryGetValue(member.Address, out var previous) ? previous : null;
         if (known is not null && known.UniqueAddress.Uid != member.UniqueAddress.Uid)
         {

@@ -92,6 +92,21 @@ public sealed class FleetNode : IAsyncDisposable
         string? root = null)
     {
         root ??= Path.Combine(Path.GetTempPath(), "pinsdaemon-fleet-tests", Guid.NewGuid().ToString("N"));
+        var (app, token) = Build(ca, name, controller, seeds, root, services);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new FleetNode(name, app, new Uri(address), token, root);
+    }
+
+    /// <summary>The daemon of a node, built as Program.cs builds it, not started.</summary>
+    public static (WebApplication App, string Token) Build(
+        FleetCa ca,
+        string name,
+        bool controller,
+        IReadOnlyList<string> seeds,
+        string root,
+        Action<IServiceCollection>? services = null)
+    {
         var control = Path.Combine(root, "control");
         Directory.CreateDirectory(control);
         var script = Path.Combine(root, "upgrade.sh");
@@ -127,10 +142,7 @@ public sealed class FleetNode : IAsyncDisposable
 
         var builder = DaemonApp.CreateBuilder([.. args]);
         services?.Invoke(builder.Services);
-        var app = DaemonApp.Build(builder);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new FleetNode(name, app, new Uri(address), token, root);
+        return (DaemonApp.Build(builder), token);
     }
 
     private static string Script(string name, string control) =>
