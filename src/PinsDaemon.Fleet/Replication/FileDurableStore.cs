@@ -85,7 +85,17 @@ public sealed class FileDurableStore : ReceiveActor
                     continue;
                 }
 
-                data[key] = (DurableDataEnvelope)_serializer.FromBinary(File.ReadAllBytes(file), typeof(DurableDataEnvelope));
+                try
+                {
+                    data[key] = Read(File.ReadAllBytes(file));
+                }
+                catch (Exception ex) when (ex is not IOException and not UnauthorizedAccessException)
+                {
+                    // A damaged replica of one key (the file system after a power cut): the fleet's
+                    // majority still holds it. Keep the file for a person, and start without it.
+                    File.Move(file, file + ".damaged", overwrite: true);
+                    _log.Warning("Fleet: the replicated key {0} in {1} is unreadable ({2}); set aside as {1}.damaged", key, file, ex.Message);
+                }
             }
 
             if (data.Count > 0)
@@ -111,7 +121,7 @@ public sealed class FileDurableStore : ReceiveActor
             var temp = path + ".tmp";
             using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                file.Write(_serializer.ToBinary(store.Data));
+                Write(file, store.Data);
                 file.Flush(flushToDisk: true);
             }
 
@@ -123,6 +133,28 @@ public sealed class FileDurableStore : ReceiveActor
             _log.Error(ex, "Fleet: could not store the replicated key {0} in {1}", store.Key, _directory);
             store.Reply?.ReplyTo.Tell(store.Reply.FailureMessage);
         }
+    }
+
+    /// <summary>
+    /// A file is the serializer's manifest (2-byte length, UTF-8) and then its bytes: the replicator's
+    /// serializer reads an envelope back only with the manifest it was written with.
+    /// </summary>
+    private void Write(Stream file, DurableDataEnvelope data)
+    {
+        var manifest = Encoding.UTF8.GetBytes(Akka.Serialization.Serialization.ManifestFor(_serializer, data));
+        file.Write([(byte)(manifest.Length >> 8), (byte)manifest.Length]);
+        file.Write(manifest);
+        file.Write(_serializer.ToBinary(data));
+    }
+
+    private DurableDataEnvelope Read(byte[] bytes)
+    {
+        var length = (bytes[0] << 8) | bytes[1];
+        var manifest = Encoding.UTF8.GetString(bytes, 2, length);
+        var payload = bytes.AsSpan(2 + length).ToArray();
+        return (DurableDataEnvelope)(_serializer is SerializerWithStringManifest withManifest
+            ? withManifest.FromBinary(payload, manifest)
+            : _serializer.FromBinary(payload, typeof(DurableDataEnvelope)));
     }
 
     /// <summary>Keys become hex file names: a key is never a path, whatever it holds.</summary>
