@@ -24,6 +24,9 @@ public sealed class FleetNode : IAsyncDisposable
 {
     private bool _stopped;
 
+    /// <summary>False for a node whose disk outlives it (a reboot): its successor deletes the directory.</summary>
+    public bool DeleteRootOnDispose { get; set; } = true;
+
     private FleetNode(string name, WebApplication app, Uri baseAddress, string token, string root)
     {
         Name = name;
@@ -61,6 +64,9 @@ public sealed class FleetNode : IAsyncDisposable
     /// <summary>While held, the node's script waits after its first lines.</summary>
     public void Hold(bool on) => Toggle("hold", on);
 
+    /// <summary>The node's script, applying, says through the status channel that a reboot is required.</summary>
+    public void RequireReboot(bool on) => Toggle("reboot", on);
+
     /// <summary>The node's script exits 3 (a failed upgrade).</summary>
     public void Fail(bool on) => Toggle("fail", on);
 
@@ -89,10 +95,11 @@ public sealed class FleetNode : IAsyncDisposable
         bool controller,
         IReadOnlyList<string> seeds,
         Action<IServiceCollection>? services = null,
-        string? root = null)
+        string? root = null,
+        params string[] extraArgs)
     {
         root ??= Path.Combine(Path.GetTempPath(), "pinsdaemon-fleet-tests", Guid.NewGuid().ToString("N"));
-        var (app, token) = Build(ca, name, controller, seeds, root, services);
+        var (app, token) = Build(ca, name, controller, seeds, root, services, extraArgs);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new FleetNode(name, app, new Uri(address), token, root);
@@ -105,7 +112,8 @@ public sealed class FleetNode : IAsyncDisposable
         bool controller,
         IReadOnlyList<string> seeds,
         string root,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        params string[] extraArgs)
     {
         var control = Path.Combine(root, "control");
         Directory.CreateDirectory(control);
@@ -135,6 +143,7 @@ public sealed class FleetNode : IAsyncDisposable
             "--Fleet:StableAfter=00:00:03",
             $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("FLEET_TEST_LOG_LEVEL") ?? "Warning"}",
         };
+        args.AddRange(extraArgs);
         for (var i = 0; i < seeds.Count; i++)
         {
             args.Add($"--Fleet:Seeds:{i}={seeds[i]}");
@@ -149,6 +158,8 @@ public sealed class FleetNode : IAsyncDisposable
         $$"""
         #!/bin/sh
         D='{{control}}'
+        N=0123456789abcdef0123456789abcdef
+        if [ -f "$D/reboot" ]; then echo "pinsdaemon: channel $N"; fi
         echo "$1" >> "$D/runs"
         echo "{{name}}: upgrade $1"
         echo "{{name}}: a warning on stderr" >&2
@@ -159,6 +170,10 @@ public sealed class FleetNode : IAsyncDisposable
         rm -f "$D/running"
         if [ -f "$D/fail" ]; then echo "{{name}}: failing on purpose" >&2; exit 3; fi
         echo "{{name}}: done"
+        if [ -f "$D/reboot" ] && [ "$1" = --apply ]; then
+          echo "pinsdaemon-status $N reboot-required linux-image-amd64"
+          echo "pinsdaemon-status $N exit 0"
+        fi
         """;
 
     public async Task<JsonElement> GetJsonAsync(string path) => await Client.GetFromJsonAsync<JsonElement>(path);
@@ -187,7 +202,7 @@ public sealed class FleetNode : IAsyncDisposable
         await App.DisposeAsync();
         // A node downed in-process sets the exit code for the whole test process.
         Environment.ExitCode = 0;
-        if (Directory.Exists(Root))
+        if (DeleteRootOnDispose && Directory.Exists(Root))
         {
             Directory.Delete(Root, recursive: true);
         }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Akka.Cluster;
+using Microsoft.Extensions.DependencyInjection;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Fleet.Tests.TestSupport;
@@ -22,18 +23,24 @@ public sealed class TestFleet : IAsyncDisposable
 
     public List<FleetNode> Nodes { get; }
 
-    public FleetNode this[string name] => Nodes.Single(node => node.Name == name);
+    public FleetNode this[string name] => Nodes.Last(node => node.Name == name);
+
+    /// <summary>The first node's address: the seed of every other node.</summary>
+    public string Seed => Nodes[0].Address.ToString();
 
     /// <summary>Starts the first node (it forms the fleet), then the others with it as their seed, and waits until every node is up and known by name.</summary>
-    public static async Task<TestFleet> StartAsync(params (string Name, bool Controller)[] nodes)
+    public static Task<TestFleet> StartAsync(params (string Name, bool Controller)[] nodes) =>
+        StartAsync(nodes.Select(node => new NodeSpec(node.Name, node.Controller)).ToArray());
+
+    public static async Task<TestFleet> StartAsync(params NodeSpec[] nodes)
     {
         var fleet = new TestFleet(FleetCa.Create(), []);
         try
         {
-            var first = await FleetNode.StartAsync(fleet.Ca, nodes[0].Name, nodes[0].Controller, []);
+            var first = await FleetNode.StartAsync(fleet.Ca, nodes[0].Name, nodes[0].Controller, [], nodes[0].Services, extraArgs: nodes[0].Args);
             fleet.Nodes.Add(first);
             var seeds = new[] { first.Address.ToString() };
-            var others = nodes.Skip(1).Select(node => FleetNode.StartAsync(fleet.Ca, node.Name, node.Controller, seeds)).ToArray();
+            var others = nodes.Skip(1).Select(node => FleetNode.StartAsync(fleet.Ca, node.Name, node.Controller, seeds, node.Services, extraArgs: node.Args)).ToArray();
             try
             {
                 await Task.WhenAll(others);
@@ -124,3 +131,6 @@ public sealed class TestFleet : IAsyncDisposable
         Ca.Dispose();
     }
 }
+
+/// <summary>A node of a test fleet: its name, role, services of its own (a reboot seam) and extra settings.</summary>
+public sealed record NodeSpec(string Name, bool Controller, Action<IServiceCollection>? Services = null, params string[] Args);
