@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace PinsDaemon.Fleet.Tests.TestSupport;
+
+/// <summary>A fleet node as its own OS process (<c>dotnet pinsdaemon.dll</c>), for what only processes can show: SIGKILL, SIGSTOP, exit codes.</summary>
+public sealed partial class DaemonProcess : IDisposable
+{
+    private readonly ProcessStartInfo _start;
+    private Process _process;
+
+    private DaemonProcess(string name, int fleetPort, ProcessStartInfo start, Process process, Uri baseAddress, string token)
+    {
+        Name = name;
+        FleetPort = fleetPort;
+        _start = start;
+        _process = process;
+        BaseAddress = baseAddress;
+        Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        Token = token;
+    }
+
+    public string Name { get; }
+
+    public int FleetPort { get; }
+
+    public string Seed => $"127.0.0.1:{FleetPort}";
+
+    public Uri BaseAddress { get; private set; }
+
+    public HttpClient Client { get; private set; }
+
+    public string Token { get; }
+
+    public int Pid => _process.Id;
+
+    /// <summary>A loopback port free right now (the kernel's choice, released at once).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task<DaemonProcess> StartAsync(FleetCa ca, string name, bool controller, int fleetPort, IReadOnlyList<string> seeds, string root)
+    {
+        var (certificate, key) = ca.Node(name);
+        var script = Path.Combine(root, "upgrade.sh");
+        Directory.CreateDirectory(root);
+        File.WriteAllText(script, $"#!/bin/sh\necho \"{name}: upgrade $1\"\ni=1\nwhile [ $i -le 50 ]; do echo \"{name} line $i\"; i=$((i+1)); done\nsleep 0.2\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[]
+                 {
+                     Path.Combine(AppContext.BaseDirectory, "pinsdaemon.dll"),
+                     "--urls", "http://127.0.0.1:0",
+                     $"--Upgrade:ScriptPath={script}",
+                     "--Upgrade:UseSudo=false",
+                     $"--Storage:Directory={Path.Combine(root, "storage")}",
+                     "--Fleet:Enabled=true",
+                     $"--Fleet:NodeName={name}",
+                     $"--Fleet:Controller={controller}",
+                     "--Fleet:Hostname=127.0.0.1",
+                     "--Fleet:BindHostname=127.0.0.1",
+                     $"--Fleet:Port={fleetPort}",
+                     $"--Fleet:Tls:CertificateFile={certificate}",
+                     $"--Fleet:Tls:KeyFile={key}",
+                     $"--Fleet:Tls:CaFile={ca.CaFile}",
+                     "--Fleet:AcceptableHeartbeatPause=00:00:03",
+                     "--Fleet:StableAfter=00:00:03",
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        for (var i = 0; i < seeds.Count; i++)
+        {
+            start.ArgumentList.Add($"--Fleet:Seeds:{i}={seeds[i]}");
+        }
+
+        // The token through the environment, as the unit passes it; never on the command line.
+        start.Environment["API_TOKEN"] = token;
+        var (process, address) = await LaunchAsync(start);
+        return new DaemonProcess(name, fleetPort, start, process, address, token);
+    }
+
+    private static async Task<(Process, Uri)> LaunchAsync(ProcessStartInfo start)
+    {
+        var process = Process.Start(start)!;
+        _ = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TestFleet.Patience);
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            var match = ListeningOn().Match(line);
+            if (match.Success)
+            {
+                _ = process.StandardOutput.ReadToEndAsync();
+                return (process, new Uri(match.Groups[1].Value));
+            }
+        }
+
+        throw new InvalidOperationException($"the daemon exited with {process.ExitCode} before listening");
+    }
+
+    /// <summary>Starts the same command again (same disk, same ports), as systemd's Restart= does.</summary>
+    public async Task RestartAsync()
+    {
+        _process.Dispose();
+        (_process, var address) = await LaunchAsync(_start);
+        BaseAddress = address;
+        Client.Dispose();
+        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+    }
+
+    public void Signal(string signal) =>
+        Process.Start("kill", [$"-{signal}", _process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        Client.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex ListeningOn();
+}
