@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using PinsDaemon.Contracts;
 using PinsDaemon.Fleet.Tests.TestSupport;
@@ -102,5 +104,92 @@ public sealed class RollingRolloutSpecs(FourNodeFleet fixture) : IClassFixture<F
         Assert.Equal(11, node2[0]);
         Assert.Equal(Enumerable.Range(11, node2.Count).Select(seq => (long)seq), node2);
         Assert.Equal(1, resumed.OfType<FleetLineFrame>().First(frame => frame.Host == "node-3").Seq);
+    }
+
+    [Fact]
+    public async Task Should_start_no_host_while_paused_and_go_on_when_resumed()
+    {
+        Fleet["node-2"].Hold(true);
+        var id = await TestFleet.StartRolloutAsync(Controller, """{"dryRun": true, "hosts": ["node-2", "node-3"], "batchSize": 1}""");
+        await Eventually.WaitUntilAsync(() => Fleet["node-2"].IsRunning, TestFleet.Patience, "node-2 running");
+
+        using (var paused = await Controller.PostJsonAsync(FleetPaths.Rollout(id) + "/pause", ""))
+        {
+            Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+            Assert.Equal(RolloutStatus.Paused, (await paused.Content.ReadFromJsonAsync<RolloutView>(ContractJson.Options))!.Status);
+        }
+
+        // Another rollout waits for this one, paused or not.
+        using (var second = await Controller.PostJsonAsync(FleetPaths.Rollouts, """{"dryRun": true, "hosts": ["node-4"]}"""))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        }
+
+        Fleet["node-2"].Hold(false);
+        // node-2's end and the decision about node-3 are one step of the coordinator: seeing the
+        // first with node-3 still pending shows that pausing held it.
+        var held = await TestFleet.WaitForRolloutAsync(Controller, id, r => r.Hosts[0].State == HostRolloutState.Succeeded, "node-2 finished");
+        Assert.Equal(HostRolloutState.Pending, held.Hosts[1].State);
+        Assert.Equal(RolloutStatus.Paused, held.Status);
+
+        using (var resumed = await Controller.PostJsonAsync(FleetPaths.Rollout(id) + "/resume", ""))
+        {
+            Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        }
+
+        var rollout = await TestFleet.WaitForEndAsync(Controller, id);
+        Assert.Equal(RolloutStatus.Completed, rollout.Status);
+        Assert.Equal(HostRolloutState.Succeeded, rollout.Hosts[1].State);
+        using var again = await Controller.PostJsonAsync(FleetPaths.Rollout(id) + "/resume", "");
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_cancel_the_running_job_and_skip_the_rest()
+    {
+        Fleet["node-2"].Hold(true);
+        try
+        {
+            var id = await TestFleet.StartRolloutAsync(Controller, """{"dryRun": true, "hosts": ["node-2", "node-3"], "batchSize": 1}""");
+            await Eventually.WaitUntilAsync(() => Fleet["node-2"].IsRunning, TestFleet.Patience, "node-2 running");
+            var runsOfNode3 = Fleet["node-3"].Runs;
+
+            using (var cancelled = await Controller.PostJsonAsync(FleetPaths.Rollout(id) + "/cancel", ""))
+            {
+                Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+            }
+
+            var rollout = await TestFleet.WaitForEndAsync(Controller, id);
+            Assert.Equal(RolloutStatus.Cancelled, rollout.Status);
+            Assert.Equal(HostRolloutState.Failed, rollout.Hosts[0].State);
+            Assert.Equal("cancelled", rollout.Hosts[0].Reason);
+            Assert.Equal(HostRolloutState.Skipped, rollout.Hosts[1].State);
+            Assert.Equal("cancelled", rollout.Hosts[1].Reason);
+            Assert.Equal(runsOfNode3, Fleet["node-3"].Runs);
+        }
+        finally
+        {
+            Fleet["node-2"].Hold(false);
+        }
+    }
+
+    [Fact]
+    public async Task Should_take_rollouts_only_on_a_controller_and_refuse_hosts_that_are_not_members()
+    {
+        using var onHost = await Fleet["node-2"].PostJsonAsync(FleetPaths.Rollouts, """{"dryRun": true, "hosts": "all"}""");
+        Assert.Equal(HttpStatusCode.Forbidden, onHost.StatusCode);
+
+        using var unknown = await Controller.PostJsonAsync(FleetPaths.Rollouts, """{"dryRun": true, "hosts": ["node-2", "nobody"]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("nobody", await unknown.Content.ReadAsStringAsync());
+
+        using var bad = await Controller.PostJsonAsync(FleetPaths.Rollouts, """{"dryRun": "yes", "hosts": "all"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        // Reading works on any node, through the singleton's proxy.
+        using var list = await Fleet["node-3"].Client.GetAsync(FleetPaths.Rollouts);
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        using var missing = await Fleet["node-3"].Client.GetAsync(FleetPaths.Rollout(Guid.NewGuid().ToString()));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 }

@@ -35,12 +35,12 @@ internal static class FleetEndpoints
         rollouts.MapPost("", StartAsync);
         rollouts.MapGet("", ListAsync);
         rollouts.MapGet("/{rolloutId:guid}", GetAsync);
-        rollouts.MapPost("/{rolloutId:guid}/pause", (Guid rolloutId, HttpContext context, IRequiredActor<FleetCoordinator> coordinator, FleetSettings settings, ILoggerFactory loggers) =>
-            SteerAsync(rolloutId, RolloutCommand.Pause, context, coordinator, settings, loggers));
-        rollouts.MapPost("/{rolloutId:guid}/resume", (Guid rolloutId, HttpContext context, IRequiredActor<FleetCoordinator> coordinator, FleetSettings settings, ILoggerFactory loggers) =>
-            SteerAsync(rolloutId, RolloutCommand.Resume, context, coordinator, settings, loggers));
-        rollouts.MapPost("/{rolloutId:guid}/cancel", (Guid rolloutId, HttpContext context, IRequiredActor<FleetCoordinator> coordinator, FleetSettings settings, ILoggerFactory loggers) =>
-            SteerAsync(rolloutId, RolloutCommand.Cancel, context, coordinator, settings, loggers));
+        foreach (var command in Enum.GetValues<RolloutCommand>())
+        {
+            rollouts.MapPost($"/{{rolloutId:guid}}/{command.ToString().ToLowerInvariant()}", (Guid rolloutId, HttpContext context, IRequiredActor<FleetCoordinator> coordinator, FleetSettings settings, ILoggerFactory loggers) =>
+                SteerAsync(rolloutId, command, context, coordinator, settings, loggers));
+        }
+
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT requests.
         rollouts.Map("/{rolloutId:guid}/logs", FleetLogsEndpoint.StreamAsync);
         app.MapGet(FleetPaths.Hosts, ListHostsAsync);
