@@ -65,6 +65,13 @@ public sealed class HostAgent : ReceiveActor
 
     private void HandleStart(AgentProtocol.StartRolloutJob start)
     {
+        // Rollout ids are GUIDs minted by the coordinator; anything else is not journaled.
+        if (!Guid.TryParseExact(start.RolloutId, "D", out _))
+        {
+            Sender.Tell(new AgentProtocol.JobRefusedForRollout(start.RolloutId[..Math.Min(36, start.RolloutId.Length)], "badRequest", "A rollout id is a GUID."));
+            return;
+        }
+
         if (_starting.TryGetValue(start.RolloutId, out var waiting))
         {
             waiting.Add(Sender);

@@ -89,17 +89,13 @@ internal sealed class FleetLogSession(
     private async Task ProduceAsync(CancellationToken stopping, CancellationToken cancellationToken)
     {
         var readers = new Dictionary<string, Task>(StringComparer.Ordinal);
+        // Readers stop when the daemon stops too, so none writes after the shutdown frame.
+        using var readersCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         try
         {
             while (true)
             {
-                if (stopping.IsCancellationRequested)
-                {
-                    await WriteAsync([FleetLogFrameWriter.Shutdown(_lastSeq, "The daemon is shutting down. Reconnect with ?after=host:seq,... when it is back.")], cancellationToken);
-                    SetClose(LogCloseCodes.GoingAway, "the daemon is shutting down");
-                    return;
-                }
-
+                stopping.ThrowIfCancellationRequested();
                 switch (await AskAsync(coordinator, new RolloutProtocol.GetRollout(rolloutId), cancellationToken))
                 {
                     case RolloutProtocol.RolloutFound found:
@@ -109,7 +105,7 @@ internal sealed class FleetLogSession(
                             _hosts[host.Host] = host;
                             if (host is { JobId: { } jobId, Address: { } address } && !readers.ContainsKey(host.Host))
                             {
-                                readers[host.Host] = ReadHostAsync(host.Host, jobId, address, cancellationToken);
+                                readers[host.Host] = ReadHostAsync(host.Host, jobId, address, readersCancel.Token);
                             }
                         }
 
@@ -127,16 +123,19 @@ internal sealed class FleetLogSession(
                         return;
                 }
 
-                await Task.Delay(RolloutPoll, stopping).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                await Task.Delay(RolloutPoll, stopping);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            await Quietly(Task.WhenAll(readers.Values));
             await WriteAsync([FleetLogFrameWriter.Shutdown(_lastSeq, "The daemon is shutting down. Reconnect with ?after=host:seq,... when it is back.")], cancellationToken);
             SetClose(LogCloseCodes.GoingAway, "the daemon is shutting down");
         }
         finally
         {
+            await readersCancel.CancelAsync();
+            await Quietly(Task.WhenAll(readers.Values));
             _output.Writer.TryComplete();
         }
     }

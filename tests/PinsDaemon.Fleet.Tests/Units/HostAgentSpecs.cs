@@ -23,6 +23,8 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
         public Task<FleetHostSummary> GetAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
+    private static readonly string Rollout1 = Guid.NewGuid().ToString("D");
+
     private IActorRef Agent(IActorRef jobs)
     {
         var journal = new AgentJournal(_directory);
@@ -40,8 +42,8 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
         var first = CreateTestProbe();
         var second = CreateTestProbe();
 
-        agent.Tell(new AgentProtocol.StartRolloutJob("r1", DryRun: true), first);
-        agent.Tell(new AgentProtocol.StartRolloutJob("r1", DryRun: true), second);
+        agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: true), first);
+        agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: true), second);
         var start = await jobs.ExpectMsgAsync<JobProtocol.StartJob>();
         Assert.True(start.DryRun);
         var job = Job();
@@ -49,13 +51,13 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
 
         Assert.Equal(job.JobId, (await first.ExpectMsgAsync<AgentProtocol.JobStartedForRollout>()).JobId);
         Assert.Equal(job.JobId, (await second.ExpectMsgAsync<AgentProtocol.JobStartedForRollout>()).JobId);
-        agent.Tell(new AgentProtocol.StartRolloutJob("r1", DryRun: true), first);
+        agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: true), first);
         Assert.Equal(job.JobId, (await first.ExpectMsgAsync<AgentProtocol.JobStartedForRollout>()).JobId);
         await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
 
         // A new agent on the same journal (the daemon restarted) still knows the job.
         var restarted = Agent(jobs);
-        restarted.Tell(new AgentProtocol.StartRolloutJob("r1", DryRun: true), first);
+        restarted.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: true), first);
         Assert.Equal(job.JobId, (await first.ExpectMsgAsync<AgentProtocol.JobStartedForRollout>()).JobId);
         await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
     }
@@ -63,13 +65,13 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
     [Fact]
     public async Task Should_never_start_a_rollout_it_was_starting_when_the_daemon_stopped()
     {
-        new AgentJournal(_directory).Save([new AgentJournalEntry("r1", null, DateTimeOffset.UtcNow)]);
+        new AgentJournal(_directory).Save([new AgentJournalEntry(Rollout1, null, DateTimeOffset.UtcNow)]);
         var jobs = CreateTestProbe();
         var agent = Agent(jobs);
 
-        agent.Tell(new AgentProtocol.StartRolloutJob("r1", DryRun: true));
+        agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: true));
         await ExpectMsgAsync<AgentProtocol.RolloutJobLost>();
-        agent.Tell(new AgentProtocol.GetRolloutJob("r1"));
+        agent.Tell(new AgentProtocol.GetRolloutJob(Rollout1));
         await ExpectMsgAsync<AgentProtocol.RolloutJobLost>();
         await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
     }
@@ -80,12 +82,12 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
         var jobs = CreateTestProbe();
         var agent = Agent(jobs);
 
-        agent.Tell(new AgentProtocol.StartRolloutJob("r1", DryRun: false));
+        agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: false));
         await jobs.ExpectMsgAsync<JobProtocol.StartJob>();
         jobs.Reply(new JobProtocol.JobRejected(JobId.New(), "busy"));
         Assert.Equal("busy", (await ExpectMsgAsync<AgentProtocol.JobRefusedForRollout>()).Reason);
 
-        agent.Tell(new AgentProtocol.GetRolloutJob("r1"));
+        agent.Tell(new AgentProtocol.GetRolloutJob(Rollout1));
         await ExpectMsgAsync<AgentProtocol.RolloutJobUnknown>();
     }
 
@@ -102,11 +104,24 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task Should_refuse_a_rollout_id_that_is_not_a_guid_and_start_nothing()
+    {
+        var jobs = CreateTestProbe();
+        var agent = Agent(jobs);
+
+        agent.Tell(new AgentProtocol.StartRolloutJob(new string('x', 10_000), DryRun: true));
+
+        Assert.Equal("badRequest", (await ExpectMsgAsync<AgentProtocol.JobRefusedForRollout>()).Reason);
+        await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        Assert.False(File.Exists(Path.Combine(_directory, AgentJournal.FileName)));
+    }
+
+    [Fact]
     public async Task Should_refuse_a_reboot_when_the_host_has_no_way_to_reboot()
     {
         var agent = Agent(CreateTestProbe());
 
-        agent.Tell(new AgentProtocol.RequestReboot("r1"));
+        agent.Tell(new AgentProtocol.RequestReboot(Rollout1));
 
         Assert.Equal("rebootNotAllowed", (await ExpectMsgAsync<AgentProtocol.RebootRefused>()).Reason);
     }
