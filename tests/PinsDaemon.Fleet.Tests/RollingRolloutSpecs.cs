@@ -7,13 +7,23 @@ using PinsDaemon.Fleet.Tests.TestSupport;
 namespace PinsDaemon.Fleet.Tests;
 
 /// <summary>Rolling dry runs across four real daemons in one process: order, failures, the merged log.</summary>
-public sealed class RollingRolloutSpecs(FourNodeFleet fixture) : IClassFixture<FourNodeFleet>
+public sealed class RollingRolloutSpecs(FourNodeFleet fixture) : IClassFixture<FourNodeFleet>, IDisposable
 {
     private const string FourHosts = """["node-2","node-3","node-4","node-1"]""";
 
     private TestFleet Fleet => fixture.Fleet;
 
     private FleetNode Controller => Fleet["node-1"];
+
+    /// <summary>Whatever a test held or failed is released: the class shares one fleet.</summary>
+    public void Dispose()
+    {
+        foreach (var node in Fleet.Nodes)
+        {
+            node.Hold(false);
+            node.Fail(false);
+        }
+    }
 
     [Fact]
     public async Task Should_run_the_canary_alone_then_each_batch_after_the_one_before()

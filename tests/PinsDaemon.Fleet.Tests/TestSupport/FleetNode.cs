@@ -141,6 +141,7 @@ public sealed class FleetNode : IAsyncDisposable
             // Bounded tests: a lost node is unreachable after ~3 s and downed ~3 s later.
             "--Fleet:AcceptableHeartbeatPause=00:00:03",
             "--Fleet:StableAfter=00:00:03",
+            // FLEET_TEST_LOG_LEVEL=Information shows the cluster's own story when a test fails.
             $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("FLEET_TEST_LOG_LEVEL") ?? "Warning"}",
         };
         args.AddRange(extraArgs);
