@@ -1,9 +1,12 @@
 using System.Net.WebSockets;
 
-namespace PinsDaemon.Host.Streaming;
+namespace PinsDaemon.Contracts;
 
-/// <summary>The close codes of <c>/logs/{id}</c>, as documented in the README.</summary>
-internal static class LogCloseCodes
+/// <summary>
+/// The close codes of <c>/logs/{id}</c>, as documented in the README: the daemon closes with
+/// them, and a client decides from them whether to reconnect.
+/// </summary>
+public static class LogCloseCodes
 {
     /// <summary>1000: the job ended and every line was sent, followed by the <c>end</c> frame.</summary>
     public const WebSocketCloseStatus JobEnded = WebSocketCloseStatus.NormalClosure;
