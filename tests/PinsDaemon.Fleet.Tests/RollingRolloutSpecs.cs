@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Text;
 using PinsDaemon.Contracts;
 using PinsDaemon.Fleet.Tests.TestSupport;
 
@@ -195,6 +196,15 @@ public sealed class RollingRolloutSpecs(FourNodeFleet fixture) : IClassFixture<F
 
         using var bad = await Controller.PostJsonAsync(FleetPaths.Rollouts, """{"dryRun": "yes", "hosts": "all"}""");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        // The body is read as POST /upgrade reads it: JSON only, and bounded.
+        var rolloutsBefore = (await TestFleet.ListRolloutsAsync(Controller)).Length;
+        using var form = await Controller.Client.PostAsync(FleetPaths.Rollouts, new StringContent("""{"dryRun": true, "hosts": "all"}""", Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
+        Assert.Contains("Content-Type: application/json", await form.Content.ReadAsStringAsync());
+        using var huge = await Controller.PostJsonAsync(FleetPaths.Rollouts, $$"""{"dryRun": true, "hosts": "all", "pad": "{{new string('x', 70_000)}}"}""");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+        Assert.Equal(rolloutsBefore, (await TestFleet.ListRolloutsAsync(Controller)).Length);
 
         // Reading works on any node, through the singleton's proxy.
         using var list = await Fleet["node-3"].Client.GetAsync(FleetPaths.Rollouts);

@@ -97,14 +97,14 @@ internal static class FleetEndpoints
             return NotAController();
         }
 
-        var body = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, cancellationToken);
-        if (body is null)
+        var body = await JsonRequestBody.ReadAsync(context.Request, MaxBodyBytes, RolloutRequestParser.Expected, cancellationToken);
+        if (body.IsRefused)
         {
-            audit.LogWarning("Rollout refused for {Client}: body over {Limit} bytes", client, MaxBodyBytes);
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large", detail: $"The body may be at most {MaxBodyBytes} bytes.");
+            audit.LogWarning("Rollout refused for {Client}: {Refusal}", client, body.Refusal);
+            return body.Problem;
         }
 
-        if (!RolloutRequestParser.TryParse(body, out var spec, out var problem))
+        if (!RolloutRequestParser.TryParse(body.Bytes, out var spec, out var problem))
         {
             audit.LogWarning("Rollout refused for {Client}: invalid body ({Problem})", client, problem);
             return ApiProblems.BadRequest("Invalid rollout request", $"{problem} {RolloutRequestParser.Expected}");

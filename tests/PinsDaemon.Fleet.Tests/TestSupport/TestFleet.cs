@@ -96,6 +96,9 @@ public sealed class TestFleet : IAsyncDisposable
     public static async Task<RolloutView> GetRolloutAsync(FleetNode via, string rolloutId) =>
         (await via.Client.GetFromJsonAsync<RolloutView>(FleetPaths.Rollout(rolloutId), ContractJson.Options))!;
 
+    public static async Task<RolloutView[]> ListRolloutsAsync(FleetNode via) =>
+        (await via.Client.GetFromJsonAsync<RolloutView[]>(FleetPaths.Rollouts, ContractJson.Options))!;
+
     /// <summary>Waits until the rollout satisfies <paramref name="condition"/>; returns it then.</summary>
     public static async Task<RolloutView> WaitForRolloutAsync(FleetNode via, string rolloutId, Func<RolloutView, bool> condition, string what)
     {
