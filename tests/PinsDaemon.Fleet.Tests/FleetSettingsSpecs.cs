@@ -56,5 +56,35 @@ public sealed class FleetSettingsSpecs : IDisposable
         Assert.Contains("Fleet:SplitBrain must be KeepMajority", message);
     }
 
+    [Fact]
+    public async Task Should_stop_with_one_line_and_78_when_the_agents_journal_is_corrupt()
+    {
+        var root = Path.Combine(_ca.Directory, "pi-1");
+        var journal = Path.Combine(root, "storage", "fleet", "agent-journal.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(journal)!);
+        await File.WriteAllTextAsync(journal, "{\"rolloutId\": ");
+
+        var (exitCode, lines) = await DaemonProcess.RunUntilExitAsync(_ca, "pi-1", root);
+
+        Assert.Equal(78, exitCode);
+        var line = Assert.Single(lines);
+        Assert.StartsWith($"pinsdaemon: configuration error: The fleet agent's journal {journal} is corrupt", line);
+        Assert.Contains("Move it aside", line);
+    }
+
+    [Fact]
+    public async Task Should_stop_with_one_line_and_78_when_the_fleet_data_directory_cannot_be_created()
+    {
+        var root = Path.Combine(_ca.Directory, "pi-1");
+        var inTheWay = Path.Combine(_ca.Directory, "a-file");
+        await File.WriteAllTextAsync(inTheWay, string.Empty);
+
+        var (exitCode, lines) = await DaemonProcess.RunUntilExitAsync(_ca, "pi-1", root, $"--Fleet:DataDirectory={inTheWay}/fleet");
+
+        Assert.Equal(78, exitCode);
+        var line = Assert.Single(lines);
+        Assert.StartsWith($"pinsdaemon: configuration error: Fleet:DataDirectory '{inTheWay}/fleet' cannot be created", line);
+    }
+
     public void Dispose() => _ca.Dispose();
 }

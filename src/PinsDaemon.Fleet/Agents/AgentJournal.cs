@@ -1,6 +1,5 @@
 using System.Text.Json;
 using PinsDaemon.Contracts;
-
 using PinsDaemon.Fleet.Security;
 
 namespace PinsDaemon.Fleet.Agents;
@@ -32,15 +31,20 @@ public sealed class AgentJournal
             return [];
         }
 
+        // Without its journal the agent cannot tell which rollouts already ran a job here, and
+        // could run one a second time: the daemon does not start (a configuration error, exit
+        // 78) until a person has looked, rather than guess.
         try
         {
             return JsonSerializer.Deserialize<AgentJournalEntry[]>(File.ReadAllBytes(_path), ContractJson.Options) ?? [];
         }
         catch (JsonException ex)
         {
-            // Refusing to start would take the whole daemon down with the fleet; an agent that
-            // forgot its rollouts answers "lost" for them instead, and never starts them again.
             throw new FleetConfigurationException($"The fleet agent's journal {_path} is corrupt ({ex.Message}). Move it aside to start; rollouts it knew will then be unknown to this host.", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new FleetConfigurationException($"The fleet agent's journal {_path} cannot be read ({ex.Message}). It lives in Fleet:DataDirectory, which the daemon's user must own.", ex);
         }
     }
 

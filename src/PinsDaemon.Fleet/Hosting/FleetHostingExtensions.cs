@@ -25,17 +25,17 @@ public static class FleetHostingExtensions
     /// </summary>
     public const int MaxFrameSize = 1024 * 1024;
 
+    /// <param name="startup">The settings, and the files read before the actor system starts (<see cref="FleetStartup.Load"/>).</param>
     /// <param name="summary">The host summary source; null gathers it from the job history.</param>
     /// <param name="reboots">How a rollout reboots this host; null: it refuses.</param>
     public static AkkaConfigurationBuilder WithPinsFleet(
         this AkkaConfigurationBuilder builder,
-        FleetSettings settings,
-        FleetCertificates certificates,
+        FleetStartup startup,
         TimeProvider clock,
         IHostSummarySource? summary = null,
         IRebootRequester? reboots = null)
     {
-        Directory.CreateDirectory(settings.DataDirectory);
+        var (settings, certificates, journal, journaled) = startup;
         var roles = settings.Controller ? new[] { FleetSettings.HostRole, FleetSettings.ControllerRole } : [FleetSettings.HostRole];
         builder
             .WithRemoting(new RemoteOptions
@@ -95,9 +95,8 @@ public static class FleetHostingExtensions
         {
             var log = Logging.GetLogger(system, typeof(FleetHostingExtensions));
             var jobs = registry.Get<JobSupervisor>();
-            var journal = new AgentJournal(settings.DataDirectory);
             var agent = system.ActorOf(
-                HostAgent.Props(settings.NodeName, jobs, journal, journal.Load(), summary ?? new JobHistorySummary(jobs, reboots is not null), reboots),
+                HostAgent.Props(settings.NodeName, jobs, journal, journaled, summary ?? new JobHistorySummary(jobs, reboots is not null), reboots),
                 AgentProtocol.ActorName);
             registry.Register<HostAgent>(agent);
             log.Info(

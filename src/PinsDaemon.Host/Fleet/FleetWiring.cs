@@ -28,28 +28,31 @@ internal static class FleetWiring
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<FleetOptions>, FleetOptionsValidator>();
-        services.AddSingleton(sp =>
-        {
-            var tls = sp.GetRequiredService<IOptions<FleetOptions>>().Value.Tls;
-            return FleetCertificates.Load(tls.CertificateFile!, tls.KeyFile!, tls.CaFile!);
-        });
         services.AddSingleton(sp => Settings(
             sp.GetRequiredService<IOptions<FleetOptions>>().Value,
             sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => FleetStartup.Load(sp.GetRequiredService<FleetSettings>()));
+        // Registered before AddAkka's hosted service, so it runs first: the files are read before
+        // the actor system starts (FleetStartup says why).
+        services.AddHostedService<FleetStartupCheck>();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void ConfigureAkka(AkkaConfigurationBuilder akka, IServiceProvider services)
     {
         akka.WithPinsFleet(
-            services.GetRequiredService<FleetSettings>(),
-            services.GetRequiredService<FleetCertificates>(),
+            services.GetRequiredService<FleetStartup>(),
             services.GetRequiredService<TimeProvider>(),
             reboots: services.GetService<IRebootRequester>());
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Map(IEndpointRouteBuilder app) => app.MapFleet();
+
+    /// <summary>The message of a fleet configuration error (a certificate, the data directory, the agent's journal); null for any other exception.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static string? ConfigurationProblem(Exception exception) =>
+        exception is FleetConfigurationException fleet ? fleet.Message : null;
 
     private static FleetSettings Settings(FleetOptions options, StorageOptions storage)
     {

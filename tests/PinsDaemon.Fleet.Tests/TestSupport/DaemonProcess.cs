@@ -50,6 +50,49 @@ public sealed partial class DaemonProcess : IDisposable
 
     public static async Task<DaemonProcess> StartAsync(FleetCa ca, string name, bool controller, int fleetPort, IReadOnlyList<string> seeds, string root)
     {
+        var (start, token) = Command(ca, name, controller, fleetPort, seeds, root);
+        var (process, address) = await LaunchAsync(start);
+        return new DaemonProcess(name, fleetPort, start, process, address, token);
+    }
+
+    /// <summary>Runs a node that is expected not to start, until it exits: its exit code and every line it printed (stdout and stderr).</summary>
+    public static async Task<(int ExitCode, IReadOnlyList<string> Lines)> RunUntilExitAsync(FleetCa ca, string name, string root, params string[] extraArgs)
+    {
+        var (start, _) = Command(ca, name, controller: true, FreePort(), [], root);
+        foreach (var argument in extraArgs)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        async Task CollectAsync(StreamReader reader)
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                lines.Enqueue(line);
+            }
+        }
+
+        var readers = Task.WhenAll(CollectAsync(process.StandardOutput), CollectAsync(process.StandardError));
+        using var timeout = new CancellationTokenSource(TestFleet.Patience);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+            await readers.WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"the daemon did not exit within {TestFleet.Patience}; it printed:\n{string.Join('\n', lines)}");
+        }
+
+        return (process.ExitCode, [.. lines]);
+    }
+
+    /// <summary>The daemon's command line for a node (its token in the environment, as the unit passes it; never on the command line).</summary>
+    private static (ProcessStartInfo Start, string Token) Command(FleetCa ca, string name, bool controller, int fleetPort, IReadOnlyList<string> seeds, string root)
+    {
         var (certificate, key) = ca.Node(name);
         var script = Path.Combine(root, "upgrade.sh");
         Directory.CreateDirectory(root);
@@ -85,10 +128,8 @@ public sealed partial class DaemonProcess : IDisposable
             start.ArgumentList.Add($"--Fleet:Seeds:{i}={seeds[i]}");
         }
 
-        // The token through the environment, as the unit passes it; never on the command line.
         start.Environment["API_TOKEN"] = token;
-        var (process, address) = await LaunchAsync(start);
-        return new DaemonProcess(name, fleetPort, start, process, address, token);
+        return (start, token);
     }
 
     private static async Task<(Process, Uri)> LaunchAsync(ProcessStartInfo start)
