@@ -125,4 +125,7 @@ public static class FleetPaths
     public static string Rollout(string rolloutId) => $"{Rollouts}/{rolloutId}";
 
     public static string Logs(string rolloutId) => $"{Rollouts}/{rolloutId}/logs";
+
+    /// <summary><c>POST</c>: a single-use ticket for that node's <see cref="Logs"/> (<c>?ticket=</c>), for clients that cannot send a header.</summary>
+    public static string Ticket(string rolloutId) => $"{Rollouts}/{rolloutId}/ticket";
 }

@@ -8,7 +8,8 @@ using PinsDaemon.Fleet.Tests.TestSupport;
 namespace PinsDaemon.Fleet.Tests;
 
 /// <summary>Rolling dry runs across four real daemons in one process: order, failures, the merged log.</summary>
-public sealed class RollingRolloutSpecs(FourNodeFleet fixture) : IClassFixture<FourNodeFleet>, IDisposable
+[Collection(FourNodeFleet.Collection)]
+public sealed class RollingRolloutSpecs(FourNodeFleet fixture) : IDisposable
 {
     private const string FourHosts = """["node-2","node-3","node-4","node-1"]""";
 

@@ -5,6 +5,7 @@ using PinsDaemon.Contracts;
 using PinsDaemon.Fleet;
 using PinsDaemon.Fleet.Agents;
 using PinsDaemon.Fleet.Rollouts;
+using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Endpoints;
 
 namespace PinsDaemon.Host.Fleet;
@@ -41,45 +42,15 @@ internal static class FleetEndpoints
                 SteerAsync(rolloutId, command, context, coordinator, settings, loggers));
         }
 
+        rollouts.MapPost("/{rolloutId:guid}/ticket", IssueTicketAsync);
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT requests.
-        rollouts.Map("/{rolloutId:guid}/logs", FleetLogsEndpoint.StreamAsync);
+        rollouts.Map("/{rolloutId:guid}/logs", FleetLogsEndpoint.StreamAsync)
+            .AcceptQueryCredentials(context => context.GetRouteValue("rolloutId") is string text && Guid.TryParse(text, out var id) ? FleetPaths.Logs(Id(id)) : null);
         app.MapGet(FleetPaths.Hosts, ListHostsAsync);
         return app;
     }
 
     private static string Id(Guid rolloutId) => rolloutId.ToString("D");
-
-    private static ProblemHttpResult NotAController() => TypedResults.Problem(
-        statusCode: StatusCodes.Status403Forbidden,
-        title: "Not a controller",
-        detail: "Rollouts are started and steered on a controller node (Fleet:Controller=true), with that node's token. This node only takes part in them.");
-
-    private static ProblemHttpResult CoordinatorUnavailable() => TypedResults.Problem(
-        statusCode: StatusCodes.Status503ServiceUnavailable,
-        title: "Fleet coordinator unavailable",
-        detail: "The fleet coordinator did not answer in time: no controller may be reachable, or it is moving to another controller. Try again in a few seconds; GET /fleet/hosts shows the members.");
-
-    private static ProblemHttpResult RolloutNotFound(string id) => TypedResults.Problem(
-        statusCode: StatusCodes.Status404NotFound,
-        title: "Rollout not found",
-        detail: $"There is no rollout {id}. GET /fleet/rollouts lists the rollouts the fleet keeps.");
-
-    private static ProblemHttpResult Refused(RolloutProtocol.RolloutRefused refused) => TypedResults.Problem(
-        statusCode: refused.Code switch
-        {
-            RolloutProtocol.RolloutRefused.Conflict => StatusCodes.Status409Conflict,
-            RolloutProtocol.RolloutRefused.Unavailable => StatusCodes.Status503ServiceUnavailable,
-            _ => StatusCodes.Status400BadRequest,
-        },
-        title: refused.Code switch
-        {
-            RolloutProtocol.RolloutRefused.Conflict => "Conflict",
-            RolloutProtocol.RolloutRefused.Unavailable => "Fleet unavailable",
-            RolloutProtocol.RolloutRefused.UnknownHosts => "Unknown hosts",
-            _ => "No hosts",
-        },
-        detail: refused.Message,
-        extensions: new Dictionary<string, object?> { ["code"] = refused.Code });
 
     /// <summary><c>POST /fleet/rollouts</c>: 202 with the rollout id once the rollout is recorded on a majority of nodes.</summary>
     private static async Task<Results<Accepted<RolloutAccepted>, ProblemHttpResult>> StartAsync(
@@ -94,7 +65,7 @@ internal static class FleetEndpoints
         if (!settings.Controller)
         {
             audit.LogWarning("Rollout refused for {Client}: this node is not a controller", client);
-            return NotAController();
+            return FleetProblems.NotAController();
         }
 
         var body = await JsonRequestBody.ReadAsync(context.Request, MaxBodyBytes, RolloutRequestParser.Expected, cancellationToken);
@@ -128,10 +99,10 @@ internal static class FleetEndpoints
                 return TypedResults.Accepted(FleetPaths.Rollout(id), new RolloutAccepted(id, FleetPaths.Rollout(id), FleetPaths.Logs(id)));
             case RolloutProtocol.RolloutRefused refused:
                 audit.LogWarning("Rollout refused for {Client}: {Code}: {Message}", client, refused.Code, refused.Message);
-                return Refused(refused);
+                return FleetProblems.Refused(refused);
             default:
                 audit.LogError("Rollout failed for {Client}: the fleet coordinator did not answer", client);
-                return CoordinatorUnavailable();
+                return FleetProblems.CoordinatorUnavailable();
         }
     }
 
@@ -142,8 +113,8 @@ internal static class FleetEndpoints
         return await AskAsync(coordinator.ActorRef, RolloutProtocol.ListRollouts.Instance, ReadTimeout, cancellationToken) switch
         {
             RolloutProtocol.RolloutList list => TypedResults.Ok<IReadOnlyList<RolloutView>>(list.Rollouts.Select(r => r.ToView()).ToArray()),
-            RolloutProtocol.RolloutRefused refused => Refused(refused),
-            _ => CoordinatorUnavailable(),
+            RolloutProtocol.RolloutRefused refused => FleetProblems.Refused(refused),
+            _ => FleetProblems.CoordinatorUnavailable(),
         };
     }
 
@@ -155,9 +126,9 @@ internal static class FleetEndpoints
         return await AskAsync(coordinator.ActorRef, new RolloutProtocol.GetRollout(Id(rolloutId)), ReadTimeout, cancellationToken) switch
         {
             RolloutProtocol.RolloutFound found => TypedResults.Ok(found.Rollout.ToView()),
-            RolloutProtocol.RolloutNotFound => RolloutNotFound(Id(rolloutId)),
-            RolloutProtocol.RolloutRefused refused => Refused(refused),
-            _ => CoordinatorUnavailable(),
+            RolloutProtocol.RolloutNotFound => FleetProblems.RolloutNotFound(Id(rolloutId)),
+            RolloutProtocol.RolloutRefused refused => FleetProblems.Refused(refused),
+            _ => FleetProblems.CoordinatorUnavailable(),
         };
     }
 
@@ -175,7 +146,7 @@ internal static class FleetEndpoints
         if (!settings.Controller)
         {
             audit.LogWarning("Rollout {Command} refused for {Client}: this node is not a controller", command, client);
-            return NotAController();
+            return FleetProblems.NotAController();
         }
 
         switch (await AskAsync(coordinator.ActorRef, new RolloutProtocol.SteerRollout(id, command, client), ReadTimeout, context.RequestAborted))
@@ -184,13 +155,29 @@ internal static class FleetEndpoints
                 audit.LogInformation("Rollout {Command} accepted for {Client}: rollout {RolloutId}", command, client, id);
                 return TypedResults.Ok(found.Rollout.ToView());
             case RolloutProtocol.RolloutNotFound:
-                return RolloutNotFound(id);
+                return FleetProblems.RolloutNotFound(id);
             case RolloutProtocol.RolloutRefused refused:
                 audit.LogWarning("Rollout {Command} refused for {Client}: rollout {RolloutId}: {Message}", command, client, id, refused.Message);
-                return Refused(refused);
+                return FleetProblems.Refused(refused);
             default:
-                return CoordinatorUnavailable();
+                return FleetProblems.CoordinatorUnavailable();
         }
+    }
+
+    /// <summary><c>POST /fleet/rollouts/{id}/ticket</c>: a single-use, 30-second credential for this node's <c>/fleet/rollouts/{id}/logs?ticket=</c>.</summary>
+    private static async Task<Results<Ok<TicketResponse>, ProblemHttpResult>> IssueTicketAsync(
+        Guid rolloutId,
+        IRequiredActor<FleetCoordinator> coordinator,
+        TicketStore tickets,
+        CancellationToken cancellationToken)
+    {
+        return await AskAsync(coordinator.ActorRef, new RolloutProtocol.GetRollout(Id(rolloutId)), ReadTimeout, cancellationToken) switch
+        {
+            RolloutProtocol.RolloutFound => LogStreamAccess.IssueTicket(tickets, FleetPaths.Logs(Id(rolloutId))),
+            RolloutProtocol.RolloutNotFound => FleetProblems.RolloutNotFound(Id(rolloutId)),
+            RolloutProtocol.RolloutRefused refused => FleetProblems.Refused(refused),
+            _ => FleetProblems.CoordinatorUnavailable(),
+        };
     }
 
     /// <summary><c>GET /fleet/hosts</c>: every member, its reachability, and the summary it gives of itself.</summary>
@@ -201,7 +188,7 @@ internal static class FleetEndpoints
     {
         if (await AskAsync(coordinator.ActorRef, RolloutProtocol.ListMembers.Instance, ReadTimeout, cancellationToken) is not RolloutProtocol.MemberList list)
         {
-            return CoordinatorUnavailable();
+            return FleetProblems.CoordinatorUnavailable();
         }
 
         var summaries = new FleetHostSummary?[list.Members.Count];
@@ -231,7 +218,8 @@ internal static class FleetEndpoints
             .ToArray());
     }
 
-    private static async Task<object?> AskAsync(IActorRef actor, object message, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Asks the coordinator (or an agent) with a bounded timeout; null when no answer came in time.</summary>
+    internal static async Task<object?> AskAsync(IActorRef actor, object message, TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {

@@ -38,40 +38,24 @@ internal static partial class FleetLogsEndpoint
             return ApiProblems.BadRequest("WebSocket required", $"{context.Request.Path} streams over a WebSocket; GET /fleet/rollouts/{id} gives each host's job id for GET /jobs/{{id}}/log on that host.");
         }
 
-        // Cross-site WebSocket hijacking, as on /logs: only listed origins may connect.
-        var origin = context.Request.Headers.Origin;
-        if (origin.Count > 0 && !auth.Value.AllowedOrigins.Contains(origin.ToString(), StringComparer.OrdinalIgnoreCase))
+        if (LogStreamAccess.RefuseForeignOrigin(context, auth.Value) is { } foreign)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status403Forbidden,
-                title: "Origin not allowed",
-                detail: "WebSocket connections from web pages are refused unless their origin is listed in Auth:AllowedOrigins.");
+            return foreign;
         }
 
-        object? answer;
-        try
-        {
-            answer = await coordinator.ActorRef.Ask<object>(new RolloutProtocol.GetRollout(id), AskTimeout, context.RequestAborted);
-        }
-        catch (AskTimeoutException)
-        {
-            answer = null;
-        }
-
-        switch (answer)
+        switch (await FleetEndpoints.AskAsync(coordinator.ActorRef, new RolloutProtocol.GetRollout(id), AskTimeout, context.RequestAborted))
         {
             case RolloutProtocol.RolloutNotFound:
-                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Rollout not found", detail: $"There is no rollout {id}.");
+                return FleetProblems.RolloutNotFound(id);
+            case RolloutProtocol.RolloutRefused refused:
+                return FleetProblems.Refused(refused);
             case not RolloutProtocol.RolloutFound:
-                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Fleet coordinator unavailable", detail: "The fleet coordinator did not answer in time. Try again in a few seconds.");
+                return FleetProblems.CoordinatorUnavailable();
         }
 
-        switch (limiter.TryAcquire(Audit.Client(context), out var lease))
+        if (LogStreamAccess.RefuseOverLimit(limiter.TryAcquire(Audit.Client(context), out var lease), string.Empty) is { } full)
         {
-            case LimitOutcome.PerAddressReached:
-                return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many log streams", detail: "This address has the most log streams open that one address may have (Streaming:MaxConnectionsPerAddress). Close one first.");
-            case LimitOutcome.TotalReached:
-                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Too many log streams", detail: "The daemon has the most log streams open that it allows (Streaming:MaxConnections). Try again later.");
+            return full;
         }
 
         using (lease)

@@ -1,4 +1,4 @@
-using System.Net.Http.Headers;
+using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using PinsDaemon.Contracts;
@@ -10,10 +10,40 @@ public static class MergedLog
 {
     public static async Task<(List<FleetLogFrame> Frames, WebSocketCloseStatus? Close)> ReadAsync(FleetNode via, string pathAndQuery, TimeSpan timeout)
     {
+        var (status, frames, close) = await ConnectAsync(via, pathAndQuery, timeout, withToken: true);
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, status);
+        return (frames, close);
+    }
+
+    /// <summary>
+    /// Connects as a browser or a script might: with the token in the header or not, with an
+    /// Origin or not. The handshake's status, and when it succeeded the frames to the server's close.
+    /// </summary>
+    public static async Task<(HttpStatusCode Status, List<FleetLogFrame> Frames, WebSocketCloseStatus? Close)> ConnectAsync(
+        FleetNode via, string pathAndQuery, TimeSpan timeout, bool withToken, string? origin = null)
+    {
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", $"Bearer {via.Token}");
+        socket.Options.CollectHttpResponseDetails = true;
+        if (withToken)
+        {
+            socket.Options.SetRequestHeader("Authorization", $"Bearer {via.Token}");
+        }
+
+        if (origin is not null)
+        {
+            socket.Options.SetRequestHeader("Origin", origin);
+        }
+
         using var cts = new CancellationTokenSource(timeout);
-        await socket.ConnectAsync(new Uri($"ws://{via.BaseAddress.Authority}{pathAndQuery}"), cts.Token);
+        try
+        {
+            await socket.ConnectAsync(new Uri($"ws://{via.BaseAddress.Authority}{pathAndQuery}"), cts.Token);
+        }
+        catch (WebSocketException)
+        {
+            return (socket.HttpStatusCode, [], null);
+        }
+
         var frames = new List<FleetLogFrame>();
         var buffer = new byte[64 * 1024];
         var message = new MemoryStream();
@@ -23,7 +53,7 @@ public static class MergedLog
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
-                return (frames, socket.CloseStatus);
+                return (HttpStatusCode.SwitchingProtocols, frames, socket.CloseStatus);
             }
 
             message.Write(buffer, 0, result.Count);
