@@ -115,6 +115,25 @@ public sealed record FleetHostSummary(
     string? RunningJobId,
     bool RebootAllowed);
 
+/// <summary>
+/// The stable <c>code</c> of a refused rollout request (problem+json), with the rollout concerned
+/// in <c>rolloutId</c> when there is one (the rollout that runs, on a <see cref="Conflict"/>).
+/// </summary>
+public static class RolloutProblemCodes
+{
+    /// <summary>409: another rollout runs or is paused (one at a time), or it cannot do that now.</summary>
+    public const string Conflict = "conflict";
+
+    /// <summary>400: hosts named that are not members (or not answering yet).</summary>
+    public const string UnknownHosts = "unknownHosts";
+
+    /// <summary>400: <c>"all"</c>, and no host is up yet.</summary>
+    public const string NoHosts = "noHosts";
+
+    /// <summary>503: no majority of the fleet, or the coordinator is still starting.</summary>
+    public const string Unavailable = "unavailable";
+}
+
 /// <summary>The API's paths for one rollout, as its answers link them.</summary>
 public static class FleetPaths
 {
@@ -125,6 +144,9 @@ public static class FleetPaths
     public static string Rollout(string rolloutId) => $"{Rollouts}/{rolloutId}";
 
     public static string Logs(string rolloutId) => $"{Rollouts}/{rolloutId}/logs";
+
+    /// <summary><c>POST</c>: pause, resume or cancel the rollout.</summary>
+    public static string Command(string rolloutId, RolloutCommand command) => $"{Rollouts}/{rolloutId}/{command.ToString().ToLowerInvariant()}";
 
     /// <summary><c>POST</c>: a single-use ticket for that node's <see cref="Logs"/> (<c>?ticket=</c>), for clients that cannot send a header.</summary>
     public static string Ticket(string rolloutId) => $"{Rollouts}/{rolloutId}/ticket";

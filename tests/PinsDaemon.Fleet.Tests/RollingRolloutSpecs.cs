@@ -135,6 +135,8 @@ public sealed class RollingRolloutSpecs(FourNodeFleet fixture) : IDisposable
         using (var second = await Controller.PostJsonAsync(FleetPaths.Rollouts, """{"dryRun": true, "hosts": ["node-4"]}"""))
         {
             Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+            var problem = (await second.Content.ReadFromJsonAsync<ApiProblem>(ContractJson.Options))!;
+            Assert.Equal((RolloutProblemCodes.Conflict, id), (problem.Code, problem.RolloutId));
         }
 
         Fleet["node-2"].Hold(false);

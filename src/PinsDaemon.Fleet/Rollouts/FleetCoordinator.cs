@@ -93,7 +93,7 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
     }
 
     private static RolloutProtocol.RolloutRefused NotReady() => new(
-        RolloutProtocol.RolloutRefused.Unavailable,
+        RolloutProblemCodes.Unavailable,
         "The fleet coordinator is still reading the rollouts from a majority of nodes (it just started or moved). Try again in a few seconds.");
 
     private void LoadRecords(IEnumerable<string> ids)
@@ -379,33 +379,34 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
         if (_starting || active is not null)
         {
             Sender.Tell(new RolloutProtocol.RolloutRefused(
-                RolloutProtocol.RolloutRefused.Conflict,
+                RolloutProblemCodes.Conflict,
                 active is null
                     ? "Another rollout is being started. Try again in a moment."
-                    : $"Rollout {active.RolloutId} is {active.Status.ToString().ToLowerInvariant()}: one rollout runs at a time (apt runs once per host). Cancel it or wait for it to finish."));
+                    : $"Rollout {active.RolloutId} is {active.Status.ToString().ToLowerInvariant()}: one rollout runs at a time (apt runs once per host). Cancel it or wait for it to finish.",
+                active?.RolloutId));
             return;
         }
 
         var hosts = HostMembers();
         var duplicates = hosts.GroupBy(pair => pair.Name).Where(group => group.Count() > 1).Select(group => group.Key).ToArray();
         IReadOnlyList<string> targets;
-        if (start.Spec.Hosts.Count == 0)
+        if (start.Spec.Hosts.IsAll)
         {
             targets = hosts.Select(pair => pair.Name).Distinct().Order(StringComparer.Ordinal).ToArray();
             if (targets.Count == 0)
             {
-                Sender.Tell(new RolloutProtocol.RolloutRefused(RolloutProtocol.RolloutRefused.NoHosts, "No host of the fleet is up and known yet. GET /fleet/hosts shows the members."));
+                Sender.Tell(new RolloutProtocol.RolloutRefused(RolloutProblemCodes.NoHosts, "No host of the fleet is up and known yet. GET /fleet/hosts shows the members."));
                 return;
             }
         }
         else
         {
-            targets = start.Spec.Hosts;
+            targets = start.Spec.Hosts.Names;
             var unknown = targets.Where(name => hosts.All(pair => pair.Name != name)).ToArray();
             if (unknown.Length > 0)
             {
                 Sender.Tell(new RolloutProtocol.RolloutRefused(
-                    RolloutProtocol.RolloutRefused.UnknownHosts,
+                    RolloutProblemCodes.UnknownHosts,
                     $"Not members of the fleet (or not answering yet): {string.Join(", ", unknown)}. GET /fleet/hosts lists the names."));
                 return;
             }
@@ -415,7 +416,7 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
         if (ambiguous.Length > 0)
         {
             Sender.Tell(new RolloutProtocol.RolloutRefused(
-                RolloutProtocol.RolloutRefused.Conflict,
+                RolloutProblemCodes.Conflict,
                 $"Several members call themselves {string.Join(", ", ambiguous)}: give each node its own Fleet:NodeName."));
             return;
         }
@@ -424,9 +425,15 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
         var entries = RolloutPlan.Entries(targets, start.Spec.Canary, start.Spec.BatchSize)
             .Select(entry => entry with { Address = hosts.First(pair => pair.Name == entry.Host).Member.Address.ToString() })
             .ToArray();
-        var record = new RolloutRecord(id, start.Spec with { Hosts = targets }, RolloutStatus.Running, Now, entries);
+        var record = new RolloutRecord(id, start.Spec with { Hosts = RolloutHosts.Named(targets) }, RolloutStatus.Running, Now, entries);
         _starting = true;
-        _log.Info("Fleet: rollout {0} requested by {1}: {2} hosts, {3}", id, start.Client, targets.Count, start.Spec with { Hosts = [] });
+        var spec = start.Spec;
+        _log.Info(
+            "Fleet: rollout {0} requested by {1}: {2} hosts, {3}",
+            id,
+            start.Client,
+            targets.Count,
+            $"dry run: {spec.DryRun}, canary {spec.Canary}, batches of {spec.BatchSize}, max failures {spec.MaxFailures}, reboot {spec.Reboot}");
         _replicator.Tell(Dsl.Update(
             RolloutKeys.Record(id),
             new LWWRegister<RolloutRecord>(_cluster.SelfUniqueAddress, record),
@@ -456,7 +463,7 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
             }
 
             write.ReplyTo.Tell(new RolloutProtocol.RolloutRefused(
-                RolloutProtocol.RolloutRefused.Unavailable,
+                RolloutProblemCodes.Unavailable,
                 "The rollout could not be recorded on a majority of the fleet's nodes, so nothing was started. Check GET /fleet/hosts for unreachable nodes."));
             return;
         }
@@ -755,8 +762,9 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
         if (!allowed)
         {
             Sender.Tell(new RolloutProtocol.RolloutRefused(
-                RolloutProtocol.RolloutRefused.Conflict,
-                $"Rollout {record.RolloutId} is {record.Status.ToString().ToLowerInvariant()}; it cannot be {steer.Command.ToString().ToLowerInvariant()}d."));
+                RolloutProblemCodes.Conflict,
+                $"Rollout {record.RolloutId} is {record.Status.ToString().ToLowerInvariant()}; it cannot be {Done(steer.Command)}.",
+                record.RolloutId));
             return;
         }
 
@@ -775,6 +783,13 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
         Update(next);
         Sender.Tell(new RolloutProtocol.RolloutFound(_rollouts[record.RolloutId]));
     }
+
+    private static string Done(RolloutCommand command) => command switch
+    {
+        RolloutCommand.Pause => "paused",
+        RolloutCommand.Resume => "resumed",
+        _ => "cancelled",
+    };
 
     // ---- records -------------------------------------------------------------------------------
 

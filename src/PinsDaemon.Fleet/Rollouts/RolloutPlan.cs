@@ -99,7 +99,7 @@ public static class RolloutPlan
     }
 
     /// <summary>Whether a host whose job just succeeded is to be rebooted before the rollout moves on.</summary>
-    public static bool NeedsReboot(RolloutSpec spec, AgentJobState job) =>
+    public static bool NeedsReboot(RolloutRequest spec, AgentJobState job) =>
         spec.Reboot == RebootPolicy.IfRequired && !spec.DryRun && job.Status == JobStatus.Succeeded && job.RebootRequired == true;
 }
 

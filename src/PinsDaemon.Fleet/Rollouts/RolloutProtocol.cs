@@ -1,3 +1,4 @@
+using PinsDaemon.Contracts;
 using PinsDaemon.Fleet.Serialization;
 
 namespace PinsDaemon.Fleet.Rollouts;
@@ -9,7 +10,7 @@ namespace PinsDaemon.Fleet.Rollouts;
 public static class RolloutProtocol
 {
     /// <summary>Answered with <see cref="RolloutFound"/> (once replicated to a majority) or <see cref="RolloutRefused"/>.</summary>
-    public sealed record StartRollout(RolloutSpec Spec, string Client) : IFleetMessage;
+    public sealed record StartRollout(RolloutRequest Spec, string Client) : IFleetMessage;
 
     /// <summary>Answered with <see cref="RolloutFound"/> or <see cref="RolloutNotFound"/>.</summary>
     public sealed record GetRollout(string RolloutId) : IFleetMessage;
@@ -29,14 +30,8 @@ public static class RolloutProtocol
 
     public sealed record RolloutList(IReadOnlyList<RolloutRecord> Rollouts) : IFleetMessage;
 
-    /// <summary>Refused, with a stable <paramref name="Code"/>: <c>conflict</c>, <c>unknownHosts</c>, <c>noHosts</c>, <c>unavailable</c>.</summary>
-    public sealed record RolloutRefused(string Code, string Message) : IFleetMessage
-    {
-        public const string Conflict = "conflict";
-        public const string UnknownHosts = "unknownHosts";
-        public const string NoHosts = "noHosts";
-        public const string Unavailable = "unavailable";
-    }
+    /// <summary>Refused, with a stable <paramref name="Code"/> (<see cref="RolloutProblemCodes"/>) and the rollout concerned, if any.</summary>
+    public sealed record RolloutRefused(string Code, string Message, string? RolloutId = null) : IFleetMessage;
 
     /// <summary>The fleet's members as the coordinator sees them. Answered with <see cref="MemberList"/>.</summary>
     public sealed record ListMembers : IFleetMessage
@@ -48,11 +43,4 @@ public static class RolloutProtocol
 
     /// <param name="Name">Null until the node's agent has answered.</param>
     public sealed record MemberInfo(string? Name, string Address, IReadOnlyList<string> Roles, string Status, bool Reachable) : IFleetMessage;
-}
-
-public enum RolloutCommand
-{
-    Pause,
-    Resume,
-    Cancel,
 }

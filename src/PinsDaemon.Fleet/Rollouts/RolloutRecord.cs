@@ -3,10 +3,6 @@ using PinsDaemon.Fleet.Serialization;
 
 namespace PinsDaemon.Fleet.Rollouts;
 
-/// <summary>What was asked for: validated by the API before it reaches the coordinator.</summary>
-/// <param name="Hosts">Node names in order, or empty for every host of the fleet.</param>
-public sealed record RolloutSpec(bool DryRun, IReadOnlyList<string> Hosts, int Canary, int BatchSize, int MaxFailures, RebootPolicy Reboot) : IFleetMessage;
-
 /// <summary>
 /// One host of a rollout as the coordinator records it. Immutable: each change is a new entry in a
 /// new <see cref="RolloutRecord"/>, replicated with a majority write.
@@ -36,10 +32,10 @@ public sealed record HostEntry(
     public const string Rebooting = "rebooting";
 }
 
-/// <summary>A rollout: what was asked, where it is, and every host. Replicated as one value.</summary>
+/// <summary>A rollout: what was asked (its hosts named), where it is, and every host. Replicated as one value.</summary>
 public sealed record RolloutRecord(
     string RolloutId,
-    RolloutSpec Spec,
+    RolloutRequest Spec,
     RolloutStatus Status,
     DateTimeOffset CreatedAt,
     IReadOnlyList<HostEntry> Hosts,

@@ -1,8 +1,7 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
+using PinsDaemon.Contracts;
 using PinsDaemon.Fleet.Rollouts;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
@@ -11,7 +10,7 @@ using PinsDaemon.Host.Streaming;
 namespace PinsDaemon.Host.Fleet;
 
 /// <summary>WebSocket <c>/fleet/rollouts/{id}/logs</c>: every host's log of a rollout, merged, resumable per host.</summary>
-internal static partial class FleetLogsEndpoint
+internal static class FleetLogsEndpoint
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
@@ -26,7 +25,7 @@ internal static partial class FleetLogsEndpoint
         ILoggerFactory loggers)
     {
         var id = rolloutId.ToString("D");
-        if (!TryParseAfter(context.Request.Query["after"], out var after))
+        if (!FleetLogPositions.TryParse(context.Request.Query["after"], out var after))
         {
             return ApiProblems.BadRequest(
                 "Invalid 'after'",
@@ -68,30 +67,4 @@ internal static partial class FleetLogsEndpoint
 
         return Results.Empty;
     }
-
-    /// <summary><c>host:seq</c> pairs, comma-separated or in repeated <c>after</c> values; each host at most once.</summary>
-    internal static bool TryParseAfter(Microsoft.Extensions.Primitives.StringValues values, out Dictionary<string, long> after)
-    {
-        after = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var value in values)
-        {
-            foreach (var pair in (value ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var colon = pair.LastIndexOf(':');
-                if (colon <= 0
-                    || !HostName().IsMatch(pair[..colon])
-                    || !long.TryParse(pair.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
-                    || !after.TryAdd(pair[..colon], seq)
-                    || after.Count > RolloutRequestParser.MaxHosts)
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
-    private static partial Regex HostName();
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Fleet;
 
@@ -13,7 +14,7 @@ public sealed class FleetOptions
     public string[] Seeds { get; set; } = [];
 
     /// <summary>This node's name in rollouts; the machine's hostname when empty.</summary>
-    [RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", ErrorMessage = "Fleet:NodeName is 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit.")]
+    [RegularExpression(FleetNames.Pattern, ErrorMessage = "Fleet:NodeName is " + FleetNames.Rule + ".")]
     public string? NodeName { get; set; }
 
     /// <summary>Where other nodes reach this one (an IP address, or a name they resolve); the node name when empty.</summary>

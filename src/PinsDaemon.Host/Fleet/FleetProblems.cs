@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using PinsDaemon.Contracts;
 using PinsDaemon.Fleet.Rollouts;
 
 namespace PinsDaemon.Host.Fleet;
@@ -24,17 +25,19 @@ internal static class FleetProblems
     public static ProblemHttpResult Refused(RolloutProtocol.RolloutRefused refused) => TypedResults.Problem(
         statusCode: refused.Code switch
         {
-            RolloutProtocol.RolloutRefused.Conflict => StatusCodes.Status409Conflict,
-            RolloutProtocol.RolloutRefused.Unavailable => StatusCodes.Status503ServiceUnavailable,
+            RolloutProblemCodes.Conflict => StatusCodes.Status409Conflict,
+            RolloutProblemCodes.Unavailable => StatusCodes.Status503ServiceUnavailable,
             _ => StatusCodes.Status400BadRequest,
         },
         title: refused.Code switch
         {
-            RolloutProtocol.RolloutRefused.Conflict => "Conflict",
-            RolloutProtocol.RolloutRefused.Unavailable => "Fleet unavailable",
-            RolloutProtocol.RolloutRefused.UnknownHosts => "Unknown hosts",
+            RolloutProblemCodes.Conflict => "Conflict",
+            RolloutProblemCodes.Unavailable => "Fleet unavailable",
+            RolloutProblemCodes.UnknownHosts => "Unknown hosts",
             _ => "No hosts",
         },
         detail: refused.Message,
-        extensions: new Dictionary<string, object?> { ["code"] = refused.Code });
+        extensions: refused.RolloutId is { } rolloutId
+            ? new Dictionary<string, object?> { ["code"] = refused.Code, ["rolloutId"] = rolloutId }
+            : new Dictionary<string, object?> { ["code"] = refused.Code });
 }

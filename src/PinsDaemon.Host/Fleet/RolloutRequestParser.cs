@@ -1,7 +1,5 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using PinsDaemon.Contracts;
-using PinsDaemon.Fleet.Rollouts;
 
 namespace PinsDaemon.Host.Fleet;
 
@@ -10,18 +8,15 @@ namespace PinsDaemon.Host.Fleet;
 /// must not turn into an upgrade of every host. Unknown or repeated members, wrong types and
 /// out-of-range numbers are refused with a message naming them.
 /// </summary>
-internal static partial class RolloutRequestParser
+internal static class RolloutRequestParser
 {
-    /// <summary>Hosts per rollout: what one replicated record holds comfortably (README, limits).</summary>
-    public const int MaxHosts = 500;
-
     public const string Expected =
         "Send {\"dryRun\": true|false, \"hosts\": \"all\" or [\"name\", ...], \"canary\": N, \"batchSize\": N, \"maxFailures\": N, \"reboot\": \"never\"|\"ifRequired\"}; " +
         "dryRun and hosts are required; canary defaults to 0, batchSize to 1, maxFailures to 0, reboot to \"never\".";
 
-    public static bool TryParse(ReadOnlySpan<byte> body, out RolloutSpec spec, out string problem)
+    public static bool TryParse(ReadOnlySpan<byte> body, out RolloutRequest request, out string problem)
     {
-        spec = null!;
+        request = null!;
         bool? dryRun = null;
         List<string>? hosts = null;
         bool? all = null;
@@ -66,7 +61,7 @@ internal static partial class RolloutRequestParser
 
                         break;
                     case "canary":
-                        if (!TryReadCount(ref reader, name, 0, MaxHosts, out var c, out problem))
+                        if (!TryReadCount(ref reader, name, 0, RolloutRequest.MaxHosts, out var c, out problem))
                         {
                             return false;
                         }
@@ -74,7 +69,7 @@ internal static partial class RolloutRequestParser
                         canary = c;
                         break;
                     case "batchSize":
-                        if (!TryReadCount(ref reader, name, 1, MaxHosts, out var b, out problem))
+                        if (!TryReadCount(ref reader, name, 1, RolloutRequest.MaxHosts, out var b, out problem))
                         {
                             return false;
                         }
@@ -82,7 +77,7 @@ internal static partial class RolloutRequestParser
                         batchSize = b;
                         break;
                     case "maxFailures":
-                        if (!TryReadCount(ref reader, name, 0, MaxHosts, out var m, out problem))
+                        if (!TryReadCount(ref reader, name, 0, RolloutRequest.MaxHosts, out var m, out problem))
                         {
                             return false;
                         }
@@ -134,7 +129,7 @@ internal static partial class RolloutRequestParser
             return false;
         }
 
-        spec = new RolloutSpec(dryRun.Value, hosts ?? [], canary ?? 0, batchSize ?? 1, maxFailures ?? 0, reboot ?? RebootPolicy.Never);
+        request = new RolloutRequest(dryRun.Value, all.Value ? RolloutHosts.All : RolloutHosts.Named(hosts!), canary ?? 0, batchSize ?? 1, maxFailures ?? 0, reboot ?? RebootPolicy.Never);
         problem = string.Empty;
         return true;
     }
@@ -159,9 +154,9 @@ internal static partial class RolloutRequestParser
         hosts = [];
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { } host || !NodeName().IsMatch(host))
+            if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { } host || !FleetNames.IsValid(host))
             {
-                problem = "Each of 'hosts' is a node name: 1 to 63 letters, digits, '.', '_' or '-'.";
+                problem = $"Each of 'hosts' is a node name: {FleetNames.Rule}.";
                 return false;
             }
 
@@ -171,9 +166,9 @@ internal static partial class RolloutRequestParser
                 return false;
             }
 
-            if (hosts.Count == MaxHosts)
+            if (hosts.Count == RolloutRequest.MaxHosts)
             {
-                problem = $"'hosts' may name at most {MaxHosts} hosts.";
+                problem = $"'hosts' may name at most {RolloutRequest.MaxHosts} hosts.";
                 return false;
             }
 
@@ -203,7 +198,4 @@ internal static partial class RolloutRequestParser
         problem = string.Empty;
         return true;
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
-    private static partial Regex NodeName();
 }

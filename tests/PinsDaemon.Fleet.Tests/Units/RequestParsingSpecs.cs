@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Primitives;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Fleet;
@@ -7,7 +8,7 @@ namespace PinsDaemon.Fleet.Tests.Units;
 
 public sealed class RequestParsingSpecs
 {
-    private static bool Parse(string body, out Rollouts.RolloutSpec spec, out string problem) =>
+    private static bool Parse(string body, out RolloutRequest spec, out string problem) =>
         RolloutRequestParser.TryParse(Encoding.UTF8.GetBytes(body), out spec, out problem);
 
     [Fact]
@@ -15,7 +16,7 @@ public sealed class RequestParsingSpecs
     {
         Assert.True(Parse("""{"dryRun": false, "hosts": ["pi-1", "pi-2"], "canary": 1, "batchSize": 2, "maxFailures": 1, "reboot": "ifRequired"}""", out var spec, out _));
         Assert.False(spec.DryRun);
-        Assert.Equal(["pi-1", "pi-2"], spec.Hosts);
+        Assert.Equal(["pi-1", "pi-2"], spec.Hosts.Names);
         Assert.Equal((1, 2, 1, RebootPolicy.IfRequired), (spec.Canary, spec.BatchSize, spec.MaxFailures, spec.Reboot));
     }
 
@@ -23,8 +24,26 @@ public sealed class RequestParsingSpecs
     public void Should_take_all_hosts_and_defaults()
     {
         Assert.True(Parse("""{"hosts": "all", "dryRun": true}""", out var spec, out _));
-        Assert.Empty(spec.Hosts);
+        Assert.True(spec.Hosts.IsAll);
         Assert.Equal((0, 1, 0, RebootPolicy.Never), (spec.Canary, spec.BatchSize, spec.MaxFailures, spec.Reboot));
+    }
+
+    [Fact]
+    public void Should_read_exactly_what_a_client_writes_with_the_contract()
+    {
+        foreach (var request in new[]
+                 {
+                     new RolloutRequest(true, RolloutHosts.All),
+                     new RolloutRequest(false, RolloutHosts.Named(["pi-2", "pi-1"]), Canary: 1, BatchSize: 2, MaxFailures: 1, Reboot: RebootPolicy.IfRequired),
+                 })
+        {
+            var json = JsonSerializer.SerializeToUtf8Bytes(request, ContractJson.Options);
+            Assert.True(RolloutRequestParser.TryParse(json, out var read, out var problem), problem);
+            Assert.Equal(request, read);
+            Assert.Equal(request, JsonSerializer.Deserialize<RolloutRequest>(json, ContractJson.Options));
+        }
+
+        Assert.Contains("\"hosts\":\"all\"", JsonSerializer.Serialize(new RolloutRequest(true, RolloutHosts.All), ContractJson.Options));
     }
 
     [Theory]
@@ -75,10 +94,21 @@ public sealed class RequestParsingSpecs
     [Fact]
     public void Should_read_after_per_host()
     {
-        Assert.True(FleetLogsEndpoint.TryParseAfter(new StringValues(["pi-1:42,pi-2:0", "ctl:7"]), out var after));
+        Assert.True(FleetLogPositions.TryParse(new StringValues(["pi-1:42,pi-2:0", "ctl:7"]), out var after));
         Assert.Equal(new Dictionary<string, long> { ["pi-1"] = 42, ["pi-2"] = 0, ["ctl"] = 7 }, after);
-        Assert.True(FleetLogsEndpoint.TryParseAfter(StringValues.Empty, out var none));
+        Assert.True(FleetLogPositions.TryParse(StringValues.Empty, out var none));
         Assert.Empty(none);
+    }
+
+    [Fact]
+    public void Should_write_after_as_it_is_read()
+    {
+        var positions = new Dictionary<string, long> { ["pi-2"] = 17, ["pi-1"] = 42, ["ctl"] = 0 };
+        var text = FleetLogPositions.Format(positions);
+
+        Assert.Equal("pi-1:42,pi-2:17", text);
+        Assert.True(FleetLogPositions.TryParse([text], out var read));
+        Assert.Equal(new Dictionary<string, long> { ["pi-1"] = 42, ["pi-2"] = 17 }, read);
     }
 
     [Theory]
@@ -89,6 +119,6 @@ public sealed class RequestParsingSpecs
     [InlineData("pi/1:5")]
     public void Should_refuse_a_malformed_after(string value)
     {
-        Assert.False(FleetLogsEndpoint.TryParseAfter(new StringValues(value), out _));
+        Assert.False(FleetLogPositions.TryParse(new StringValues(value), out _));
     }
 }

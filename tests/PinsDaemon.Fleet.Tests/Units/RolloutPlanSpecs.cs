@@ -9,7 +9,7 @@ public sealed class RolloutPlanSpecs
     private static readonly DateTimeOffset Now = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
 
     private static RolloutRecord Rollout(int canary, int batchSize, int maxFailures, params string[] hosts) =>
-        new("r", new RolloutSpec(true, hosts, canary, batchSize, maxFailures, RebootPolicy.Never), RolloutStatus.Running, Now, RolloutPlan.Entries(hosts, canary, batchSize));
+        new("r", new RolloutRequest(true, RolloutHosts.Named(hosts), canary, batchSize, maxFailures, RebootPolicy.Never), RolloutStatus.Running, Now, RolloutPlan.Entries(hosts, canary, batchSize));
 
     private static RolloutRecord With(RolloutRecord record, string host, HostRolloutState state) =>
         record.WithHost(record.Find(host)! with { State = state });
@@ -128,7 +128,7 @@ public sealed class RolloutPlanSpecs
     public void Should_reboot_only_an_apply_that_asked_for_it_under_if_required()
     {
         var job = new AgentJobState(JobId.New(), JobStatus.Succeeded, 0, 3, null, null, Now, Now, RebootRequired: true, null);
-        var apply = new RolloutSpec(false, ["a"], 0, 1, 0, RebootPolicy.IfRequired);
+        var apply = new RolloutRequest(false, RolloutHosts.Named(["a"]), 0, 1, 0, RebootPolicy.IfRequired);
 
         Assert.True(RolloutPlan.NeedsReboot(apply, job));
         Assert.False(RolloutPlan.NeedsReboot(apply with { Reboot = RebootPolicy.Never }, job));
