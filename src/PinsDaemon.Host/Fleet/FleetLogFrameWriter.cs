@@ -65,7 +65,7 @@ internal static class FleetLogFrameWriter
     {
         writer.WriteString("type"u8, "rolloutEnd"u8);
         writer.WriteString("rolloutId"u8, rolloutId);
-        writer.WriteString("status"u8, JsonNamingPolicy.CamelCase.ConvertName(status.ToString()));
+        writer.WriteString("status"u8, status.WireName());
     });
 
     public static byte[] Shutdown(IReadOnlyDictionary<string, long> lastSeq, string message) => Render(writer =>
