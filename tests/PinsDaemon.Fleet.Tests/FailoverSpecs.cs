@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using PinsDaemon.Contracts;
-using PinsDaemon.Fleet.Security;
+using PinsDaemon.Fleet.Hosting;
 using PinsDaemon.Fleet.Tests.TestSupport;
 
 namespace PinsDaemon.Fleet.Tests;
@@ -75,7 +75,7 @@ public sealed class FailoverSpecs
                 // It may already be stopping while it starts: see below.
             }
 
-            var certificates = controller.App.Services.GetRequiredService<FleetCertificates>();
+            var certificates = controller.App.Services.GetRequiredService<FleetStartup>().Certificates;
             await Eventually.WaitUntilAsync(() => certificates.Refused > 0, TestFleet.Patience, "the fleet refused the stranger's handshake");
 
             // Akka.Remote stops a node whose own TLS handshake fails (exit code 79): the stranger
