@@ -12,10 +12,12 @@ namespace PinsDaemon.Fleet.Tests.TestSupport;
 public sealed partial class DaemonProcess : IDisposable
 {
     private readonly ProcessStartInfo _start;
+    private readonly OutputTail _tail;
     private Process _process;
 
-    private DaemonProcess(string name, int fleetPort, ProcessStartInfo start, Process process, Uri baseAddress, string token)
+    private DaemonProcess(string name, int fleetPort, ProcessStartInfo start, OutputTail tail, Process process, Uri baseAddress, string token)
     {
+        _tail = tail;
         Name = name;
         FleetPort = fleetPort;
         _start = start;
@@ -51,8 +53,9 @@ public sealed partial class DaemonProcess : IDisposable
     public static async Task<DaemonProcess> StartAsync(FleetCa ca, string name, bool controller, int fleetPort, IReadOnlyList<string> seeds, string root)
     {
         var (start, token) = Command(ca, name, controller, fleetPort, seeds, root);
-        var (process, address) = await LaunchAsync(start);
-        return new DaemonProcess(name, fleetPort, start, process, address, token);
+        var tail = new OutputTail();
+        var (process, address) = await LaunchAsync(start, tail);
+        return new DaemonProcess(name, fleetPort, start, tail, process, address, token);
     }
 
     /// <summary>Runs a node that is expected not to start, until it exits: its exit code and every line it printed (stdout and stderr).</summary>
@@ -132,29 +135,47 @@ public sealed partial class DaemonProcess : IDisposable
         return (start, token);
     }
 
-    private static async Task<(Process, Uri)> LaunchAsync(ProcessStartInfo start)
+    /// <summary>Starts the daemon and waits until it listens; its output goes on into <paramref name="tail"/>.</summary>
+    private static async Task<(Process, Uri)> LaunchAsync(ProcessStartInfo start, OutputTail tail)
     {
         var process = Process.Start(start)!;
-        _ = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TestFleet.Patience);
-        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task PumpAsync(StreamReader reader)
         {
-            var match = ListeningOn().Match(line);
-            if (match.Success)
+            while (await reader.ReadLineAsync() is { } line)
             {
-                _ = process.StandardOutput.ReadToEndAsync();
-                return (process, new Uri(match.Groups[1].Value));
+                tail.Add(line);
+                if (ListeningOn().Match(line) is { Success: true } match)
+                {
+                    listening.TrySetResult(new Uri(match.Groups[1].Value));
+                }
             }
         }
 
-        throw new InvalidOperationException($"the daemon exited with {process.ExitCode} before listening");
+        var pumps = Task.WhenAll(PumpAsync(process.StandardOutput), PumpAsync(process.StandardError));
+        _ = pumps.ContinueWith(_ => listening.TrySetException(new InvalidOperationException($"the daemon exited before listening; it printed:\n{tail}")), TaskScheduler.Default);
+        try
+        {
+            return (process, await listening.Task.WaitAsync(TestFleet.Patience));
+        }
+        catch
+        {
+            // Not listening: nothing else would stop it.
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            process.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Starts the same command again (same disk, same ports), as systemd's Restart= does.</summary>
     public async Task RestartAsync()
     {
         _process.Dispose();
-        (_process, var address) = await LaunchAsync(_start);
+        (_process, var address) = await LaunchAsync(_start, _tail);
         BaseAddress = address;
         Client.Dispose();
         Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
@@ -167,7 +188,15 @@ public sealed partial class DaemonProcess : IDisposable
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name} did not exit within {timeout}; its last output:\n{_tail}");
+        }
+
         return _process.ExitCode;
     }
 
@@ -185,4 +214,34 @@ public sealed partial class DaemonProcess : IDisposable
 
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex ListeningOn();
+
+    /// <summary>The last lines a daemon printed (stdout and stderr), for the message of a test that fails.</summary>
+    private sealed class OutputTail
+    {
+        /// <summary>Enough for the cluster's story of the last minute at Information level.</summary>
+        private const int MaxLines = 200;
+
+        private readonly Queue<string> _lines = new();
+
+        public void Add(string line)
+        {
+            lock (_lines)
+            {
+                if (_lines.Count == MaxLines)
+                {
+                    _lines.Dequeue();
+                }
+
+                _lines.Enqueue(line);
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (_lines)
+            {
+                return string.Join('\n', _lines);
+            }
+        }
+    }
 }
