@@ -103,7 +103,7 @@ public sealed class HostAgent : ReceiveActor
         }
 
         var self = Self;
-        _jobs.Ask<object>(new JobProtocol.StartJob(journaled.Start.DryRun, $"fleet rollout {rolloutId}"), AskTimeout)
+        _jobs.Ask<JobProtocol.IStartJobReply>(new JobProtocol.StartJob(journaled.Start.DryRun, $"fleet rollout {rolloutId}"), AskTimeout)
             .PipeTo(self, success: answer => new StartAnswered(rolloutId, answer), failure: ex => new StartAnswered(rolloutId, ex));
     }
 
@@ -162,7 +162,7 @@ public sealed class HostAgent : ReceiveActor
 
         var rolloutId = get.RolloutId;
         var name = _name;
-        _jobs.Ask<object>(new JobProtocol.GetJob(jobId), AskTimeout).PipeTo(
+        _jobs.Ask<JobProtocol.IGetJobReply>(new JobProtocol.GetJob(jobId), AskTimeout).PipeTo(
             Sender,
             Self,
             success: answer => answer is JobProtocol.JobFound found
@@ -221,12 +221,12 @@ public sealed class HostAgent : ReceiveActor
     private static async Task<object> ReadChunkAsync(IActorRef jobs, AgentProtocol.ReadJobLog read)
     {
         // The state first: if it is final and the lines read after it reach its line count, the log is complete.
-        if (await jobs.Ask<object>(new JobProtocol.GetJob(read.JobId), AskTimeout).ConfigureAwait(false) is not JobProtocol.JobFound found)
+        if (await jobs.Ask<JobProtocol.IGetJobReply>(new JobProtocol.GetJob(read.JobId), AskTimeout).ConfigureAwait(false) is not JobProtocol.JobFound found)
         {
             return new AgentProtocol.JobLogUnavailable(read.JobId);
         }
 
-        if (await jobs.Ask<object>(new JobProtocol.ReadLog(read.JobId, read.After, MaxLinesPerRead), AskTimeout).ConfigureAwait(false) is not JobProtocol.LogPage page)
+        if (await jobs.Ask<JobProtocol.IReadLogReply>(new JobProtocol.ReadLog(read.JobId, read.After, MaxLinesPerRead), AskTimeout).ConfigureAwait(false) is not JobProtocol.LogPage page)
         {
             return new AgentProtocol.JobLogUnavailable(read.JobId);
         }
