@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Streaming;
