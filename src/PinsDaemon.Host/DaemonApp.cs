@@ -2,13 +2,14 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Hosting;
 using PinsDaemon.Actors.Jobs;
-using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
 using PinsDaemon.Host.Fleet;
+using PinsDaemon.Host.Hosting;
 using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host;
@@ -51,8 +52,15 @@ public static class DaemonApp
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
         builder.Services.ConfigureHttpJsonOptions(options => ContractJson.Apply(options.SerializerOptions));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
+        builder.Services.AddSingleton<IRunner>(services =>
+        {
+            var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
+            return upgrade.UseSudo
+                ? new SudoRunner(upgrade.SudoPath, upgrade.ScriptPath, upgrade.RunsDirectory)
+                : new DetachedRunner(upgrade.ScriptPath, services.GetRequiredService<JobStore>().RunsDirectory);
+        });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        builder.Services.AddHostedService<SystemdWatchdog>();
         var fleet = FleetWiring.IsEnabled(builder.Configuration);
         if (fleet)
         {
@@ -69,12 +77,12 @@ public static class DaemonApp
                     loggers.AddLoggerFactory();
                 })
                 .WithPinsActors(
-                    new JobSupervisorSettings(upgrade.ScriptPath, upgrade.UseSudo, upgrade.SudoPath, storage.MaxJobs)
+                    new JobSupervisorSettings(upgrade.UseSudo, storage.MaxJobs)
                     {
                         Timeout = upgrade.Timeout,
                         IdleWarning = upgrade.IdleWarning,
                     },
-                    services.GetRequiredService<IProcessLauncher>(),
+                    services.GetRequiredService<IRunner>(),
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
             if (fleet)

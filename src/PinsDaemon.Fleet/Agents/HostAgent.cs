@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Logs;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Fleet.Agents;
@@ -226,25 +227,13 @@ public sealed class HostAgent : ReceiveActor
             return new AgentProtocol.JobLogUnavailable(read.JobId);
         }
 
-        if (await jobs.Ask<JobProtocol.IReadLogReply>(new JobProtocol.ReadLog(read.JobId, read.After, MaxLinesPerRead), AskTimeout).ConfigureAwait(false) is not JobProtocol.LogPage page)
+        var readLog = new LogProtocol.ReadLog(read.JobId, read.After, MaxLinesPerRead, read.MaxBytes);
+        if (await jobs.Ask<LogProtocol.IReadLogReply>(readLog, AskTimeout).ConfigureAwait(false) is not LogProtocol.LogPage page)
         {
             return new AgentProtocol.JobLogUnavailable(read.JobId);
         }
 
-        var lines = new List<RemoteLine>();
-        long bytes = 0;
-        foreach (var line in page.Lines)
-        {
-            var size = line.Frame.Length;
-            if (lines.Count > 0 && bytes + size > read.MaxBytes)
-            {
-                break;
-            }
-
-            bytes += size;
-            lines.Add(new RemoteLine(line.Seq, line.Stream, line.Time, line.Text));
-        }
-
+        var lines = page.Lines.Select(static line => new RemoteLine(line.Seq, line.Stream, line.Time, line.Text)).ToList();
         return new AgentProtocol.JobLogChunk(AgentJobState.From(found.Job), lines);
     }
 
