@@ -8,6 +8,7 @@ using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
+using PinsDaemon.Host.Fleet;
 using PinsDaemon.Host.Hosting;
 using PinsDaemon.Host.HostStatus;
 using PinsDaemon.Host.Metrics;
@@ -64,6 +65,12 @@ public static class DaemonApp
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
         builder.Services.AddPinsHostStatus();
         builder.Services.AddHostedService<SystemdWatchdog>();
+        var fleet = FleetWiring.IsEnabled(builder.Configuration);
+        if (fleet)
+        {
+            FleetWiring.AddServices(builder.Services);
+        }
+
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
@@ -82,6 +89,10 @@ public static class DaemonApp
                     services.GetRequiredService<IRunner>(),
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
+            if (fleet)
+            {
+                FleetWiring.ConfigureAkka(akka, services);
+            }
         });
         builder.Services.AddPinsMetrics();
         builder.Services.AddPinsOpenApi();
@@ -110,6 +121,11 @@ public static class DaemonApp
         app.MapHostStatus();
         app.MapPinsMetrics();
         app.MapPinsOpenApi();
+        if (FleetWiring.IsEnabled(app.Configuration))
+        {
+            FleetWiring.Map(app);
+        }
+
         return app;
     }
 
