@@ -125,7 +125,6 @@ public static class DaemonApp
         {
             FleetWiring.Map(app);
         }
-
         return app;
     }
 
