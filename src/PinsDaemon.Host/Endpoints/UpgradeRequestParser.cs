@@ -14,9 +14,9 @@ internal static class UpgradeRequestParser
     public const string Expected = "Send a JSON object: {\"dryRun\": true} or {\"dryRun\": false}, optionally with " +
         "\"mode\": \"upgrade\" (the default) or \"full-upgrade\", and \"autoremove\": true.";
 
-    public static bool TryParse(ReadOnlySpan<byte> body, out UpgradeRequest request, out string problem)
+    public static bool TryParse(ReadOnlySpan<byte> body, out StartRequest request, out string problem)
     {
-        request = new UpgradeRequest(false, UpgradeModes.Upgrade, false);
+        request = new StartRequest(false, UpgradeModes.Upgrade, false);
         if (body.Trim(" \t\r\n"u8).IsEmpty)
         {
             problem = "The request body is empty.";
@@ -120,7 +120,7 @@ internal static class UpgradeRequestParser
             return false;
         }
 
-        request = new UpgradeRequest(dryRun.Value, mode ?? UpgradeModes.Upgrade, autoremove ?? false);
+        request = new StartRequest(dryRun.Value, mode ?? UpgradeModes.Upgrade, autoremove ?? false);
         problem = string.Empty;
         return true;
     }
@@ -170,5 +170,5 @@ internal static class UpgradeRequestParser
     private const int MaxNameChars = 40;
 }
 
-/// <summary>A valid <c>POST /upgrade</c> body.</summary>
-internal sealed record UpgradeRequest(bool DryRun, string Mode, bool Autoremove);
+/// <summary>A valid <c>POST /upgrade</c> body, as read (the wire type for clients is <see cref="Contracts.UpgradeRequest"/>).</summary>
+internal sealed record StartRequest(bool DryRun, string Mode, bool Autoremove);
