@@ -324,15 +324,19 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
-        var address = member.Address.ToString();
-        var incarnation = member.UniqueAddress.Uid;
+        GoneAway(member.Address.ToString(), member.UniqueAddress.Uid, reason);
+    }
+
+    /// <summary>The hosts whose job was followed at <paramref name="address"/> (that incarnation, when given) wait to rejoin.</summary>
+    private void GoneAway(string address, long? incarnation, string reason)
+    {
         foreach (var rollout in _rollouts.Values.Where(r => r.IsActive).ToArray())
         {
             var record = rollout;
             // Only the incarnation the job was followed on: a late "removed" of an old incarnation
             // must not send a host that already came back on the same address away again.
             foreach (var host in rollout.Hosts.Where(h => h.State == HostRolloutState.Running && h.Step != HostEntry.Rebooting
-                         && h.Address == address && (h.Incarnation is null || h.Incarnation == incarnation)))
+                         && h.Address == address && (h.Incarnation is null || incarnation is null || h.Incarnation == incarnation)))
             {
                 if (host.Step == HostEntry.Rejoining)
                 {
@@ -800,6 +804,12 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
                 if (host.Address is { } address && _members.Values.Any(m => m.Address.ToString() == address && IsUsable(m)))
                 {
                     Context.ActorSelection(AgentPath(address)).Tell(new AgentProtocol.GetRolloutJob(rollout.RolloutId));
+                }
+                else if (host.Address is { } gone && _members.Values.All(m => m.Address.ToString() != gone))
+                {
+                    // Not a member at all (it left before this coordinator started, so no event
+                    // will come): wait for it as for any host that went away.
+                    GoneAway(gone, host.Incarnation, "nodeLeft");
                 }
             }
 

@@ -72,9 +72,13 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
         // Nothing of the rollout among the restored jobs (another client's job is not it).
         jobs.Reply(new JobProtocol.JobList([Job() with { Audit = [new AuditEntry(DateTimeOffset.UtcNow, "127.0.0.1", "start dry run", "accepted")] }]));
 
+        // Unanswered while the restored jobs are looked through (the coordinator asks again).
+        await AwaitAssertAsync(async () =>
+        {
+            agent.Tell(new AgentProtocol.GetRolloutJob(Rollout1));
+            await ExpectMsgAsync<AgentProtocol.RolloutJobLost>(TimeSpan.FromMilliseconds(500));
+        });
         agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: true));
-        await ExpectMsgAsync<AgentProtocol.RolloutJobLost>();
-        agent.Tell(new AgentProtocol.GetRolloutJob(Rollout1));
         await ExpectMsgAsync<AgentProtocol.RolloutJobLost>();
         await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
     }
@@ -92,6 +96,8 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
         jobs.Reply(new JobProtocol.JobList([job]));
         // Not called lost while it was being looked for.
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        // Journaled: the next daemon knows it without looking.
+        await AwaitAssertAsync(() => Assert.Equal(job.JobId, Assert.Single(new AgentJournal(_directory).Load()).JobId));
 
         agent.Tell(new AgentProtocol.GetRolloutJob(Rollout1));
         Assert.Equal(job.JobId, (await jobs.ExpectMsgAsync<JobProtocol.GetJob>()).JobId);
@@ -100,9 +106,6 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
         agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: true));
         Assert.Equal(job.JobId, (await ExpectMsgAsync<AgentProtocol.JobStartedForRollout>()).JobId);
         await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
-
-        // Journaled: the next daemon knows it without looking.
-        await AwaitAssertAsync(() => Assert.Equal(job.JobId, Assert.Single(new AgentJournal(_directory).Load()).JobId));
     }
 
     [Fact]
