@@ -1,0 +1,30 @@
+using Akka.Actor;
+using Akka.Hosting;
+using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Contracts;
+
+namespace PinsDaemon.Host.Activation;
+
+/// <summary>Open client connections, HTTP and WebSocket alike.</summary>
+internal sealed class ConnectionsActivity(ListenerGate gate) : IActivitySource
+{
+    public string Name => "connections";
+
+    public ValueTask<int> CountAsync(CancellationToken cancellationToken) => ValueTask.FromResult(gate.OpenConnections);
+}
+
+/// <summary>Jobs the supervisor reports running (including those it re-attached to at start).</summary>
+internal sealed class JobsActivity(IRequiredActor<JobSupervisor> supervisor) : IActivitySource
+{
+    /// <summary>A supervisor that cannot answer this fast is busy, or stuck: either way, stay up.</summary>
+    private static readonly TimeSpan AnswerWithin = TimeSpan.FromSeconds(10);
+
+    public string Name => "jobs";
+
+    public async ValueTask<int> CountAsync(CancellationToken cancellationToken)
+    {
+        var actor = await supervisor.GetAsync(cancellationToken);
+        var list = await actor.Ask<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, AnswerWithin, cancellationToken);
+        return list.Jobs.Count(job => job.Status == JobStatus.Running);
+    }
+}
