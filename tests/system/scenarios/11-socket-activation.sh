@@ -19,8 +19,12 @@ timed_health() {
 }
 said_why() { lab_exec $M journalctl -u pinsdaemon --no-pager -o cat | grep -q 'Daemon:IdleExitAfter'; }
 racer_done() { ! kill -0 "$racer" 2>/dev/null; }
+unit_property() { lab_exec $M systemctl show -p "$1" --value pinsdaemon; }
 exited_cleanly() {
-    [[ $(lab_exec $M systemctl show -p ActiveState,Result,ExecMainStatus --value pinsdaemon | tr '\n' ' ') == "inactive success 0 " ]]
+    local state
+    state="$(unit_property ActiveState) $(unit_property Result) $(unit_property ExecMainStatus)"
+    info "ActiveState Result ExecMainStatus: $state"
+    [[ $state == "inactive success 0" ]]
 }
 
 lab_exec $M systemctl disable --now pinsdaemon.service >/dev/null 2>&1
