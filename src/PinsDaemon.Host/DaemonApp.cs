@@ -43,7 +43,7 @@ public static class DaemonApp
 
         builder.Host.UseSystemd();
         builder.ConfigurePinsKestrel();
-        builder.AddSocketActivation();
+        builder.AddActivity();
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();

@@ -7,17 +7,22 @@ namespace PinsDaemon.Host.Activation;
 internal static class ActivationExtensions
 {
     /// <summary>
-    /// Socket activation (<c>ops/pinsdaemon.socket</c>): when systemd passed listening sockets,
+    /// What keeps the daemon busy (<see cref="IActivitySource"/>), the memory it gives back once
+    /// idle (<see cref="MemoryRelease"/>), and socket activation (<c>ops/pinsdaemon.socket</c>): when systemd passed listening sockets,
     /// Kestrel listens on exactly those, behind the <see cref="ListenerGate"/>, and
     /// <see cref="IdleExit"/> stops the daemon when nothing uses it. Without passed sockets
     /// nothing changes: the daemon binds <c>--urls</c> itself and stays up.
     /// </summary>
-    public static WebApplicationBuilder AddSocketActivation(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddActivity(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DaemonOptions>()
             .BindSection(DaemonOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IActivitySource, JobsActivity>();
+        builder.Services.AddSingleton<IActivitySource, LogStreamsActivity>();
+        builder.Services.AddSingleton<ActivityMonitor>();
+        builder.Services.AddHostedService<MemoryRelease>();
         if (!SystemdSockets.Passed)
         {
             return builder;
@@ -42,7 +47,6 @@ internal static class ActivationExtensions
         builder.Services.AddSingleton<IConnectionListenerFactory>(services => new GatedListenerFactory(services.GetRequiredService<SocketTransportFactory>(), gate));
 
         builder.Services.AddSingleton<IActivitySource>(new ConnectionsActivity(gate));
-        builder.Services.AddSingleton<IActivitySource, JobsActivity>();
         builder.Services.AddHostedService<IdleExit>();
         return builder;
     }

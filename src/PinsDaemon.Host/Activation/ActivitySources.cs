@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Contracts;
+using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host.Activation;
 
@@ -27,4 +28,12 @@ internal sealed class JobsActivity(IRequiredActor<JobSupervisor> supervisor) : I
         var list = await actor.Ask<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, AnswerWithin, cancellationToken);
         return list.Jobs.Count(job => job.Status == JobStatus.Running);
     }
+}
+
+/// <summary>Open log WebSockets (also counted among the connections when socket-activated).</summary>
+internal sealed class LogStreamsActivity(LogConnectionLimiter streams) : IActivitySource
+{
+    public string Name => "log streams";
+
+    public ValueTask<int> CountAsync(CancellationToken cancellationToken) => ValueTask.FromResult(streams.Open);
 }

@@ -13,7 +13,7 @@ namespace PinsDaemon.Host.Activation;
 /// </summary>
 internal sealed class IdleExit(
     IOptions<DaemonOptions> options,
-    IEnumerable<IActivitySource> sources,
+    ActivityMonitor activity,
     ListenerGate gate,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
@@ -34,7 +34,7 @@ internal sealed class IdleExit(
         using var timer = new PeriodicTimer(interval, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            if (await BusyWithAsync(stoppingToken) is not null)
+            if (await activity.BusyWithAsync(stoppingToken) is not null)
             {
                 idleSince = clock.GetUtcNow();
                 continue;
@@ -46,7 +46,7 @@ internal sealed class IdleExit(
             }
 
             await gate.CloseAsync();
-            if (await BusyWithAsync(stoppingToken) is { } busy)
+            if (await activity.BusyWithAsync(stoppingToken) is { } busy)
             {
                 logger.LogDebug("A client came in while the daemon was about to exit ({Busy}); staying up", busy);
                 gate.Open();
@@ -60,27 +60,5 @@ internal sealed class IdleExit(
             lifetime.StopApplication();
             return;
         }
-    }
-
-    /// <summary>The first source that counts above zero, or null when all are idle.</summary>
-    private async Task<string?> BusyWithAsync(CancellationToken cancellationToken)
-    {
-        foreach (var source in sources)
-        {
-            try
-            {
-                if (await source.CountAsync(cancellationToken) > 0)
-                {
-                    return source.Name;
-                }
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                logger.LogWarning("Could not count {Source} ({Error}); staying up", source.Name, ex.Message);
-                return source.Name;
-            }
-        }
-
-        return null;
     }
 }
