@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using PinsDaemon.Host.Configuration;
+using PinsDaemon.Host.Fleet;
 
 namespace PinsDaemon.Host.Activation;
 
@@ -47,7 +48,13 @@ internal static class ActivationExtensions
         builder.Services.AddSingleton<IConnectionListenerFactory>(services => new GatedListenerFactory(services.GetRequiredService<SocketTransportFactory>(), gate));
 
         builder.Services.AddSingleton<IActivitySource>(new ConnectionsActivity(gate));
-        builder.Services.AddHostedService<IdleExit>();
+        // A fleet member stays up: exiting would take it out of its cluster until a client
+        // happens to connect to it.
+        if (!FleetWiring.IsEnabled(builder.Configuration))
+        {
+            builder.Services.AddHostedService<IdleExit>();
+        }
+
         return builder;
     }
 }
