@@ -15,7 +15,10 @@ internal sealed class ConnectionsActivity(ListenerGate gate) : IActivitySource
 }
 
 /// <summary>Jobs the supervisor reports running (including those it re-attached to at start).</summary>
-internal sealed class JobsActivity(IRequiredActor<JobSupervisor> supervisor) : IActivitySource
+/// <param name="services">The supervisor is looked up when first counted: taking it in the
+/// constructor would create the actor system before the settings are validated (as
+/// SystemdWatchdog explains).</param>
+internal sealed class JobsActivity(IServiceProvider services) : IActivitySource
 {
     /// <summary>A supervisor that cannot answer this fast is busy, or stuck: either way, stay up.</summary>
     private static readonly TimeSpan AnswerWithin = TimeSpan.FromSeconds(10);
@@ -24,7 +27,7 @@ internal sealed class JobsActivity(IRequiredActor<JobSupervisor> supervisor) : I
 
     public async ValueTask<int> CountAsync(CancellationToken cancellationToken)
     {
-        var actor = await supervisor.GetAsync(cancellationToken);
+        var actor = await services.GetRequiredService<IRequiredActor<JobSupervisor>>().GetAsync(cancellationToken);
         var list = await actor.Ask<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, AnswerWithin, cancellationToken);
         return list.Jobs.Count(job => job.Status == JobStatus.Running);
     }
