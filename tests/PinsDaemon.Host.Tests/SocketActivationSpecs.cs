@@ -37,6 +37,21 @@ public sealed class SocketActivationSpecs
     }
 
     [Fact]
+    public async Task Should_serve_the_connection_that_started_it_however_short_the_idle_time()
+    {
+        // 1 ms: shorter than any start-up, so the idle time must count from when the server listens.
+        using var daemon = await ActivatedDaemon.StartAsync("fake-upgrade.sh", "--Daemon:IdleExitAfter=00:00:00.001");
+
+        using (var client = daemon.Client())
+        {
+            Assert.Equal("ok", await client.GetStringAsync("/healthz"));
+        }
+
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the daemon should exit once idle");
+        Assert.Equal(0, daemon.ExitCode);
+    }
+
+    [Fact]
     public async Task Should_stay_up_while_a_client_holds_a_connection_and_exit_once_it_leaves()
     {
         using var daemon = await ActivatedDaemon.StartAsync("fake-upgrade.sh", "--Network:RequestTimeoutSeconds=300");

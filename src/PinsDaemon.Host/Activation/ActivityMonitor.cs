@@ -25,3 +25,14 @@ internal sealed class ActivityMonitor(IEnumerable<IActivitySource> sources, ILog
         return null;
     }
 }
+
+internal static class LifetimeExtensions
+{
+    /// <summary>Completes once the host has started (the server listens), or throws if it stops first.</summary>
+    public static async Task WhenStartedAsync(this IHostApplicationLifetime lifetime, CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await started.Task.WaitAsync(stoppingToken);
+    }
+}

@@ -27,6 +27,11 @@ internal sealed class IdleExit(
             return;
         }
 
+        // The idle time counts from when the server listens: a start-up slower than the idle
+        // time (a loaded board) must not stop the daemon before it served the connection that
+        // started it.
+        await lifetime.WhenStartedAsync(stoppingToken);
+
         // A fifteenth of the idle time, between 100 ms and a minute: the daemon exits at most
         // about 7% later than configured, and a check costs one actor round trip.
         var interval = TimeSpan.FromTicks(Math.Clamp(after.Ticks / 15, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerMinute));

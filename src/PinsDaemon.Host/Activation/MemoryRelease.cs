@@ -16,7 +16,7 @@ namespace PinsDaemon.Host.Activation;
 /// after any number of jobs is ~12 MiB, so this is not covering a leak; without it RSS stays
 /// 80-150 MiB above idle until the next job. Not a timer: it runs on the busy-to-idle edge only.
 /// </remarks>
-internal sealed class MemoryRelease(ActivityMonitor activity, TimeProvider clock, ILogger<MemoryRelease> logger) : BackgroundService
+internal sealed class MemoryRelease(ActivityMonitor activity, IHostApplicationLifetime lifetime, TimeProvider clock, ILogger<MemoryRelease> logger) : BackgroundService
 {
     /// <summary>
     /// Longer than a finished job keeps its window for late readers (JobLog.WindowRetention,
@@ -28,6 +28,7 @@ internal sealed class MemoryRelease(ActivityMonitor activity, TimeProvider clock
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await lifetime.WhenStartedAsync(stoppingToken);
         var busy = false;
         var idleSince = clock.GetUtcNow();
         using var timer = new PeriodicTimer(CheckEvery, clock);
