@@ -11,6 +11,9 @@ using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
 using PinsDaemon.Host.Fleet;
 using PinsDaemon.Host.Hosting;
+using PinsDaemon.Host.HostStatus;
+using PinsDaemon.Host.Metrics;
+using PinsDaemon.Host.OpenApi;
 using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host;
@@ -62,6 +65,7 @@ public static class DaemonApp
                 : new DetachedRunner(upgrade.ScriptPath, services.GetRequiredService<JobStore>().RunsDirectory);
         });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        builder.Services.AddPinsHostStatus();
         builder.Services.AddHostedService<SystemdWatchdog>();
         var fleet = FleetWiring.IsEnabled(builder.Configuration);
         if (fleet)
@@ -92,6 +96,8 @@ public static class DaemonApp
                 FleetWiring.ConfigureAkka(akka, services);
             }
         });
+        builder.Services.AddPinsMetrics();
+        builder.Services.AddPinsOpenApi();
         return builder;
     }
 
@@ -114,11 +120,13 @@ public static class DaemonApp
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
+        app.MapHostStatus();
+        app.MapPinsMetrics();
+        app.MapPinsOpenApi();
         if (FleetWiring.IsEnabled(app.Configuration))
         {
             FleetWiring.Map(app);
         }
-
         return app;
     }
 

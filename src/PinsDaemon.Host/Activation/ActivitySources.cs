@@ -38,5 +38,5 @@ internal sealed class LogStreamsActivity(LogConnectionLimiter streams) : IActivi
 {
     public string Name => "log streams";
 
-    public ValueTask<int> CountAsync(CancellationToken cancellationToken) => ValueTask.FromResult(streams.Open);
+    public ValueTask<int> CountAsync(CancellationToken cancellationToken) => ValueTask.FromResult(streams.OpenCount());
 }

@@ -10,15 +10,12 @@ internal sealed class LogConnectionLimiter(IOptions<StreamingOptions> options)
     private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);
     private int _total;
 
-    /// <summary>Log streams open now.</summary>
-    public int Open
+    /// <summary>Log streams open now (for the metrics and the idle check).</summary>
+    public int OpenCount()
     {
-        get
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                return _total;
-            }
+            return _total;
         }
     }
 
