@@ -9,6 +9,7 @@ using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
 using PinsDaemon.Host.Streaming;
+using PinsDaemon.Host.Web;
 
 namespace PinsDaemon.Host;
 
@@ -49,6 +50,7 @@ public static class DaemonApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        builder.Services.AddSingleton<Web.StaticAssets>();
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
@@ -75,6 +77,7 @@ public static class DaemonApp
     {
         var app = builder.Build();
         app.UsePinsForwardedHeaders();
+        app.UsePinsSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
@@ -86,6 +89,8 @@ public static class DaemonApp
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
 
         app.MapHealth();
+        app.MapPage();
+        app.MapSession();
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();

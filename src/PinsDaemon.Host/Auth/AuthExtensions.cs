@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using PinsDaemon.Host.Configuration;
 
 namespace PinsDaemon.Host.Auth;
 
@@ -9,6 +11,11 @@ internal static class AuthExtensions
         services.AddSingleton<TokenVerifier>();
         services.AddSingleton<TicketStore>();
         services.AddSingleton<FailedAuthThrottle>();
+        services.AddSingleton(sp => new SessionStore(
+            sp.GetRequiredService<TokenVerifier>().DeriveKey("pinsdaemon sessions v1"),
+            sp.GetRequiredService<TimeProvider>(),
+            Path.Combine(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Directory, SessionStore.FileName),
+            sp.GetRequiredService<ILogger<SessionStore>>()));
         // AddAuthenticationCore rather than AddAuthentication: the latter also brings in Data
         // Protection, which this daemon never uses but which would start a key ring on disk
         // (and cost start-up time and memory, measured in bench/).

@@ -1,0 +1,125 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using PinsDaemon.Contracts;
+using PinsDaemon.Host.Auth;
+
+namespace PinsDaemon.Host.Endpoints;
+
+/// <summary>
+/// <c>/session</c>: the page trades the token for a session cookie (<c>POST</c>), reads its
+/// anti-forgery token back after a reload (<c>GET</c>) and signs out (<c>DELETE</c>). These
+/// endpoints check credentials themselves, so they are open to the fallback policy.
+/// </summary>
+internal static class SessionEndpoints
+{
+    /// <summary>A token is at most 4 KiB (AuthOptions.MaxTokenLength); JSON around it adds little.</summary>
+    public const int MaxBodyBytes = 8 * 1024;
+
+    public static IEndpointRouteBuilder MapSession(this IEndpointRouteBuilder app)
+    {
+        var session = app.MapGroup(ApiPaths.Session).AllowAnonymous();
+        session.MapPost(string.Empty, SignInAsync);
+        session.MapGet(string.Empty, GetSession);
+        session.MapDelete(string.Empty, SignOut);
+        return app;
+    }
+
+    private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> SignInAsync(
+        HttpContext context,
+        TokenVerifier verifier,
+        SessionStore sessions,
+        FailedAuthThrottle throttle,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        NoStore(context);
+        var audit = loggers.CreateLogger(Audit.Category);
+        var client = Audit.Client(context);
+        if (!RequestBody.IsJson(context.Request.ContentType))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "The body must be JSON",
+                detail: $"Send the body with 'Content-Type: application/json'. The page does this with JavaScript; turn it on. {SessionRequestParser.Expected}");
+        }
+
+        var body = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, cancellationToken);
+        if (body is null)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status413PayloadTooLarge,
+                title: "Request body too large",
+                detail: $"The body may be at most {MaxBodyBytes} bytes. {SessionRequestParser.Expected}");
+        }
+
+        if (!SessionRequestParser.TryParse(body, out var token, out var problem))
+        {
+            return ApiProblems.BadRequest("Invalid sign-in request", $"{problem} {SessionRequestParser.Expected}");
+        }
+
+        if (!verifier.Verify(token))
+        {
+            // Counted like any wrong credential; the right token is never refused.
+            var key = FailedAuthThrottle.ClientKey(context.Connection.RemoteIpAddress);
+            if (throttle.IsBlocked(key, out var retryAfter))
+            {
+                var seconds = FailedAuthThrottle.RetryAfterHeader(retryAfter);
+                context.Response.Headers.RetryAfter = seconds;
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Too many failed authentications",
+                    detail: $"This address sent too many wrong credentials; wrong ones are refused for {seconds} seconds. The right token is always accepted.");
+            }
+
+            throttle.RecordFailure(key);
+            audit.LogWarning("Failed authentication from {Client} for {Method} {Path}", key, context.Request.Method, ApiPaths.Session);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status401Unauthorized,
+                title: "Unauthorized",
+                detail: "The token is not valid. It is in /etc/pinsdaemon/api-token on the host (readable by root).");
+        }
+
+        var created = sessions.Create();
+        SessionCookie.Write(context.Response, context.Request, created.Secret);
+        audit.LogInformation("Signed in from {Client}: a page session started", client);
+        return TypedResults.Ok(new SessionResponse(created.CsrfToken));
+    }
+
+    /// <summary>A page that was reloaded has lost its anti-forgery token from memory: it reads it again here.</summary>
+    private static Results<Ok<SessionResponse>, ProblemHttpResult> GetSession(HttpContext context, SessionStore sessions)
+    {
+        NoStore(context);
+        if (sessions.Use(SessionCookie.Read(context.Request)) is not { } session)
+        {
+            return NotSignedIn();
+        }
+
+        return TypedResults.Ok(new SessionResponse(session.CsrfToken));
+    }
+
+    private static Results<NoContent, ProblemHttpResult> SignOut(HttpContext context, SessionStore sessions, ILoggerFactory loggers)
+    {
+        NoStore(context);
+        var secret = SessionCookie.Read(context.Request);
+        if (sessions.Use(secret) is { } session)
+        {
+            // Signing out changes something: another site's page must not be able to do it.
+            if (!SessionStore.CsrfMatches(session, context.Request.Headers[SessionCookie.CsrfHeader].ToString()))
+            {
+                return ApiProblems.MissingCsrfToken();
+            }
+
+            sessions.Revoke(secret);
+            loggers.CreateLogger(Audit.Category).LogInformation("Signed out from {Client}: a page session ended", Audit.Client(context));
+        }
+
+        SessionCookie.Clear(context.Response, context.Request);
+        return TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult NotSignedIn() => TypedResults.Problem(
+        statusCode: StatusCodes.Status401Unauthorized,
+        title: "Not signed in",
+        detail: $"There is no session, or it has ended (after {SessionStore.IdleTimeout.TotalMinutes:0} minutes unused, or {SessionStore.MaxLifetime.TotalHours:0} hours in all). Sign in with POST {ApiPaths.Session} and the token.");
+
+    private static void NoStore(HttpContext context) => context.Response.Headers.CacheControl = "no-store";
+}
