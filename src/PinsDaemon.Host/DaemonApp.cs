@@ -85,6 +85,7 @@ public static class DaemonApp
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
         app.UseFailedAuthThrottle();
         app.UseAuthentication();
+        app.UseSessionAntiForgery();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
 

@@ -8,9 +8,10 @@ namespace PinsDaemon.Host.Auth;
 /// <summary>
 /// Single-use WebSocket tickets: a browser cannot put the token in a header, and a token in a
 /// URL ends up in histories and proxy logs. A ticket opens one job's log stream, once, within
-/// <see cref="Lifetime"/>. Only a hash of each ticket is kept.
+/// <see cref="Lifetime"/>. Only a hash of each ticket is kept. A ticket issued to a page
+/// session works only while that session is live: signing out ends its tickets too.
 /// </summary>
-public sealed class TicketStore(TimeProvider clock)
+public sealed class TicketStore(TimeProvider clock, SessionStore? sessions = null)
 {
     /// <summary>Long enough to open a socket right after asking, short enough that a leaked ticket is useless.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
@@ -21,7 +22,8 @@ public sealed class TicketStore(TimeProvider clock)
     private readonly ConcurrentDictionary<string, Entry> _tickets = new(StringComparer.Ordinal);
 
     /// <summary>A new ticket for <paramref name="jobId"/>, or null when too many are outstanding.</summary>
-    public IssuedTicket? Issue(JobId jobId)
+    /// <param name="session">The id of the page session asking, or null for a bearer-token client.</param>
+    public IssuedTicket? Issue(JobId jobId, string? session = null)
     {
         var now = clock.GetUtcNow();
         if (_tickets.Count >= MaxOutstanding)
@@ -42,7 +44,7 @@ public sealed class TicketStore(TimeProvider clock)
 
         var ticket = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
         var expiresAt = now + Lifetime;
-        _tickets[Hash(ticket)] = new Entry(jobId, expiresAt);
+        _tickets[Hash(ticket)] = new Entry(jobId, expiresAt, session);
         return new IssuedTicket(ticket, expiresAt);
     }
 
@@ -57,12 +59,13 @@ public sealed class TicketStore(TimeProvider clock)
         // Removed whatever the outcome: a ticket presented for the wrong job is burnt too.
         return _tickets.TryRemove(Hash(ticket), out var entry)
             && entry.JobId == jobId
-            && entry.ExpiresAt > clock.GetUtcNow();
+            && entry.ExpiresAt > clock.GetUtcNow()
+            && (entry.Session is null || sessions?.IsLive(entry.Session) == true);
     }
 
     private static string Hash(string ticket) => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ticket)));
 
-    private sealed record Entry(JobId JobId, DateTimeOffset ExpiresAt);
+    private sealed record Entry(JobId JobId, DateTimeOffset ExpiresAt, string? Session);
 }
 
 public sealed record IssuedTicket(string Ticket, DateTimeOffset ExpiresAt);

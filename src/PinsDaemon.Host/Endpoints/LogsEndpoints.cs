@@ -24,6 +24,7 @@ internal static class LogsEndpoints
     /// <summary><c>POST /jobs/{id}/ticket</c>: a single-use, 30-second credential for <c>/logs/{id}?ticket=</c>.</summary>
     private static async Task<Results<Ok<TicketResponse>, ProblemHttpResult>> IssueTicketAsync(
         string jobId,
+        System.Security.Claims.ClaimsPrincipal user,
         IRequiredActor<JobSupervisor> jobs,
         TicketStore tickets,
         CancellationToken cancellationToken)
@@ -41,7 +42,7 @@ internal static class LogsEndpoints
                 return ApiProblems.Unavailable();
         }
 
-        if (tickets.Issue(id) is not { } issued)
+        if (tickets.Issue(id, user.FindFirst(SessionAuthenticationHandler.SessionClaim)?.Value) is not { } issued)
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status429TooManyRequests,
@@ -90,14 +91,14 @@ internal static class LogsEndpoints
         }
 
         // Cross-site WebSocket hijacking: a page on another site could open this socket with the
-        // browser's credentials. Browsers always send Origin; only listed origins may connect.
-        var origin = context.Request.Headers.Origin;
-        if (origin.Count > 0 && !auth.Value.AllowedOrigins.Contains(origin.ToString(), StringComparer.OrdinalIgnoreCase))
+        // browser's credentials. Browsers always send Origin; only the daemon's own page and
+        // listed origins may connect.
+        if (!OriginCheck.IsAllowed(context.Request, auth.Value.AllowedOrigins))
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status403Forbidden,
                 title: "Origin not allowed",
-                detail: "WebSocket connections from web pages are refused unless their origin is listed in Auth:AllowedOrigins.");
+                detail: "WebSocket connections from web pages are refused unless the page is the daemon's own or its origin is listed in Auth:AllowedOrigins.");
         }
 
         var supervisor = jobs.ActorRef;

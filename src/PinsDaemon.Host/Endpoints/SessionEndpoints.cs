@@ -17,7 +17,7 @@ internal static class SessionEndpoints
     public static IEndpointRouteBuilder MapSession(this IEndpointRouteBuilder app)
     {
         var session = app.MapGroup(ApiPaths.Session).AllowAnonymous();
-        session.MapPost(string.Empty, SignInAsync);
+        session.MapPost(string.Empty, SignInAsync).WithMetadata(new NoAntiForgery());
         session.MapGet(string.Empty, GetSession);
         session.MapDelete(string.Empty, SignOut);
         return app;
@@ -96,19 +96,13 @@ internal static class SessionEndpoints
         return TypedResults.Ok(new SessionResponse(session.CsrfToken));
     }
 
-    private static Results<NoContent, ProblemHttpResult> SignOut(HttpContext context, SessionStore sessions, ILoggerFactory loggers)
+    private static NoContent SignOut(HttpContext context, SessionStore sessions, ILoggerFactory loggers)
     {
         NoStore(context);
-        var secret = SessionCookie.Read(context.Request);
-        if (sessions.Use(secret) is { } session)
+        // A live session got here with its X-CSRF-Token (UseSessionAntiForgery): another site's
+        // page cannot sign a person out.
+        if (sessions.Revoke(SessionCookie.Read(context.Request)))
         {
-            // Signing out changes something: another site's page must not be able to do it.
-            if (!SessionStore.CsrfMatches(session, context.Request.Headers[SessionCookie.CsrfHeader].ToString()))
-            {
-                return ApiProblems.MissingCsrfToken();
-            }
-
-            sessions.Revoke(secret);
             loggers.CreateLogger(Audit.Category).LogInformation("Signed out from {Client}: a page session ended", Audit.Client(context));
         }
 
