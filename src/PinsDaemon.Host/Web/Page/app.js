@@ -407,13 +407,15 @@
     badge.textContent = STATUS_NAMES[job.status] || job.status;
 
     const running = job.status === 'running';
+    show('package', running);
     show('cancel', running && job.cancellable === true);
     show('warning', running && Boolean(job.warning));
     setText('warning', running ? job.warning : '');
     if (running && job.progress) {
       renderProgress(job.progress);
     } else if (running) {
-      setText('phase', 'Starting');
+      // Scripts that do not speak the status channel give no progress: say what is known.
+      setText('phase', job.lineCount > 0 || $('log').childElementCount > 0 ? 'Running' : 'Starting');
       setText('package', '');
     } else {
       renderFinished(job);
