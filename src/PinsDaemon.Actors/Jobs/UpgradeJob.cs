@@ -645,6 +645,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
             Reason = _reason,
             Warning = _warning,
             Progress = _status == JobStatus.Running ? report.Progress : null,
+            Cancellable = _status == JobStatus.Running && report.IsCancellable && !report.CancelRefusedByScript && _stopRequested == StopRequest.None,
             Plan = report.Plan?.ToArray(),
             Upgraded = report.Upgraded?.ToArray(),
             RebootRequired = _status.IsFinal() ? report.RebootRequired : null,

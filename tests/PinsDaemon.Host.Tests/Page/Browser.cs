@@ -102,7 +102,8 @@ public sealed class Browser : IDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Waited {(timeout ?? DefaultWait).TotalSeconds:0} s for {what}. Page text:\n{PageText()}", last);
+                var shot = TryScreenshot("failed-" + string.Concat(what.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')));
+                throw new TimeoutException($"Waited {(timeout ?? DefaultWait).TotalSeconds:0} s for {what} (screenshot: {shot}). Page text:\n{PageText()}", last);
             }
 
             Thread.Sleep(50);
@@ -158,6 +159,18 @@ public sealed class Browser : IDisposable
         var path = Path.Combine(directory, name + ".png");
         Driver.GetScreenshot().SaveAsFile(path);
         return path;
+    }
+
+    private string TryScreenshot(string name)
+    {
+        try
+        {
+            return Screenshot(name);
+        }
+        catch (WebDriverException ex)
+        {
+            return $"none ({ex.Message})";
+        }
     }
 
     public static string ScreenshotDirectory()

@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Net;
+using System.Text.RegularExpressions;
 using OpenQA.Selenium;
 using PinsDaemon.Cli.Tests.TestSupport;
 using PinsDaemon.Host.Tests.TestSupport;
@@ -135,6 +136,45 @@ public sealed class PageSpecs
         browser.Until(() => HistoryRows(browser).Count == 2, "both jobs in the history");
         Assert.Equal(["Upgrade", "Succeeded"], HistoryRows(browser)[0][1..3]);
         browser.Screenshot("reboot-banner");
+    }
+
+    [BrowserFact]
+    public async Task Should_offer_cancel_only_while_a_cancel_can_be_accepted()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("cancellable.sh");
+        using var browser = SignedIn(daemon);
+
+        browser.Button("Dry run").Click();
+        var cancel = browser.Button("Cancel");
+        Assert.StartsWith("Updating package lists", browser.Id("phase").Text, StringComparison.Ordinal);
+        browser.Screenshot("cancel-offered");
+        cancel.Click();
+
+        browser.Until(() => browser.Id("job-status").Text == "Cancelled", "the job cancelled");
+        Assert.Null(browser.VisibleButton("Cancel"));
+        Assert.Contains("Dry run cancelled before anything changed.", browser.Id("banner").Text, StringComparison.Ordinal);
+        browser.Screenshot("cancelled");
+    }
+
+    [BrowserFact]
+    public async Task Should_show_phase_package_and_one_overall_bar_and_no_cancel_once_dpkg_runs()
+    {
+        using var script = new InstallingScript();
+        await using var daemon = await DaemonFixture.StartAsync(script.Name);
+        using var browser = SignedIn(daemon);
+        await daemon.StartJobAsync(dryRun: false);
+
+        browser.Until(() => browser.Id("package").Text.Contains("openssl", StringComparison.Ordinal), "the package being configured");
+        Assert.Equal("Installing · 81 %", browser.Id("phase").Text);
+        Assert.Equal("81.25", browser.Id("progress").GetDomProperty("value"));
+        Assert.Equal("openssl — Configuring openssl (arm64)", browser.Id("package").Text);
+        Assert.Equal("Running", browser.Id("job-status").Text);
+        Assert.Null(browser.VisibleButton("Cancel"));
+        browser.Until(() => Regex.IsMatch(browser.Id("elapsed").Text, "^Elapsed [0-9]+:[0-5][0-9]$"), "the elapsed time");
+        browser.Screenshot("upgrade-running");
+
+        script.Open();
+        browser.Until(() => browser.Id("job-status").Text == "Succeeded", "the upgrade to end");
     }
 
     [BrowserFact]

@@ -569,7 +569,7 @@
       return;
     }
 
-    setText('changed-title', `Changed: ${plural(changed.length, 'package', 'packages')}`);
+    setText('changed-title', `${job.status === 'running' ? 'Changed so far' : 'Changed'}: ${plural(changed.length, 'package', 'packages')}`);
     $('changed-table').tBodies[0].replaceChildren(...changed.map((entry) => planRow(entry, false)));
   }
 
