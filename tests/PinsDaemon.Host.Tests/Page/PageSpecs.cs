@@ -93,8 +93,7 @@ public sealed class PageSpecs
             rows);
         Assert.Contains("Dry run finished: 2 packages would change.", browser.Id("banner").Text, StringComparison.Ordinal);
         Assert.Equal("100", browser.Id("progress").GetDomProperty("value"));
-        browser.Until(() => HistoryRows(browser).Count == 1, "the dry run in the history");
-        Assert.Equal(["Dry run", "Succeeded"], HistoryRows(browser)[0][1..3]);
+        browser.Until(() => HistoryRows(browser) is [[_, "Dry run", "Succeeded", ..]], "the dry run in the history");
         browser.Screenshot("dry-run-plan");
 
         // Upgrade asks first, listing what will change; declining starts nothing.
@@ -133,9 +132,15 @@ public sealed class PageSpecs
         Assert.Equal("Reboot required, because of linux-image-amd64, libc6.", browser.Id("banner-reboot").Text);
         Assert.Contains("ssh.service", browser.Id("banner-services").Text, StringComparison.Ordinal);
         Assert.Equal([["zip", "3.0-13 → 3.0-13+deb12u1"], ["sl", "new → 5.02-1+b1"]], PlanRows(browser, "changed-table"));
-        browser.Until(() => HistoryRows(browser).Count == 2, "both jobs in the history");
-        Assert.Equal(["Upgrade", "Succeeded"], HistoryRows(browser)[0][1..3]);
+        browser.Until(() => HistoryRows(browser) is [[_, "Upgrade", "Succeeded", ..], [_, "Dry run", "Succeeded", ..]], "both jobs in the history");
         browser.Screenshot("reboot-banner");
+
+        // The dry run's log, replayed from disk through its history link.
+        browser.Driver.FindElements(By.CssSelector("table#history tbody tr"))[1].FindElement(By.LinkText("Log")).Click();
+        browser.Until(() => browser.Id("job-title").Text.StartsWith("Dry run", StringComparison.Ordinal) && browser.LogLines().Count == 7, "the dry run's log");
+        Assert.Contains("Inst zip [3.0-13] (3.0-13+deb12u1 Debian-Security:12/stable-security [amd64])", browser.LogLines());
+        Assert.Contains("#job=", browser.Driver.Url, StringComparison.Ordinal);
+        Assert.Equal("Plan: 2 packages would change", browser.Id("plan-title").Text);
     }
 
     [BrowserFact]
@@ -236,6 +241,56 @@ public sealed class PageSpecs
         Assert.True(relay.Accepted > connections, "the page never reconnected");
         Assert.Equal([.. Lines("before", 50), .. Lines("after", 150)], browser.LogLines());
         browser.Screenshot("resumed-after-drop");
+    }
+
+    [BrowserFact]
+    public async Task Should_resume_by_itself_when_the_daemon_restarts_mid_job()
+    {
+        using var script = new GatedScript(before: 50, after: 0);
+        var storage = DaemonFixture.NewStorageDirectory();
+        var token = DaemonFixture.NewToken();
+        var first = await DaemonFixture.StartWithStorageAsync(script.Name, storage, token);
+        var address = first.BaseAddress;
+        using var browser = SignedIn(first);
+        var jobId = (await first.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString();
+        browser.Until(() => browser.LogLines().Count == 50, "the lines before the restart");
+
+        await first.DisposeAsync();
+        browser.Until(() => browser.Id("connection").Text.Length > 0, "the page noticing the daemon went away");
+        await using var second = await DaemonFixture.StartWithStorageAsync(script.Name, storage, token, "--urls", address.ToString());
+
+        // The session outlived the restart: no sign-in, and the job's end arrives on the same page.
+        browser.Until(() => browser.Id("job-status").Text != "Running", "the page to reconnect and learn how the job ended");
+        Assert.False(browser.Id("sign-in-view").Displayed);
+        Assert.Equal(Lines("before", 50), browser.LogLines());
+        Assert.Equal("Interrupted", browser.Id("job-status").Text);
+        Assert.Contains("interrupted", browser.Id("banner").Text, StringComparison.Ordinal);
+        Assert.Equal(jobId, await CurrentJobIdAsync(browser));
+        Directory.Delete(storage, recursive: true);
+    }
+
+    [BrowserFact]
+    public async Task Should_be_usable_from_the_keyboard_alone()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("page-upgrade.sh");
+        using var browser = Browser.Start();
+        browser.GoTo(daemon.BaseAddress);
+        browser.Until(() => Visible(browser.Id("token")), "the token field");
+
+        // The field has the focus on arrival; Enter signs in; Tab reaches the buttons; Enter presses them.
+        browser.Driver.SwitchTo().ActiveElement().SendKeys(daemon.Token + Keys.Enter);
+        browser.Button("Dry run");
+        var active = browser.Driver.SwitchTo().ActiveElement();
+        for (var i = 0; i < 10 && active.Text != "Dry run"; i++)
+        {
+            active.SendKeys(Keys.Tab);
+            active = browser.Driver.SwitchTo().ActiveElement();
+        }
+
+        Assert.Equal("Dry run", active.Text);
+        active.SendKeys(Keys.Enter);
+        browser.Until(() => browser.Id("job-status").Text == "Succeeded", "the dry run started with Enter");
+        Assert.Equal("Plan: 2 packages would change", browser.Id("plan-title").Text);
     }
 
     [BrowserFact]

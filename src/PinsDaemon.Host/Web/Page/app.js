@@ -399,7 +399,6 @@
   // ---- the shown job ----------------------------------------------------------------------
 
   function renderJob(job) {
-    const wasRunning = state.job && state.job.status === 'running';
     state.job = job;
     setText('job-title', `${modeName(job)} · ${formatTime(job.startedAt || job.createdAt)}`);
     const badge = $('job-status');
@@ -425,7 +424,9 @@
     renderChanged(job);
     renderElapsed();
     renderButtons();
-    if (wasRunning && !running) {
+    const listed = state.jobs.find((entry) => entry.jobId === job.jobId);
+    if (!listed || listed.status !== job.status) {
+      // The history lags behind the shown job (it started or ended since): catch up now.
       refreshHistory();
     }
 
