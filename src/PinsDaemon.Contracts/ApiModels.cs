@@ -28,7 +28,7 @@ public static class ApiPaths
 
     public static string Job(JobId id) => $"/jobs/{id}";
 
-    /// <summary><c>GET</c>: the log's lines as a JSON array, a page at a time (<c>?after=N&amp;limit=M</c>).</summary>
+    /// <summary><c>GET</c>: the log's lines as a JSON array, a page at a time (<c>?after=N&amp;limit=M</c>; a <c>Link: rel="next"</c> header points at the rest).</summary>
     public static string JobLog(JobId id) => $"/jobs/{id}/log";
 
     public static string Cancel(JobId id) => $"/jobs/{id}/cancel";

@@ -45,7 +45,10 @@ public static class DaemonApp
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = JobRoute.DescribeInvalidId);
+        // A route value that does not parse is a 400 with a problem body, in every environment
+        // (Development would otherwise throw and log a stack trace for a client's typo).
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
         builder.Services.ConfigureHttpJsonOptions(options => ContractJson.Apply(options.SerializerOptions));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
@@ -83,11 +86,12 @@ public static class DaemonApp
         app.UseRouting();
         app.UseLogStreamCoalescing();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
-        app.UseFailedAuthThrottle();
         app.UseAuthentication();
+        app.UseFailedAuthThrottle();
         app.UseSessionAntiForgery();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
+        app.Lifetime.ApplicationStarted.Register(() => WarnAboutMissingScript(app));
 
         app.MapHealth();
         app.MapPage();
@@ -96,6 +100,16 @@ public static class DaemonApp
         app.MapJobs();
         app.MapLogs();
         return app;
+    }
+
+    private static void WarnAboutMissingScript(WebApplication app)
+    {
+        var upgrade = app.Services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
+        if (upgrade.UseSudo && !File.Exists(upgrade.ScriptPath))
+        {
+            app.Logger.LogWarning(
+                "Upgrade:ScriptPath '{ScriptPath}' does not exist: every job will fail until it is installed (ops/install.sh)", upgrade.ScriptPath);
+        }
     }
 
     private static void WarnAboutPlainHttp(WebApplication app)

@@ -83,8 +83,9 @@ public sealed class JobsSpecs : IDisposable
 
             Assert.Equal(0, result.ExitCode);
             Assert.DoesNotContain(result.Stdout, c => char.IsControl(c) && c is not '\n' and not '\t');
-            Assert.Contains("red \uFFFD[31mtext\uFFFD[0m", result.StdoutLines);
-            Assert.Contains("overwritten\uFFFDshown", result.StdoutLines);
+            // The daemon serves control characters as visible ones (ControlCharacters, issue 14).
+            Assert.Contains("red \u241B[31mtext\u241B[0m", result.StdoutLines);
+            Assert.Contains("overwritten\u240Dshown", result.StdoutLines);
             Assert.Contains("tab\tkept", result.StdoutLines);
             Assert.Equal("plain line", result.StdoutLines[^1]);
         }
@@ -92,7 +93,7 @@ public sealed class JobsSpecs : IDisposable
         var json = await _pins.RunAsync("logs", jobId, "--json");
         Assert.DoesNotContain(json.Stdout, c => char.IsControl(c) && c is not '\n');
         var first = JsonDocument.Parse(json.StdoutLines[0]).RootElement;
-        Assert.Equal("red \u001b[31mtext\u001b[0m", first.GetProperty("text").GetString());
+        Assert.Equal("red \u241B[31mtext\u241B[0m", first.GetProperty("text").GetString());
     }
 
     public void Dispose() => _pins.Dispose();

@@ -99,6 +99,54 @@ public sealed class HistorySpecs
         Assert.Equal(HttpStatusCode.BadRequest, traversal.StatusCode);
     }
 
+    private static string? NextPage(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Link", out var links))
+        {
+            return null;
+        }
+
+        var match = System.Text.RegularExpressions.Regex.Match(string.Join(",", links), "<([^>]+)>; *rel=\"next\"");
+        Assert.True(match.Success, string.Join(",", links));
+        return match.Groups[1].Value;
+    }
+
+    [Fact]
+    public async Task Should_end_a_log_page_at_about_one_mebibyte_and_link_to_the_rest()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("long-lines.sh");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+        await daemon.WaitForEndAsync(jobId);
+
+        var next = $"/jobs/{jobId}/log?limit=10000";
+        var seqs = new List<long>();
+        var pages = 0;
+        while (next is not null)
+        {
+            using var response = await daemon.Client.GetAsync(next);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            Assert.True(body.Length <= 1024 * 1024, $"a page of {body.Length} bytes");
+            var page = JsonDocument.Parse(body).RootElement;
+            Assert.All(page.EnumerateArray(), l => Assert.StartsWith($"{l.GetProperty("seq").GetInt64():0000} ", l.GetProperty("text").GetString()));
+            seqs.AddRange(page.EnumerateArray().Select(l => l.GetProperty("seq").GetInt64()));
+            next = NextPage(response);
+            Assert.True(++pages < 100, "the links lead somewhere");
+        }
+
+        Assert.Equal(Enumerable.Range(1, 3000).Select(n => (long)n), seqs);
+        Assert.True(pages >= 12, $"{pages} pages");
+
+        // 'limit' still ends a page first when it is smaller, and links to the rest the same way.
+        using var three = await daemon.Client.GetAsync($"/jobs/{jobId}/log?after=10&limit=3");
+        var lines = await three.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal([11L, 12, 13], lines.EnumerateArray().Select(l => l.GetProperty("seq").GetInt64()));
+        Assert.Equal($"/jobs/{jobId}/log?after=13&limit=3", NextPage(three));
+        using var last = await daemon.Client.GetAsync($"/jobs/{jobId}/log?after=2998&limit=2");
+        Assert.Equal(2, (await last.Content.ReadFromJsonAsync<JsonElement>()).GetArrayLength());
+        Assert.Null(NextPage(last));
+    }
+
     [Fact]
     public async Task Should_refuse_to_start_when_the_storage_directory_cannot_be_created_naming_it()
     {

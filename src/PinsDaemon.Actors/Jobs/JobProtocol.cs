@@ -23,26 +23,26 @@ public static class JobProtocol
     public sealed record CancelJob(JobId JobId, string Client = "unknown");
 
     /// <summary>The script was asked to stop; the job ends <c>cancelled</c> once it has.</summary>
-    public sealed record CancelAccepted(JobSnapshot Job);
+    public sealed record CancelAccepted(JobSnapshot Job) : ICancelJobReply;
 
     /// <summary>The job is not running, or dpkg is changing the system and must not be cut off.</summary>
-    public sealed record CancelRefused(JobId JobId, string Reason);
+    public sealed record CancelRefused(JobId JobId, string Reason) : ICancelJobReply;
 
     /// <summary>Adds an entry to a job's audit record (a refused attempt on it, say).</summary>
     public sealed record RecordAudit(AuditEntry Entry);
 
     /// <summary>The job was created and its process is being started.</summary>
-    public sealed record JobStarted(JobSnapshot Job);
+    public sealed record JobStarted(JobSnapshot Job) : IStartJobReply;
 
     /// <summary>Another job is still running; apt cannot run twice.</summary>
-    public sealed record JobRejected(JobId RunningJobId, string Reason);
+    public sealed record JobRejected(JobId RunningJobId, string Reason) : IStartJobReply;
 
     /// <summary>Ask for one job. Answered with <see cref="JobFound"/> or <see cref="JobNotFound"/>.</summary>
     public sealed record GetJob(JobId JobId);
 
-    public sealed record JobFound(JobSnapshot Job);
+    public sealed record JobFound(JobSnapshot Job) : IGetJobReply;
 
-    public sealed record JobNotFound(JobId JobId);
+    public sealed record JobNotFound(JobId JobId) : IGetJobReply, ICancelJobReply, IReadLogReply, IOpenLogStreamReply;
 
     /// <summary>Ask for every job. Answered with <see cref="JobList"/>, newest first.</summary>
     public sealed record ListJobs
@@ -60,7 +60,7 @@ public static class JobProtocol
     public sealed record OpenLogStream(JobId JobId, long After, LogStreamBuffer Output);
 
     /// <summary>The stream is open; stop <paramref name="Subscriber"/> when the connection ends.</summary>
-    public sealed record LogStreamOpened(JobId JobId, IActorRef Subscriber);
+    public sealed record LogStreamOpened(JobId JobId, IActorRef Subscriber) : IOpenLogStreamReply;
 
     /// <summary>
     /// Sent by a subscriber to its job: "send me the lines after <paramref name="After"/>".
@@ -104,7 +104,35 @@ public static class JobProtocol
     /// </summary>
     public sealed record ReadLog(JobId JobId, long After, int Limit);
 
-    public sealed record LogPage(JobId JobId, IReadOnlyList<LogLine> Lines);
+    public sealed record LogPage(JobId JobId, IReadOnlyList<LogLine> Lines) : IReadLogReply;
+
+    // The answers each request can get, as one type per request, so that an ask names what
+    // it expects (Ask<IGetJobReply>) instead of taking any object.
+
+    /// <summary>The answers to <see cref="StartJob"/>.</summary>
+    public interface IStartJobReply
+    {
+    }
+
+    /// <summary>The answers to <see cref="GetJob"/>.</summary>
+    public interface IGetJobReply
+    {
+    }
+
+    /// <summary>The answers to <see cref="CancelJob"/>.</summary>
+    public interface ICancelJobReply
+    {
+    }
+
+    /// <summary>The answers to <see cref="ReadLog"/>.</summary>
+    public interface IReadLogReply
+    {
+    }
+
+    /// <summary>The answers to <see cref="OpenLogStream"/>.</summary>
+    public interface IOpenLogStreamReply
+    {
+    }
 
     /// <summary>A job tells its parent its state changed (started, finished, or periodically while running).</summary>
     public sealed record JobUpdated(JobSnapshot Job);

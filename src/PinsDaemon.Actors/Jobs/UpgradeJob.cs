@@ -275,7 +275,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
                 continue;
             }
 
-            var logLine = new LogLine(++_lastSeq, line.Stream, now, line.Text);
+            var logLine = new LogLine(++_lastSeq, line.Stream, now, ControlCharacters.Neutralize(line.Text));
             _window.Add(logLine);
             batch.Add(logLine);
         }

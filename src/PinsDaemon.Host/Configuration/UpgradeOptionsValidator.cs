@@ -7,7 +7,7 @@ namespace PinsDaemon.Host.Configuration;
 /// must be root's alone. Without sudo (development) the script runs as the daemon's own user and
 /// gains nothing, so it is not checked.
 /// </summary>
-internal sealed class UpgradeOptionsValidator(ILoggerFactory loggers) : IValidateOptions<UpgradeOptions>
+internal sealed class UpgradeOptionsValidator : IValidateOptions<UpgradeOptions>
 {
     public ValidateOptionsResult Validate(string? name, UpgradeOptions options)
     {
@@ -18,9 +18,8 @@ internal sealed class UpgradeOptionsValidator(ILoggerFactory loggers) : IValidat
 
         if (!File.Exists(options.ScriptPath))
         {
-            // Jobs will fail with a message saying so; the daemon can still serve history.
-            loggers.CreateLogger("PinsDaemon.Startup").LogWarning(
-                "Upgrade:ScriptPath '{ScriptPath}' does not exist: every job will fail until it is installed (ops/install.sh)", options.ScriptPath);
+            // Jobs will fail with a message saying so; the daemon can still serve history. The
+            // warning comes once, at start (DaemonApp): validation may run more than once.
             return ValidateOptionsResult.Skip;
         }
 

@@ -16,46 +16,13 @@ internal static class LogsEndpoints
     public static IEndpointRouteBuilder MapLogs(this IEndpointRouteBuilder app)
     {
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT requests.
-        app.Map("/logs/{jobId}", StreamLogsAsync);
-        app.MapPost("/jobs/{jobId}/ticket", IssueTicketAsync);
+        app.Map("/logs/" + JobRoute.Template, StreamLogsAsync);
         return app;
-    }
-
-    /// <summary><c>POST /jobs/{id}/ticket</c>: a single-use, 30-second credential for <c>/logs/{id}?ticket=</c>.</summary>
-    private static async Task<Results<Ok<TicketResponse>, ProblemHttpResult>> IssueTicketAsync(
-        string jobId,
-        System.Security.Claims.ClaimsPrincipal user,
-        IRequiredActor<JobSupervisor> jobs,
-        TicketStore tickets,
-        CancellationToken cancellationToken)
-    {
-        if (!JobId.TryParse(jobId, out var id))
-        {
-            return ApiProblems.InvalidJobId();
-        }
-
-        switch (await jobs.ActorRef.TryAskAsync(new JobProtocol.GetJob(id), cancellationToken))
-        {
-            case JobProtocol.JobNotFound:
-                return ApiProblems.JobNotFound(id);
-            case not JobProtocol.JobFound:
-                return ApiProblems.Unavailable();
-        }
-
-        if (tickets.Issue(id, user.FindFirst(SessionAuthenticationHandler.SessionClaim)?.Value) is not { } issued)
-        {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status429TooManyRequests,
-                title: "Too many tickets",
-                detail: $"{TicketStore.MaxOutstanding} tickets are outstanding. Use them, or wait {TicketStore.Lifetime.TotalSeconds:0} seconds for them to expire.");
-        }
-
-        return TypedResults.Ok(new TicketResponse(issued.Ticket, issued.ExpiresAt, $"{ApiPaths.Logs(id)}?ticket={issued.Ticket}"));
     }
 
     private static async Task<IResult> StreamLogsAsync(
         HttpContext context,
-        string jobId,
+        JobId jobId,
         IRequiredActor<JobSupervisor> jobs,
         LogConnectionLimiter limiter,
         IOptions<AuthOptions> auth,
@@ -63,11 +30,6 @@ internal static class LogsEndpoints
         IHostApplicationLifetime lifetime,
         ILoggerFactory loggers)
     {
-        if (!JobId.TryParse(jobId, out var id))
-        {
-            return ApiProblems.InvalidJobId();
-        }
-
         if (!QueryNumbers.TryGet(context.Request.Query, "after", 0, 0, long.MaxValue, out var after))
         {
             return ApiProblems.BadRequest(
@@ -87,7 +49,7 @@ internal static class LogsEndpoints
         {
             return ApiProblems.BadRequest(
                 "WebSocket required",
-                $"/logs/{id} streams over a WebSocket. Connect with a WebSocket client; GET /jobs/{id}/log pages the same lines over HTTP.");
+                $"/logs/{jobId} streams over a WebSocket. Connect with a WebSocket client; GET /jobs/{jobId}/log pages the same lines over HTTP.");
         }
 
         // Cross-site WebSocket hijacking: a page on another site could open this socket with the
@@ -103,10 +65,10 @@ internal static class LogsEndpoints
 
         var supervisor = jobs.ActorRef;
         var ct = context.RequestAborted;
-        switch (await supervisor.TryAskAsync(new JobProtocol.GetJob(id), ct))
+        switch (await supervisor.TryAskAsync<JobProtocol.IGetJobReply>(new JobProtocol.GetJob(jobId), ct))
         {
             case JobProtocol.JobNotFound:
-                return ApiProblems.JobNotFound(id);
+                return ApiProblems.JobNotFound(jobId);
             case not JobProtocol.JobFound:
                 return ApiProblems.Unavailable();
         }
@@ -131,14 +93,14 @@ internal static class LogsEndpoints
             var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
             var buffer = new LogStreamBuffer(stallTimeout: TimeSpan.FromSeconds(streaming.Value.StallTimeoutSeconds));
             var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
-            if (await supervisor.TryAskAsync(new JobProtocol.OpenLogStream(id, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
+            if (await supervisor.TryAskAsync<JobProtocol.IOpenLogStreamReply>(new JobProtocol.OpenLogStream(jobId, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
             {
                 buffer.Close(LogStreamClosedReason.JobGone);
                 await session.RunAsync(lifetime.ApplicationStopping, ct);
                 return Results.Empty;
             }
 
-            logger.LogDebug("Log stream for job {JobId} opened after seq {After}", id, after);
+            logger.LogDebug("Log stream for job {JobId} opened after seq {After}", jobId, after);
             try
             {
                 await session.RunAsync(lifetime.ApplicationStopping, ct);
@@ -146,7 +108,7 @@ internal static class LogsEndpoints
             finally
             {
                 opened.Subscriber.Tell(PoisonPill.Instance);
-                logger.LogDebug("Log stream for job {JobId} closed", id);
+                logger.LogDebug("Log stream for job {JobId} closed", jobId);
             }
         }
 

@@ -23,11 +23,10 @@ internal static class SessionEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> SignInAsync(
+    private static async Task<IResult> SignInAsync(
         HttpContext context,
         TokenVerifier verifier,
         SessionStore sessions,
-        FailedAuthThrottle throttle,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
@@ -58,24 +57,16 @@ internal static class SessionEndpoints
 
         if (!verifier.Verify(token))
         {
-            // Counted like any wrong credential; the right token is never refused.
-            var key = FailedAuthThrottle.ClientKey(context.Connection.RemoteIpAddress);
-            if (throttle.IsBlocked(key, out var retryAfter))
+            // Counted and audited like any wrong credential; the right token is never refused.
+            if (await ThrottleMiddlewareExtensions.RefuseIfThrottledAsync(context))
             {
-                var seconds = FailedAuthThrottle.RetryAfterHeader(retryAfter);
-                context.Response.Headers.RetryAfter = seconds;
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status429TooManyRequests,
-                    title: "Too many failed authentications",
-                    detail: $"This address sent too many wrong credentials; wrong ones are refused for {seconds} seconds. The right token is always accepted.");
+                return Results.Empty;
             }
 
-            throttle.RecordFailure(key);
-            audit.LogWarning("Failed authentication from {Client} for {Method} {Path}", key, context.Request.Method, ApiPaths.Session);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status401Unauthorized,
                 title: "Unauthorized",
-                detail: "The token is not valid. It is in /etc/pinsdaemon/api-token on the host (readable by root).");
+                detail: $"The token is not valid. This daemon's token is {verifier.Where}.");
         }
 
         var created = sessions.Create();

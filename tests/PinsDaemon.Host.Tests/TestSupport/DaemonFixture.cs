@@ -95,7 +95,12 @@ public sealed class DaemonFixture : IAsyncDisposable
         ];
         var app = Build(args, logs);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        // Tests share the machine: they listen on loopback only.
+        Assert.All(addresses, address => Assert.True(
+            System.Net.IPAddress.TryParse(new Uri(address).Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip),
+            $"a test daemon listens on {address}"));
+        var address = addresses.First();
         return new DaemonFixture(app, new Uri(address), token, logs, storage, ownsStorage);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
@@ -7,16 +8,24 @@ namespace PinsDaemon.Host.Tests.TestSupport;
 public sealed partial class DaemonProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output;
+    private readonly Task _stdout;
 
-    private DaemonProcess(Process process, Uri baseAddress)
+    private DaemonProcess(Process process, Uri baseAddress, ConcurrentQueue<string> output, Task stdout)
     {
         _process = process;
         BaseAddress = baseAddress;
+        _output = output;
+        _stdout = stdout;
     }
 
     public Uri BaseAddress { get; }
 
-    public static async Task<DaemonProcess> StartAsync(string script, string storage, string token)
+    /// <summary>Everything the daemon wrote to stdout and stderr so far, line by line.</summary>
+    public IReadOnlyCollection<string> Output => _output;
+
+    /// <param name="environment">Extra environment variables, e.g. logging settings.</param>
+    public static async Task<DaemonProcess> StartAsync(string script, string storage, string token, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -38,20 +47,46 @@ public sealed partial class DaemonProcess : IDisposable
 
         // The token through the environment, as the seed's unit does; never on the command line.
         startInfo.Environment["API_TOKEN"] = token;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
+
         var process = Process.Start(startInfo)!;
-        _ = process.StandardError.ReadToEndAsync();
+        var output = new ConcurrentQueue<string>();
+        _ = CollectAsync(process.StandardError, output);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
+            output.Enqueue(line);
             var match = ListeningOn().Match(line);
             if (match.Success)
             {
-                _ = process.StandardOutput.ReadToEndAsync();
-                return new DaemonProcess(process, new Uri(match.Groups[1].Value));
+                return new DaemonProcess(process, new Uri(match.Groups[1].Value), output, CollectAsync(process.StandardOutput, output));
             }
         }
 
-        throw new InvalidOperationException($"the daemon exited with {process.ExitCode} before listening");
+        throw new InvalidOperationException($"the daemon exited with {process.ExitCode} before listening: {string.Join('\n', output)}");
+    }
+
+    /// <summary>Waits until the daemon has exited and all its stdout has been read.</summary>
+    public async Task<bool> WaitForExitAndOutputAsync(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+
+        await _stdout.WaitAsync(timeout);
+        return true;
+    }
+
+    private static async Task CollectAsync(StreamReader reader, ConcurrentQueue<string> lines)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lines.Enqueue(line);
+        }
     }
 
     /// <summary>SIGTERM, as systemd sends on stop.</summary>
