@@ -406,7 +406,8 @@
     badge.textContent = STATUS_NAMES[job.status] || job.status;
 
     const running = job.status === 'running';
-    show('package', running);
+    // Phase, bar and package while it runs; once it has ended, the banner says how.
+    show('live', running);
     show('cancel', running && job.cancellable === true);
     show('warning', running && Boolean(job.warning));
     setText('warning', running ? job.warning : '');
@@ -460,14 +461,11 @@
   }
 
   function renderFinished(job) {
-    const bar = $('progress');
     if (job.status === 'succeeded') {
       state.progressFloor = 100;
+      $('progress').value = 100;
     }
 
-    bar.value = state.progressFloor;
-    setText('phase', `Finished · ${Math.floor(state.progressFloor)} %`);
-    setText('package', '');
     renderBanner(job);
   }
 
