@@ -66,6 +66,7 @@
     jobId: null,
     stream: null,
     progressFloor: 0,
+    droppedLines: 0,
     confirmAfter: null,
     clockOffset: 0,
     timers: [],
@@ -676,7 +677,14 @@
       url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
       url.searchParams.set('after', String(this.lastSeq));
       url.searchParams.set('batch', 'true');
-      const socket = new WebSocket(url.href);
+      let socket;
+      try {
+        socket = new WebSocket(url.href);
+      } catch {
+        this.retry();
+        return;
+      }
+
       this.socket = socket;
       socket.onopen = () => {
         if (this.attempt > 0) {
