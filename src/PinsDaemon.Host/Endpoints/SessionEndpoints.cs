@@ -50,7 +50,10 @@ internal static class SessionEndpoints
                 detail: $"The body may be at most {MaxBodyBytes} bytes. {SessionRequestParser.Expected}");
         }
 
-        if (!SessionRequestParser.TryParse(body, out var token, out var problem))
+        var parsed = SessionRequestParser.TryParse(body, out var token, out var problem);
+        // The body held the token: it does not wait in memory for the garbage collector.
+        Array.Clear(body);
+        if (!parsed)
         {
             return ApiProblems.BadRequest("Invalid sign-in request", $"{problem} {SessionRequestParser.Expected}");
         }
