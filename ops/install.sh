@@ -11,11 +11,13 @@
 #                   "dotnet publish" (e.g. published for linux-arm64 on another machine)
 #
 # What it installs:
-#   /opt/pinsdaemon/                      the self-contained daemon (root-owned, read-only
+#   /usr/lib/pinsdaemon/                  the self-contained daemon (root-owned, read-only
 #                                         for the service user), plus ops/ helper scripts
-#   /usr/local/bin/system-upgrade.sh      the only thing that runs as root (0755 root)
-#   /etc/sudoers.d/pinsdaemon             the two commands sysupdate-api may run (0440)
+#   /usr/libexec/pinsdaemon/system-upgrade.sh  the only thing that runs as root (0755 root)
+#   /etc/sudoers.d/pinsdaemon             the three commands sysupdate-api may run (0440)
 #   /etc/systemd/system/pinsdaemon.service
+#   /etc/systemd/system/pinsdaemon-upgrade@.service  one unit per upgrade run
+#   /var/lib/pinsdaemon-upgrade/          the runs' files, root:sysupdate-api 0750
 #   /etc/pinsdaemon/api-token             256-bit token, 0600 root (kept if present)
 #   /var/lib/pinsdaemon/                  job history, sysupdate-api 0700
 #   user and group sysupdate-api          system user, no home, no login shell
@@ -79,7 +81,7 @@ check_prerequisites() {
     # command:package that provides it. systemctl is optional: without systemd the
     # daemon is started by run-without-systemd.sh.
     local needs=(apt-get:apt dpkg-query:dpkg sudo:sudo visudo:sudo curl:curl
-        setpriv:util-linux useradd:passwd install:coreutils)
+        setpriv:util-linux setsid:util-linux flock:util-linux useradd:passwd install:coreutils)
     if [[ -z $FROM_DIR ]]; then
         needs+=("dotnet:the .NET 10 SDK (dotnet-sdk-10.0), or use --from-dir")
     fi
@@ -158,7 +160,7 @@ trap cleanup EXIT
 stage_build() {
     local rid
     # Same file system as the target, so the final swap is a rename.
-    STAGE=$(mktemp -d /opt/.pinsdaemon.new.XXXXXX)
+    STAGE=$(mktemp -d "$(dirname -- "$INSTALL_DIR")/.pinsdaemon.new.XXXXXX")
     if [[ -n $FROM_DIR ]]; then
         [[ -x $FROM_DIR/pinsdaemon ]] || die "--from-dir $FROM_DIR has no executable 'pinsdaemon'"
         say "copying the published daemon from $FROM_DIR"
@@ -208,7 +210,7 @@ stop_daemon() {
 swap_in_build() {
     local old
     if [[ -e $INSTALL_DIR ]]; then
-        old=$(mktemp -d /opt/.pinsdaemon.old.XXXXXX)
+        old=$(mktemp -d "$(dirname -- "$INSTALL_DIR")/.pinsdaemon.old.XXXXXX")
         mv -T -- "$INSTALL_DIR" "$old/pinsdaemon"
         mv -T -- "$STAGE" "$INSTALL_DIR"
         rm -rf -- "$old"
@@ -249,9 +251,23 @@ install_file() {
 }
 
 install_script() {
+    check_root_only "$(dirname -- "$SCRIPT_PATH")"
+    install -d -o root -g root -m 0755 "$(dirname -- "$SCRIPT_PATH")"
     check_root_only "$SCRIPT_PATH"
     install_file "$OPS_DIR/system-upgrade.sh" "$SCRIPT_PATH" 0755
     say "installed $SCRIPT_PATH (root:root 0755)"
+}
+
+# The script creates it too, at its first run; made here so the daemon finds it at once.
+ensure_runs_dir() {
+    check_root_only "$(dirname -- "$RUNS_DIR")"
+    if [[ -L $RUNS_DIR ]] || { [[ -e $RUNS_DIR ]] && [[ ! -d $RUNS_DIR ]]; }; then
+        die "$RUNS_DIR is not a directory: remove it first"
+    fi
+    install -d -o root -g "$SERVICE_USER" -m 0750 "$RUNS_DIR"
+    chown root:"$SERVICE_USER" "$RUNS_DIR"
+    chmod 0750 "$RUNS_DIR"
+    say "runs' files in $RUNS_DIR (root:$SERVICE_USER 0750)"
 }
 
 install_sudoers() {
@@ -277,6 +293,9 @@ install_sudoers() {
 
 install_unit() {
     local rendered
+    check_root_only "$TEMPLATE_UNIT_PATH"
+    install_file "$OPS_DIR/pinsdaemon-upgrade@.service" "$TEMPLATE_UNIT_PATH" 0644
+    say "installed $TEMPLATE_UNIT_PATH"
     check_root_only "$UNIT_PATH"
     rendered=$(mktemp)
     sed "s|^ExecStart=$INSTALL_DIR/pinsdaemon --urls .*\$|ExecStart=$INSTALL_DIR/pinsdaemon --urls $URLS|" \
@@ -387,6 +406,7 @@ main() {
     ensure_user
     install_script
     install_sudoers
+    ensure_runs_dir
     ensure_token
     ensure_state_dir
     stop_daemon

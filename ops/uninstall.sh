@@ -8,10 +8,11 @@
 #                   service user had; a later install takes it over again)
 #
 # Stops the daemon (systemd service, or the one started by run-without-systemd.sh),
-# then removes the unit, the sudoers file, /usr/local/bin/system-upgrade.sh,
-# /opt/pinsdaemon, /etc/pinsdaemon (the token), /run/pinsdaemon, the log of
-# run-without-systemd.sh, the job history unless --keep-history, and the user and
-# group sysupdate-api.
+# then removes the units, the sudoers file, /usr/libexec/pinsdaemon (the script),
+# /usr/lib/pinsdaemon, /etc/pinsdaemon (the token), /run/pinsdaemon, the log of
+# run-without-systemd.sh, the job history and the runs' files
+# (/var/lib/pinsdaemon-upgrade) unless --keep-history, and the user and group
+# sysupdate-api. A run still going on is left to finish: it is apt, not the daemon.
 set -euo pipefail
 
 # shellcheck source=ops/layout.sh
@@ -102,18 +103,18 @@ remove_user() {
 
 main() {
     stop_daemon
-    remove "$UNIT_PATH" "/etc/systemd/system/multi-user.target.wants/$SERVICE.service"
+    remove "$UNIT_PATH" "$TEMPLATE_UNIT_PATH" "/etc/systemd/system/multi-user.target.wants/$SERVICE.service"
     if [[ -d /run/systemd/system ]]; then
         systemctl daemon-reload
         systemctl reset-failed "$SERVICE" >/dev/null 2>&1 || true
     fi
     # Sudoers before the script: never leave a rule that points at a missing file
     # someone else could create.
-    remove "$SUDOERS_PATH" "$SCRIPT_PATH" "$INSTALL_DIR" "$TOKEN_DIR" "$RUN_DIR" "$LOG_FILE"
+    remove "$SUDOERS_PATH" "$SCRIPT_PATH" "$(dirname -- "$SCRIPT_PATH")" "$INSTALL_DIR" "$TOKEN_DIR" "$RUN_DIR" "$LOG_FILE"
     if [[ $KEEP_HISTORY == yes ]]; then
-        if [[ -d $STATE_DIR ]]; then say "kept the job history in $STATE_DIR (--keep-history)"; fi
+        if [[ -d $STATE_DIR ]]; then say "kept the job history in $STATE_DIR and $RUNS_DIR (--keep-history)"; fi
     else
-        remove "$STATE_DIR"
+        remove "$STATE_DIR" "$RUNS_DIR"
     fi
     remove_user
     say "done"

@@ -2,12 +2,13 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Hosting;
 using PinsDaemon.Actors.Jobs;
-using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
+using PinsDaemon.Host.Hosting;
 using PinsDaemon.Host.Streaming;
 using PinsDaemon.Host.Web;
 
@@ -51,9 +52,16 @@ public static class DaemonApp
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
         builder.Services.ConfigureHttpJsonOptions(options => ContractJson.Apply(options.SerializerOptions));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
+        builder.Services.AddSingleton<IRunner>(services =>
+        {
+            var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
+            return upgrade.UseSudo
+                ? new SudoRunner(upgrade.SudoPath, upgrade.ScriptPath, upgrade.RunsDirectory)
+                : new DetachedRunner(upgrade.ScriptPath, services.GetRequiredService<JobStore>().RunsDirectory);
+        });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
         builder.Services.AddSingleton<Web.StaticAssets>();
+        builder.Services.AddHostedService<SystemdWatchdog>();
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
@@ -64,12 +72,12 @@ public static class DaemonApp
                     loggers.AddLoggerFactory();
                 })
                 .WithPinsActors(
-                    new JobSupervisorSettings(upgrade.ScriptPath, upgrade.UseSudo, upgrade.SudoPath, storage.MaxJobs)
+                    new JobSupervisorSettings(upgrade.UseSudo, storage.MaxJobs)
                     {
                         Timeout = upgrade.Timeout,
                         IdleWarning = upgrade.IdleWarning,
                     },
-                    services.GetRequiredService<IProcessLauncher>(),
+                    services.GetRequiredService<IRunner>(),
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
         });

@@ -53,8 +53,10 @@ public sealed class UpgradeApiSpecs
 
         var job = await daemon.WaitForEndAsync(jobId);
         Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Equal(JsonValueKind.Null, job.GetProperty("exitCode").ValueKind);
-        Assert.Contains("could not be started", job.GetProperty("message").GetString());
+        // The run's wrapper records what bash said: 127, command not found.
+        Assert.Equal(127, job.GetProperty("exitCode").GetInt32());
+        Assert.Equal("startFailed", job.GetProperty("reason").GetString());
+        Assert.Contains("could not be executed", job.GetProperty("message").GetString());
 
         var second = await daemon.StartJobAsync();
         Assert.NotEqual(jobId, second.GetProperty("jobId").GetString());

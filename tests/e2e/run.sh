@@ -8,8 +8,12 @@
 #   1. install, start the daemon as sysupdate-api (ops/run-without-systemd.sh), /healthz
 #   2. a dry run over HTTP, followed over a WebSocket (tests/e2e/ws-client.mjs):
 #      real apt-get output, end frame and GET /jobs/{id} say succeeded with exit 0
-#   3. the privilege boundary, checked as the service user
+#   3. the privilege boundary, checked as the service user: the three sudoers forms
+#      and nothing else; a run started through sudo outlives the caller
 #   4. install again (token kept, daemon still serving), uninstall, nothing left
+#
+# PINSDAEMON_PUBLISH, when set, is a linux-x64 publish to install (install.sh --from-dir)
+# instead of publishing again (.ci/run publishes once for this test and tests/system/).
 #
 # Prints PASS/FAIL per check and ends with "e2e: N passed, M failed"; exits 1 if any
 # check failed.
@@ -20,12 +24,14 @@ REPO=$(cd "$HERE/../.." && pwd -P)
 readonly HERE REPO
 readonly OPS=$REPO/ops
 readonly USER_NAME=sysupdate-api
-readonly SCRIPT=/usr/local/bin/system-upgrade.sh
+readonly SCRIPT=/usr/libexec/pinsdaemon/system-upgrade.sh
 readonly SUDOERS=/etc/sudoers.d/pinsdaemon
 readonly UNIT=/etc/systemd/system/pinsdaemon.service
+readonly TEMPLATE_UNIT=/etc/systemd/system/pinsdaemon-upgrade@.service
+readonly RUNS_DIR=/var/lib/pinsdaemon-upgrade
 readonly TOKEN_FILE=/etc/pinsdaemon/api-token
 readonly STATE_DIR=/var/lib/pinsdaemon
-readonly INSTALL_DIR=/opt/pinsdaemon
+readonly INSTALL_DIR=/usr/lib/pinsdaemon
 readonly PID_FILE=/run/pinsdaemon/pinsdaemon.pid
 readonly LOG_FILE=/var/log/pinsdaemon.log
 readonly BASE=http://127.0.0.1:5180
@@ -106,13 +112,17 @@ if curl -s -o /dev/null --max-time 2 "$BASE/healthz"; then
 fi
 
 INSTALL_ARGS=()
+if [[ -n ${PINSDAEMON_PUBLISH-} ]]; then
+    # .ci/run publishes once for this test and the system lab.
+    INSTALL_ARGS+=(--from-dir "$PINSDAEMON_PUBLISH")
+fi
 if [[ -d /run/systemd/system ]]; then
     # This test drives the fallback path; keep systemd's copy from taking the port.
-    INSTALL_ARGS=(--no-start)
+    INSTALL_ARGS+=(--no-start)
 fi
 
 # --- 1. install and start -------------------------------------------------------------
-info "running ops/install.sh (publishes the daemon; takes a few minutes on 2 cores)"
+info "running ops/install.sh (without PINSDAEMON_PUBLISH it publishes the daemon: a few minutes on 2 cores)"
 INSTALLED=yes
 if "$OPS/install.sh" "${INSTALL_ARGS[@]}" >"$WORK/install1.log" 2>&1; then
     pass "ops/install.sh exits 0"
@@ -128,6 +138,8 @@ layout_ok() {
     [[ $(stat -c '%U:%G %a' "$SUDOERS") == "root:root 440" ]] || { echo "  $SUDOERS: $(stat -c '%U:%G %a' "$SUDOERS")"; ok=1; }
     [[ $(stat -c '%U:%G %a' "$TOKEN_FILE") == "root:root 600" ]] || { echo "  $TOKEN_FILE: $(stat -c '%U:%G %a' "$TOKEN_FILE")"; ok=1; }
     [[ $(stat -c '%U %a' "$STATE_DIR") == "$USER_NAME 700" ]] || { echo "  $STATE_DIR: $(stat -c '%U %a' "$STATE_DIR")"; ok=1; }
+    [[ $(stat -c '%U:%G %a' "$RUNS_DIR") == "root:$USER_NAME 750" ]] || { echo "  $RUNS_DIR: $(stat -c '%U:%G %a' "$RUNS_DIR")"; ok=1; }
+    [[ -f $TEMPLATE_UNIT ]] || { echo "  $TEMPLATE_UNIT missing"; ok=1; }
     [[ $(stat -c '%U:%G %a' "$INSTALL_DIR") == "root:root 755" ]] || { echo "  $INSTALL_DIR: $(stat -c '%U:%G %a' "$INSTALL_DIR")"; ok=1; }
     [[ -f $UNIT && -x $INSTALL_DIR/pinsdaemon ]] || { echo "  unit or binary missing"; ok=1; }
     [[ -z $(find "$INSTALL_DIR" \( ! -user root -o -perm /022 \) -print -quit) ]] || { echo "  $INSTALL_DIR has files not owned by root or writable by others"; ok=1; }
@@ -237,27 +249,52 @@ if [[ -n $JOB_ID ]]; then
 fi
 
 # --- 3. the privilege boundary, as the service user --------------------------------------------
+new_id() { cat /proc/sys/kernel/random/uuid; }
+
+# The launcher returns at once; the run goes on in a session of its own (no systemd here)
+# and writes its exit record when it ends.
 sudo_dry_run() {
-    as_user sudo -n -- "$SCRIPT" --dry-run >"$WORK/sudo-dry-run.log" 2>&1 && return 0
-    tail -n 20 "$WORK/sudo-dry-run.log"
-    return 1
+    local id name i
+    id=$(new_id)
+    name=dry-run-$id
+    as_user sudo -n -- "$SCRIPT" --dry-run --job "$id" >"$WORK/sudo-dry-run.log" 2>&1 || {
+        tail -n 20 "$WORK/sudo-dry-run.log"
+        return 1
+    }
+    for ((i = 0; i < JOB_TIMEOUT * 10; i++)); do
+        [[ -f $RUNS_DIR/$name.exit ]] && break
+        sleep 0.1
+    done
+    echo "  run record: $(cat "$RUNS_DIR/$name.run" 2>/dev/null); exit record: $(cat "$RUNS_DIR/$name.exit" 2>/dev/null)"
+    [[ $(stat -c '%U:%G %a' "$RUNS_DIR/$name.out") == "root:$USER_NAME 640" ]] || { echo "  $name.out: $(stat -c '%U:%G %a' "$RUNS_DIR/$name.out")"; return 1; }
+    grep -q 'supervisor=detached' "$RUNS_DIR/$name.run" && grep -qx 'result=success exit_code=exited exit_status=0' "$RUNS_DIR/$name.exit" &&
+        grep -qx 'phase simulate' "$RUNS_DIR/$name.status" &&
+        # The same id twice is refused by the script itself.
+        { as_user sudo -n -- "$SCRIPT" --dry-run --job "$id" >/dev/null 2>&1; (($? == 65)); }
 }
-check "as $USER_NAME: sudo -n $SCRIPT --dry-run is allowed and exits 0" sudo_dry_run
+check "as $USER_NAME: sudo -n $SCRIPT --dry-run --job ID starts a detached run that records its exit; the id cannot be used again" sudo_dry_run
 refuse "as $USER_NAME: sudo -n $SCRIPT (no argument) is refused" quiet as_user sudo -n -- "$SCRIPT"
-refuse "as $USER_NAME: sudo -n $SCRIPT --apply --evil is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --evil
+refuse "as $USER_NAME: sudo -n $SCRIPT --apply (no job id) is refused" quiet as_user sudo -n -- "$SCRIPT" --apply
+refuse "as $USER_NAME: an upper-case job id is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --job "$(new_id | tr a-f A-F)"
+refuse "as $USER_NAME: a short job id is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --job "$(new_id | cut -c2-)"
+refuse "as $USER_NAME: an extra word is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --job "$(new_id)" --evil
+refuse "as $USER_NAME: a job id with a space is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --job "$(new_id | sed 's/-/ /')"
+refuse "as $USER_NAME: --worker is refused" quiet as_user sudo -n -- "$SCRIPT" --worker "apply-$(new_id)"
+refuse "as $USER_NAME: --record-exit is refused" quiet as_user sudo -n -- "$SCRIPT" --record-exit "apply-$(new_id)"
 refuse "as $USER_NAME: sudo -n /bin/sh is refused" quiet as_user sudo -n /bin/sh -c true
 refuse "as $USER_NAME: sudo -n apt-get is refused" quiet as_user sudo -n apt-get --version
 
 sudo_list_ok() {
-    local listing commands
+    local listing commands id
     listing=$(as_user sudo -n -l 2>&1) || return 1
     # The commands after "may run the following commands", joined, split on commas.
     commands=$(sed -n '/may run the following commands/,$p' <<<"$listing" | tail -n +2 |
         tr '\n' ' ' | sed 's/([^)]*)//g; s/NOPASSWD://g' | tr ',' '\n' | sed 's/^ *//; s/ *$//' | grep -v '^$' | sort)
     printf '  may run: %s\n' "${commands//$'\n'/$'\n  may run: '}"
-    [[ $commands == "$(printf '%s\n' "$SCRIPT --apply" "$SCRIPT --dry-run")" ]]
+    id=$(printf '[0-9a-f]%.0s' {1..8})-$(printf '[0-9a-f]%.0s' {1..4})-$(printf '[0-9a-f]%.0s' {1..4})-$(printf '[0-9a-f]%.0s' {1..4})-$(printf '[0-9a-f]%.0s' {1..12})
+    [[ $commands == "$(printf '%s\n' "$SCRIPT --apply --job $id" "$SCRIPT --cancel --job $id" "$SCRIPT --dry-run --job $id")" ]]
 }
-check "as $USER_NAME: sudo -n -l lists exactly the two forms" sudo_list_ok
+check "as $USER_NAME: sudo -n -l lists exactly the three forms" sudo_list_ok
 
 no_login_shell() {
     local shell
@@ -325,7 +362,7 @@ UNINSTALLED=yes
 nothing_left() {
     local ok=0 path
     if id "$USER_NAME" >/dev/null 2>&1; then echo "  user $USER_NAME still exists"; ok=1; fi
-    for path in "$SUDOERS" "$SCRIPT" "$UNIT" "$INSTALL_DIR" /etc/pinsdaemon "$STATE_DIR" /run/pinsdaemon \
+    for path in "$SUDOERS" "$SCRIPT" "$(dirname "$SCRIPT")" "$UNIT" "$TEMPLATE_UNIT" "$INSTALL_DIR" /etc/pinsdaemon "$STATE_DIR" "$RUNS_DIR" /run/pinsdaemon \
         /etc/systemd/system/multi-user.target.wants/pinsdaemon.service; do
         if [[ -e $path || -L $path ]]; then echo "  $path still exists"; ok=1; fi
     done

@@ -2,6 +2,8 @@ using System.Security.Claims;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Logs;
+using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 
@@ -27,6 +29,14 @@ internal static class JobsEndpoints
     public const int DefaultLogLimit = 1000;
 
     public const int MaxLogLimit = 10_000;
+
+    /// <summary>
+    /// 1 MiB per page: thousands of apt's lines, so a client rarely needs a second page, and
+    /// small enough that a few clients paging at once cost the daemon little. A count alone let
+    /// one request for 10,000 long lines build a 75 MiB answer. The largest line frame (64 KiB
+    /// of text, escaped) is far below it, and a page always holds at least one line.
+    /// </summary>
+    public const int MaxPageBytes = 1024 * 1024;
 
     private static async Task<Results<Ok<IReadOnlyList<JobSnapshot>>, ProblemHttpResult>> ListJobsAsync(
         IRequiredActor<JobSupervisor> jobs,
@@ -54,8 +64,8 @@ internal static class JobsEndpoints
 
     /// <summary>
     /// <c>GET /jobs/{id}/log?after=N&amp;limit=M</c>: a JSON array of the same line objects the
-    /// WebSocket sends, at most <c>limit</c> lines and about 1 MiB. When more lines are there,
-    /// <c>Link: &lt;...?after=LAST&amp;limit=M&gt;; rel="next"</c> points at the rest.
+    /// WebSocket sends, at most <c>limit</c> lines and about <see cref="MaxPageBytes"/>. When more
+    /// lines are there, <c>Link: &lt;...?after=LAST&amp;limit=M&gt;; rel="next"</c> points at the rest.
     /// </summary>
     private static async Task<IResult> GetLogAsync(
         JobId jobId,
@@ -73,16 +83,20 @@ internal static class JobsEndpoints
             return ApiProblems.BadRequest("Invalid 'limit'", $"'limit' is how many lines to return: a whole number from 1 to {MaxLogLimit}.");
         }
 
-        switch (await LogPages.ReadAsync(jobs.ActorRef, jobId, after, (int)limit, cancellationToken))
+        // One ask: the job's log stops the page at the byte budget (each frame and its separator;
+        // one byte is kept for the closing bracket), so no more than a page is ever held for it,
+        // however long the lines.
+        var read = new LogProtocol.ReadLog(jobId, after, (int)limit, MaxBytes: MaxPageBytes - 1);
+        switch (await jobs.ActorRef.TryAskAsync<LogProtocol.IReadLogReply>(read, cancellationToken))
         {
-            case LogPages.Page page:
+            case LogProtocol.LogPage page:
                 if (page.More)
                 {
-                    context.Response.Headers.Link = $"<{ApiPaths.JobLog(jobId)}?after={page.LastSeq}&limit={limit}>; rel=\"next\"";
+                    context.Response.Headers.Link = $"<{ApiPaths.JobLog(jobId)}?after={page.Lines[^1].Seq}&limit={limit}>; rel=\"next\"";
                 }
 
-                return TypedResults.Bytes(page.Json, "application/json");
-            case LogPages.NotFound:
+                return TypedResults.Bytes(LogFrames.LineArray(page.Lines), "application/json");
+            case JobProtocol.JobNotFound:
                 return ApiProblems.JobNotFound(jobId);
             default:
                 return ApiProblems.Unavailable();

@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Logs;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
@@ -63,16 +64,6 @@ internal static class LogsEndpoints
                 detail: "WebSocket connections from web pages are refused unless the page is the daemon's own or its origin is listed in Auth:AllowedOrigins.");
         }
 
-        var supervisor = jobs.ActorRef;
-        var ct = context.RequestAborted;
-        switch (await supervisor.TryAskAsync<JobProtocol.IGetJobReply>(new JobProtocol.GetJob(jobId), ct))
-        {
-            case JobProtocol.JobNotFound:
-                return ApiProblems.JobNotFound(jobId);
-            case not JobProtocol.JobFound:
-                return ApiProblems.Unavailable();
-        }
-
         switch (limiter.TryAcquire(Audit.Client(context), out var lease))
         {
             case LimitOutcome.PerAddressReached:
@@ -88,27 +79,35 @@ internal static class LogsEndpoints
         }
 
         using (lease)
-        using (var socket = await context.WebSockets.AcceptWebSocketAsync())
         {
-            var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
+            // One ask per socket: the job's log spawns the connection's subscriber, or the
+            // supervisor says there is no such job (404 before the upgrade). The subscriber may
+            // start filling the bounded buffer while the socket is accepted.
             var buffer = new LogStreamBuffer(stallTimeout: TimeSpan.FromSeconds(streaming.Value.StallTimeoutSeconds));
-            var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
-            if (await supervisor.TryAskAsync<JobProtocol.IOpenLogStreamReply>(new JobProtocol.OpenLogStream(jobId, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
+            var ct = context.RequestAborted;
+            switch (await jobs.ActorRef.TryAskAsync<LogProtocol.IOpenLogStreamReply>(new LogProtocol.OpenLogStream(jobId, after, buffer), ct))
             {
-                buffer.Close(LogStreamClosedReason.JobGone);
-                await session.RunAsync(lifetime.ApplicationStopping, ct);
-                return Results.Empty;
-            }
+                case JobProtocol.JobNotFound:
+                    return ApiProblems.JobNotFound(jobId);
+                case not LogProtocol.LogStreamOpened:
+                    return ApiProblems.Unavailable();
+                case LogProtocol.LogStreamOpened opened:
+                    var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
+                    try
+                    {
+                        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                        logger.LogDebug("Log stream for job {JobId} opened after seq {After}", jobId, after);
+                        var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
+                        await session.RunAsync(lifetime.ApplicationStopping, ct);
+                    }
+                    finally
+                    {
+                        // The subscriber was made for this socket: it ends with it.
+                        opened.Subscriber.Tell(PoisonPill.Instance);
+                        logger.LogDebug("Log stream for job {JobId} closed", jobId);
+                    }
 
-            logger.LogDebug("Log stream for job {JobId} opened after seq {After}", jobId, after);
-            try
-            {
-                await session.RunAsync(lifetime.ApplicationStopping, ct);
-            }
-            finally
-            {
-                opened.Subscriber.Tell(PoisonPill.Instance);
-                logger.LogDebug("Log stream for job {JobId} closed", jobId);
+                    break;
             }
         }
 

@@ -25,22 +25,29 @@ public sealed partial class DaemonProcess : IDisposable
     public IReadOnlyCollection<string> Output => _output;
 
     /// <param name="environment">Extra environment variables, e.g. logging settings.</param>
-    public static async Task<DaemonProcess> StartAsync(string script, string storage, string token, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="ownProcessGroup">Start it as the leader of a process group of its own
+    /// (through setsid), so <see cref="KillGroup"/> can kill the group as systemd or Ctrl-C would.</param>
+    public static async Task<DaemonProcess> StartAsync(string script, string storage, string token, IReadOnlyDictionary<string, string>? environment = null, bool ownProcessGroup = false)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
+        var startInfo = new ProcessStartInfo(ownProcessGroup ? "setsid" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-                 {
+        if (ownProcessGroup)
+        {
+            startInfo.ArgumentList.Add("dotnet");
+        }
+
+        foreach (var argument in (string[])
+                 [
                      Path.Combine(AppContext.BaseDirectory, "pinsdaemon.dll"),
                      "--urls", "http://127.0.0.1:0",
                      $"--Upgrade:ScriptPath={DaemonFixture.ScriptPath(script)}",
                      "--Upgrade:UseSudo=false",
                      $"--Storage:Directory={storage}",
-                 })
+                 ])
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -98,6 +105,13 @@ public sealed partial class DaemonProcess : IDisposable
     public void Kill()
     {
         _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
+    /// <summary>SIGKILL to the daemon's whole process group: a crash of everything the daemon started in it.</summary>
+    public void KillGroup()
+    {
+        Process.Start("kill", ["-KILL", "--", $"-{_process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}"])!.WaitForExit();
         _process.WaitForExit();
     }
 

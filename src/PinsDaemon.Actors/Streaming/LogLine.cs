@@ -1,9 +1,7 @@
-using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using PinsDaemon.Contracts;
 
-namespace PinsDaemon.Actors.Jobs;
+namespace PinsDaemon.Actors.Streaming;
 
 /// <summary>
 /// One numbered line of a job's output. Immutable and shared by every subscriber, so the
@@ -11,14 +9,6 @@ namespace PinsDaemon.Actors.Jobs;
 /// </summary>
 public sealed class LogLine
 {
-    // Relaxed escaping: frames are JSON over a WebSocket, never embedded in HTML, and escaping
-    // every non-ASCII character would triple the size of localized apt output.
-    private static readonly JsonWriterOptions FrameWriterOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
     private static ReadOnlySpan<byte> StoredPrefix => "{\"type\":\"line\",\"seq\":"u8;
 
     private byte[]? _frame;
@@ -65,18 +55,6 @@ public sealed class LogLine
     internal static int WeightOf(string? text) => 96 + (text?.Length ?? 0) * 3;
 
     private Details Parsed => _details ??= ParseDetails(_frame!);
-
-    /// <summary>Writes the line as a JSON object (used for single frames and for arrays of lines).</summary>
-    public void WriteTo(Utf8JsonWriter writer)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("type"u8, "line"u8);
-        writer.WriteNumber("seq"u8, Seq);
-        writer.WriteString("stream"u8, Stream == LogStream.Stdout ? "stdout"u8 : "stderr"u8);
-        writer.WriteString("time"u8, Time);
-        writer.WriteString("text"u8, Text);
-        writer.WriteEndObject();
-    }
 
     /// <summary>
     /// Reads a stored line back from its frame (one line of <c>log.jsonl</c>), looking only at
@@ -135,31 +113,10 @@ public sealed class LogLine
         return new Details(stream ?? LogStream.Stdout, time ?? DateTimeOffset.UnixEpoch, text ?? "\uFFFD (this stored line is damaged)");
     }
 
-    // One writer per thread, reset for each line: rendering allocates only the frame itself.
-    [ThreadStatic]
-    private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_renderer;
-
     private byte[] RenderFrame()
     {
-        var (buffer, writer) = t_renderer ??= CreateRenderer();
-        buffer.ResetWrittenCount();
-        writer.Reset(buffer);
-        WriteTo(writer);
-        writer.Flush();
-        var frame = buffer.WrittenSpan.ToArray();
-        if (buffer.Capacity > 256 * 1024)
-        {
-            // A huge line grew the buffer: do not keep that much per thread.
-            t_renderer = null;
-        }
-
-        return frame;
-    }
-
-    private static (System.Buffers.ArrayBufferWriter<byte>, Utf8JsonWriter) CreateRenderer()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        return (buffer, new Utf8JsonWriter(buffer, FrameWriterOptions));
+        var details = Parsed;
+        return LogFrames.Line(Seq, details.Stream, details.Time, details.Text);
     }
 
     public override string ToString() => $"{Seq} {Stream}: {Text}";
