@@ -150,7 +150,8 @@ public sealed class PageSpecs
 
         browser.Button("Dry run").Click();
         var cancel = browser.Button("Cancel");
-        Assert.StartsWith("Updating package lists", browser.Id("phase").Text, StringComparison.Ordinal);
+        // Cancel is offered from the start (before dpkg), possibly before the first phase arrives.
+        browser.Until(() => browser.Id("phase").Text.StartsWith("Updating package lists", StringComparison.Ordinal), "the update phase");
         browser.Screenshot("cancel-offered");
         cancel.Click();
 
@@ -158,6 +159,26 @@ public sealed class PageSpecs
         Assert.Null(browser.VisibleButton("Cancel"));
         Assert.Contains("Dry run cancelled before anything changed.", browser.Id("banner").Text, StringComparison.Ordinal);
         browser.Screenshot("cancelled");
+    }
+
+    [BrowserFact]
+    public async Task Should_end_a_failed_job_with_its_reason_in_plain_words_and_say_who_ran_it_on_a_phone()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("lock-held.sh");
+        using var browser = SignedIn(daemon);
+        browser.AsPhone();
+
+        browser.Button("Dry run").Click();
+        browser.Until(() => browser.Id("job-status").Text == "Failed", "the job to fail");
+        browser.Until(() => Visible(browser.Id("banner")), "the banner");
+        Assert.Equal("Dry run failed: another package manager held the package lock for too long.", browser.Id("banner-outcome").Text);
+        Assert.False(string.IsNullOrWhiteSpace(browser.Id("banner-message").Text));
+        Assert.False(browser.Id("banner-reboot").Displayed);
+        Assert.Equal("Run detached, in a session of its own (no systemd)", browser.Id("job-supervisor").Text);
+        Assert.Equal(["E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)"], browser.LogLines());
+        browser.Until(() => HistoryRows(browser) is [[_, "Dry run", "Failed", ..]], "the failed job in the history");
+        Assert.True((bool)browser.Script("return document.documentElement.scrollWidth <= window.innerWidth;")!, "the page is wider than a phone's screen");
+        browser.Screenshot("failed-phone");
     }
 
     [BrowserFact]

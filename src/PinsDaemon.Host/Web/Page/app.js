@@ -46,16 +46,30 @@
     dpkgRepairFailed: 'an earlier interrupted dpkg run could not be repaired',
     dpkgInterrupted: 'an earlier dpkg run was interrupted and needs repair',
     upgradeFailed: 'apt or dpkg reported an error while upgrading',
+    scriptError: 'the upgrade script could not set itself up (its temporary or runs directory)',
     sudoRefused: 'sudo refused to run the upgrade script (its sudoers rule is missing or wrong)',
-    startFailed: 'the upgrade script could not be started',
+    startFailed: 'the run could not be started (the script is missing, or another run is active)',
     notRoot: 'the upgrade script was not running as root',
     badArguments: 'the upgrade script refused its arguments',
     scriptFailed: 'the upgrade script failed',
+    stopped: 'it was stopped from outside the daemon (for example by a shutdown) before dpkg started',
     cancelled: 'it was cancelled on request',
     timedOut: 'it ran longer than the daemon allows (Upgrade:Timeout)',
     rebootDuringRun: 'the machine restarted while the upgrade ran',
-    runnerLost: 'the upgrade process disappeared without leaving a result',
+    runnerLost: 'the run disappeared without saying how it ended',
   };
+
+  /** Who runs the upgrade, outside the daemon (the job's supervisor field). */
+  function supervisorText(job) {
+    switch (job.supervisor) {
+      case 'systemd':
+        return `Run by systemd as pinsdaemon-upgrade@${job.dryRun ? 'dry-run' : 'apply'}-${job.jobId}.service`;
+      case 'detached':
+        return 'Run detached, in a session of its own (no systemd)';
+      default:
+        return '';
+    }
+  }
 
   const $ = (id) => document.getElementById(id);
 
@@ -405,6 +419,7 @@
     const badge = $('job-status');
     badge.className = `badge ${job.status}`;
     badge.textContent = STATUS_NAMES[job.status] || job.status;
+    setText('job-supervisor', supervisorText(job));
 
     const running = job.status === 'running';
     // Phase, bar and package while it runs; once it has ended, the banner says how.
@@ -503,7 +518,7 @@
       case 'timedOut':
         return `${mode} stopped: it ran longer than the daemon allows (Upgrade:Timeout).`;
       case 'interrupted':
-        return reason ? `${mode} interrupted: ${reason}.` : `${mode} interrupted: the daemon stopped while it ran, so how it ended is unknown.`;
+        return reason ? `${mode} interrupted: ${reason}.` : `${mode} interrupted: how it ended is unknown.`;
       default:
         return `${mode}: ${job.status}.`;
     }
@@ -587,6 +602,7 @@
     setText('phase', 'Starting');
     setText('package', '');
     setText('elapsed', '');
+    setText('job-supervisor', '');
     state.droppedLines = 0;
   }
 
