@@ -122,7 +122,7 @@ internal sealed class LogFollower
             catch (Exception ex) when (ex is WebSocketException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
             {
                 // OperationCanceledException without Ctrl+C: the keep-alive gave up on a silent peer.
-                return (null, $"The connection to {_client.Target.Label} was lost ({TerminalText.Neutralise(ex.Message)}).");
+                return (null, $"The connection to {_client.Target.Label} was lost ({ControlCharacters.Neutralize(ex.Message)}).");
             }
 
             if (received.MessageType == WebSocketMessageType.Close)
@@ -168,7 +168,7 @@ internal sealed class LogFollower
         LogCloseCodes.GoingAway => $"{_client.Target.Label} is shutting down or restarting.",
         LogCloseCodes.TooSlow => $"{_client.Target.Label} closed the stream because the output was not read fast enough.",
         LogCloseCodes.InternalError => throw new CliException(ExitCodes.Failed, $"Job {_job} disappeared from {_client.Target.Label} while its log was read (it was deleted as one of the oldest jobs)."),
-        _ => $"{_client.Target.Label} closed the stream ({(int?)socket.CloseStatus}: {TerminalText.Neutralise(socket.CloseStatusDescription ?? string.Empty)}).",
+        _ => $"{_client.Target.Label} closed the stream ({(int?)socket.CloseStatus}: {ControlCharacters.Neutralize(socket.CloseStatusDescription ?? string.Empty)}).",
     };
 
     /// <summary>Hands on the lines after the last one delivered; a repeat (never expected) is dropped rather than printed twice.</summary>
