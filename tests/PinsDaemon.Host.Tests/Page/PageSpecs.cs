@@ -153,6 +153,10 @@ public sealed class PageSpecs
         // Cancel is offered from the start (before dpkg), possibly before the first phase arrives.
         browser.Until(() => browser.Id("phase").Text.StartsWith("Updating package lists", StringComparison.Ordinal), "the update phase");
         browser.Screenshot("cancel-offered");
+        browser.AsPhone();
+        Assert.True((bool)browser.Script("const r = arguments[0].getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth;", cancel)!, "Cancel is off a phone's screen");
+        Assert.True((bool)browser.Script("return document.documentElement.scrollWidth <= window.innerWidth;")!, "the page is wider than a phone's screen");
+        browser.Screenshot("cancel-offered-phone");
         cancel.Click();
 
         browser.Until(() => browser.Id("job-status").Text == "Cancelled", "the job cancelled");
@@ -288,6 +292,34 @@ public sealed class PageSpecs
             Assert.False(browser.Id("sign-in-view").Displayed);
             Assert.Equal([.. Lines("before", 50), .. Lines("after", 50)], browser.LogLines());
             Assert.Equal(jobId, await CurrentJobIdAsync(browser));
+        }
+        finally
+        {
+            await TestRuns.DeleteStorageAsync(storage);
+        }
+    }
+
+    [BrowserFact]
+    public async Task Should_say_in_plain_words_when_the_run_disappeared_without_an_exit_record()
+    {
+        using var script = new GatedScript(before: 20, after: 0);
+        var storage = DaemonFixture.NewStorageDirectory();
+        try
+        {
+            await using var daemon = await DaemonFixture.StartWithStorageAsync(script.Name, storage, DaemonFixture.NewToken());
+            using var browser = SignedIn(daemon);
+            var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
+            browser.Until(() => browser.LogLines().Count == 20, "the run's lines");
+
+            // Killed with its whole session, as the OOM killer or a stray kill would: no exit record.
+            TestRuns.Kill(TestRuns.Pid(storage, jobId)!.Value);
+
+            browser.Until(() => browser.Id("job-status").Text == "Interrupted", "the job to end interrupted");
+            Assert.Equal("Upgrade interrupted: the run disappeared without saying how it ended.", browser.Id("banner-outcome").Text);
+            Assert.Null(browser.VisibleButton("Cancel"));
+            Assert.Equal(Lines("before", 20), browser.LogLines());
+            browser.Until(() => HistoryRows(browser) is [[_, "Upgrade", "Interrupted", ..]], "the job in the history");
+            browser.Screenshot("interrupted");
         }
         finally
         {
