@@ -584,7 +584,8 @@
       return;
     }
 
-    setText('changed-title', `${job.status === 'running' ? 'Changed so far' : 'Changed'}: ${plural(changed.length, 'package', 'packages')}`);
+    // Known once the run has ended (dpkg's database before and after); null while it runs.
+    setText('changed-title', `Changed: ${plural(changed.length, 'package', 'packages')}`);
     $('changed-table').tBodies[0].replaceChildren(...changed.map((entry) => planRow(entry, false)));
   }
 
