@@ -65,6 +65,8 @@
 #   phase check-dpkg|update|download|repair|install|simulate
 #   apt <line>                        apt's -o APT::Status-Fd line (dlstatus:, pmstatus:, ...)
 #   plan <line>                       a dry run's simulation line (Inst, Conf, Remv, Purg)
+#   kept-back <packages...>           a dry run's packages the upgrade keeps back
+#   autoremovable <packages...>       a dry run's packages no longer needed (apt autoremove)
 #   upgraded <package> <old|-> <new>  what dpkg changed (from dpkg's database, not output)
 #   dpkg-interrupted <packages...>    (before repair, or in a dry run)
 #   cancel-refused                    a SIGTERM arrived while dpkg was running; ignored
@@ -426,9 +428,16 @@ do_upgrade() {
         status=$?
         cat -- "$WORK_DIR/simulation"
         ((status == 0)) || step_failed "$status" "apt-get -s upgrade"
+        # The indented lists after apt's headings: packages kept back, and those no longer needed.
+        local list=""
         while IFS= read -r line; do
             case $line in
-                'Inst '* | 'Conf '* | 'Remv '* | 'Purg '*) status "plan $line" ;;
+                'Inst '* | 'Conf '* | 'Remv '* | 'Purg '*) status "plan $line"; list="" ;;
+                'The following packages have been kept back:') list=kept-back ;;
+                'The following package was automatically installed and is no longer required:' | \
+                    'The following packages were automatically installed and are no longer required:') list=autoremovable ;;
+                '  '*) [[ -n $list ]] && status "$list ${line#  }" ;;
+                *) list="" ;;
             esac
         done <"$WORK_DIR/simulation"
         return 0

@@ -47,6 +47,12 @@ public sealed record JobSnapshot(
     /// <summary>A succeeded dry run's plan: what a real upgrade would do, package by package. Null when unknown, and for an apply.</summary>
     public IReadOnlyList<PlanEntry>? Plan { get; init; }
 
+    /// <summary>A succeeded dry run's packages the upgrade keeps back (held, or needing a new dependency). Null when unknown, and for an apply.</summary>
+    public IReadOnlyList<string>? KeptBack { get; init; }
+
+    /// <summary>A succeeded dry run's packages installed automatically and no longer needed (what <c>apt autoremove</c> would remove). Null when unknown, and for an apply.</summary>
+    public IReadOnlyList<string>? Autoremovable { get; init; }
+
     /// <summary>What an apply changed; null when unknown, and for a dry run.</summary>
     public IReadOnlyList<UpgradedPackage>? Upgraded { get; init; }
 

@@ -8,7 +8,11 @@ using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
+using PinsDaemon.Host.Fleet;
 using PinsDaemon.Host.Hosting;
+using PinsDaemon.Host.HostStatus;
+using PinsDaemon.Host.Metrics;
+using PinsDaemon.Host.OpenApi;
 using PinsDaemon.Host.Streaming;
 using PinsDaemon.Host.Web;
 
@@ -61,7 +65,14 @@ public static class DaemonApp
         });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
         builder.Services.AddSingleton<Web.StaticAssets>();
+        builder.Services.AddPinsHostStatus();
         builder.Services.AddHostedService<SystemdWatchdog>();
+        var fleet = FleetWiring.IsEnabled(builder.Configuration);
+        if (fleet)
+        {
+            FleetWiring.AddServices(builder.Services);
+        }
+
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
@@ -80,7 +91,13 @@ public static class DaemonApp
                     services.GetRequiredService<IRunner>(),
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
+            if (fleet)
+            {
+                FleetWiring.ConfigureAkka(akka, services);
+            }
         });
+        builder.Services.AddPinsMetrics();
+        builder.Services.AddPinsOpenApi();
         return builder;
     }
 
@@ -107,6 +124,13 @@ public static class DaemonApp
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
+        app.MapHostStatus();
+        app.MapPinsMetrics();
+        app.MapPinsOpenApi();
+        if (FleetWiring.IsEnabled(app.Configuration))
+        {
+            FleetWiring.Map(app);
+        }
         return app;
     }
 

@@ -237,6 +237,31 @@ if [[ -n $JOB_ID ]]; then
     }
     check "the job's plan matches apt-get -s upgrade on this machine" plan_matches_apt
 
+    host_ok() {
+        # Read by the service user from the real files: boot id, os-release, and the check just run.
+        local code
+        code=$(curl -s -o "$WORK/host.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/host")
+        echo "  GET /host -> $code $(head -c 400 "$WORK/host.json")"
+        [[ $code == 200 && $(json "$WORK/host.json" 'j.bootId') == "$(cat /proc/sys/kernel/random/boot_id)" &&
+            $(json "$WORK/host.json" 'j.os.id') == "$(. /etc/os-release && echo "$ID")" &&
+            $(json "$WORK/host.json" 'j.pendingUpdates.checkJobId') == "$JOB_ID" &&
+            $(json "$WORK/host.json" 'j.pendingUpdates.count') == \
+            $(json "$WORK/job.json" 'j.plan.filter(p => p.action === "upgrade" || p.action === "install").length') ]]
+    }
+    check "GET /host: this boot, this OS, and the dry run's updates as pending" host_ok
+
+    apt_history_ok() {
+        # apt's own log is world-readable on Debian: the service user reads every entry of it.
+        local code logged
+        logged=$(grep -c '^Start-Date: ' /var/log/apt/history.log 2>/dev/null)
+        logged=${logged:-0}
+        code=$(curl -s -o "$WORK/history.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/host/apt-history?limit=5")
+        echo "  GET /host/apt-history -> $code; history.log has $logged entries; total $(json "$WORK/history.json" 'j.total'), skipped $(json "$WORK/history.json" 'j.skipped')"
+        [[ $code == 200 && $(json "$WORK/history.json" 'j.total') -ge $logged &&
+            $(json "$WORK/history.json" 'j.skipped') == 0 && $(json "$WORK/history.json" 'j.truncated') == false ]]
+    }
+    check "GET /host/apt-history: every entry of this machine's apt history, none skipped" apt_history_ok
+
     replay_ok() {
         "${NODE_WS[@]}" "$HERE/ws-client.mjs" "$WS_BASE/logs/$JOB_ID" --query-token "$TOKEN" \
             --timeout 60 >"$WORK/ws2.json" 2>&1 &&

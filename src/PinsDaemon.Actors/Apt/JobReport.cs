@@ -30,8 +30,10 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
     private readonly List<string> _rebootPackages = [];
     private readonly List<string> _servicesToRestart = [];
     private readonly List<string> _dpkgInterrupted = [];
+    private AptNoticeParser _notices = new(MaxEntries);
     private bool _eventsSeen;
     private bool _planFromEvents;
+    private bool _noticesFromEvents;
     private bool _upgradedFromEvents;
     private bool _rebootRequired;
     private bool _cancelRefused;
@@ -64,6 +66,8 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
         _rebootPackages.ToArray(),
         _servicesToRestart.ToArray(),
         _plan.ToArray(),
+        _notices.KeptBack.ToArray(),
+        _notices.Autoremovable.ToArray(),
         _upgraded.ToArray(),
         _upgradedFromEvents,
         _recent.ToArray());
@@ -97,9 +101,17 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
             // which could print anything, so its plan and changes come from status events alone.
             // What is read from it is served, so it is neutralised as log lines are.
             var text = ControlCharacters.Neutralize(line.Text);
-            if (dryRun && !_planFromEvents)
+            if (dryRun)
             {
-                AddPlan(text);
+                if (!_planFromEvents)
+                {
+                    AddPlan(text);
+                }
+
+                if (!_noticesFromEvents)
+                {
+                    _notices.Observe(text);
+                }
             }
             else if (!dryRun && !_upgradedFromEvents && _upgraded.Count < MaxEntries && DpkgResultParser.TryParse(text, out var package))
             {
@@ -148,6 +160,16 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
                 }
 
                 AddPlan(rest);
+                return false;
+            case "kept-back" or "autoremovable":
+                if (!_noticesFromEvents)
+                {
+                    // The script names these itself: what stdout suggested is dropped.
+                    _noticesFromEvents = true;
+                    _notices = new AptNoticeParser(MaxEntries);
+                }
+
+                _notices.Add(name == "kept-back" ? AptNotice.KeptBack : AptNotice.Autoremovable, rest);
                 return false;
             case "upgraded":
                 if (!_upgradedFromEvents)
@@ -237,6 +259,8 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
 /// <param name="StatusKnown">The run sent status events at all (a script without the channel sends none).</param>
 /// <param name="StoppedBySignal">The signal the script said stopped it before dpkg (<c>TERM</c>, ...).</param>
 /// <param name="ExitEvent">The code the script said it exits with (its last event).</param>
+/// <param name="KeptBack">A dry run's packages the upgrade keeps back (held, or needing a new dependency).</param>
+/// <param name="Autoremovable">A dry run's packages installed automatically and no longer needed.</param>
 /// <param name="ChangesReported">What dpkg changed came from the run's own events (dpkg's database).</param>
 public sealed record RunFacts(
     bool StatusKnown,
@@ -250,9 +274,11 @@ public sealed record RunFacts(
     IReadOnlyList<string> RebootRequiredPackages,
     IReadOnlyList<string> ServicesNeedingRestart,
     IReadOnlyList<PlanEntry> Plan,
+    IReadOnlyList<string> KeptBack,
+    IReadOnlyList<string> Autoremovable,
     IReadOnlyList<UpgradedPackage> Upgraded,
     bool ChangesReported,
     IReadOnlyList<string> RecentOutput)
 {
-    public static readonly RunFacts None = new(false, "starting", false, false, null, null, [], false, [], [], [], [], false, []);
+    public static readonly RunFacts None = new(false, "starting", false, false, null, null, [], false, [], [], [], [], [], [], false, []);
 }

@@ -22,7 +22,14 @@ public sealed record JobResult(
     IReadOnlyList<UpgradedPackage>? Upgraded,
     bool? RebootRequired,
     IReadOnlyList<string>? RebootRequiredPackages,
-    IReadOnlyList<string>? ServicesNeedingRestart);
+    IReadOnlyList<string>? ServicesNeedingRestart)
+{
+    /// <summary>A succeeded dry run's packages kept back; null when its plan is unknown, and for an apply.</summary>
+    public IReadOnlyList<string>? KeptBack { get; init; }
+
+    /// <summary>A succeeded dry run's packages no longer needed; null when its plan is unknown, and for an apply.</summary>
+    public IReadOnlyList<string>? Autoremovable { get; init; }
+}
 
 /// <summary>
 /// The outcome of a job: a pure function of how the run ended (its exit record, or that it was
@@ -132,7 +139,11 @@ public static class JobOutcome
                     : $"A real upgrade would change {Plural(facts.Plan.Count(p => p.Action != "configure"), "package")} (see plan).";
             // A script that speaks no status channel says nothing of a plan: unknown, not empty.
             var plan = facts.StatusKnown || facts.Plan.Count > 0 ? facts.Plan : null;
-            return new JobResult(JobStatus.Succeeded, 0, null, Join(late, summary), plan, null, null, null, null);
+            return new JobResult(JobStatus.Succeeded, 0, null, Join(late, summary), plan, null, null, null, null)
+            {
+                KeptBack = plan is null ? null : facts.KeptBack,
+                Autoremovable = plan is null ? null : facts.Autoremovable,
+            };
         }
 
         var upgraded = facts.Upgraded.Count == 0 ? "Nothing needed upgrading." : $"{Plural(facts.Upgraded.Count, "package")} upgraded or installed.";

@@ -71,6 +71,12 @@ public static class JobProtocol
     {
     }
 
+    /// <summary>
+    /// Published on the actor system's event stream when a job this daemon ran has ended (not for
+    /// jobs restored from disk), once per job: what metrics and notifications listen to.
+    /// </summary>
+    public sealed record JobFinished(JobSnapshot Job);
+
     /// <summary>A job tells its parent its state changed (started, finished, or periodically while running).</summary>
     public sealed record JobUpdated(JobSnapshot Job);
 }

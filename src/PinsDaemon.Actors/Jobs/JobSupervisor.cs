@@ -217,6 +217,7 @@ public sealed class JobSupervisor : ReceiveActor
         if (updated.Job.Status.IsFinal() && _running == id)
         {
             _running = null;
+            Context.System.EventStream.Publish(new JobProtocol.JobFinished(updated.Job));
             Prune();
         }
     }
@@ -280,6 +281,7 @@ public sealed class JobSupervisor : ReceiveActor
         if (_running == stopped.JobId)
         {
             _running = null;
+            Context.System.EventStream.Publish(new JobProtocol.JobFinished(latest));
         }
 
         // Keep answering for the job from what is known of it; its lines went with the actor.

@@ -421,6 +421,8 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
             Message = result.Message,
             Reason = result.Reason,
             Plan = result.Plan,
+            KeptBack = result.KeptBack,
+            Autoremovable = result.Autoremovable,
             Upgraded = result.Upgraded,
             RebootRequired = result.RebootRequired,
             RebootRequiredPackages = result.RebootRequiredPackages,

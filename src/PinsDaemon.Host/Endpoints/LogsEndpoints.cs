@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Logs;
@@ -17,7 +16,8 @@ internal static class LogsEndpoints
     public static IEndpointRouteBuilder MapLogs(this IEndpointRouteBuilder app)
     {
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT requests.
-        app.Map("/logs/" + JobRoute.Template, StreamLogsAsync);
+        app.Map("/logs/" + JobRoute.Template, StreamLogsAsync)
+            .AcceptQueryCredentials(context => JobRoute.TryGet(context, out var jobId) ? ApiPaths.Logs(jobId) : null);
         return app;
     }
 
@@ -29,7 +29,8 @@ internal static class LogsEndpoints
         IOptions<AuthOptions> auth,
         IOptions<StreamingOptions> streaming,
         IHostApplicationLifetime lifetime,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        Metrics.PinsMetrics metrics)
     {
         if (!QueryNumbers.TryGet(context.Request.Query, "after", 0, 0, long.MaxValue, out var after))
         {
@@ -53,29 +54,14 @@ internal static class LogsEndpoints
                 $"/logs/{jobId} streams over a WebSocket. Connect with a WebSocket client; GET /jobs/{jobId}/log pages the same lines over HTTP.");
         }
 
-        // Cross-site WebSocket hijacking: a page on another site could open this socket with the
-        // browser's credentials. Browsers always send Origin; only the daemon's own page and
-        // listed origins may connect.
-        if (!OriginCheck.IsAllowed(context.Request, auth.Value.AllowedOrigins))
+        if (LogStreamAccess.RefuseForeignOrigin(context, auth.Value) is { } foreign)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status403Forbidden,
-                title: "Origin not allowed",
-                detail: "WebSocket connections from web pages are refused unless the page is the daemon's own or its origin is listed in Auth:AllowedOrigins.");
+            return foreign;
         }
 
-        switch (limiter.TryAcquire(Audit.Client(context), out var lease))
+        if (LogStreamAccess.RefuseOverLimit(limiter.TryAcquire(Audit.Client(context), out var lease), ", or poll GET /jobs/{id}/log") is { } full)
         {
-            case LimitOutcome.PerAddressReached:
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status429TooManyRequests,
-                    title: "Too many log streams",
-                    detail: "This address has the most log streams open that one address may have (Streaming:MaxConnectionsPerAddress). Close one first.");
-            case LimitOutcome.TotalReached:
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status503ServiceUnavailable,
-                    title: "Too many log streams",
-                    detail: "The daemon has the most log streams open that it allows (Streaming:MaxConnections). Try again later, or poll GET /jobs/{id}/log.");
+            return full;
         }
 
         using (lease)
@@ -97,7 +83,7 @@ internal static class LogsEndpoints
                     {
                         using var socket = await context.WebSockets.AcceptWebSocketAsync();
                         logger.LogDebug("Log stream for job {JobId} opened after seq {After}", jobId, after);
-                        var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
+                        var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>(), metrics.RecordLinesStreamed);
                         await session.RunAsync(lifetime.ApplicationStopping, ct);
                     }
                     finally

@@ -33,23 +33,14 @@ internal static class SessionEndpoints
         NoStore(context);
         var audit = loggers.CreateLogger(Audit.Category);
         var client = Audit.Client(context);
-        if (!RequestBody.IsJson(context.Request.ContentType))
+        var read = await JsonRequestBody.ReadAsync(context.Request, MaxBodyBytes, SessionRequestParser.Expected, cancellationToken);
+        if (read.IsRefused)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "The body must be JSON",
-                detail: $"Send the body with 'Content-Type: application/json'. The page does this with JavaScript; turn it on. {SessionRequestParser.Expected}");
+            audit.LogWarning("Sign-in refused for {Client}: {Refusal}", client, read.Refusal);
+            return read.Problem;
         }
 
-        var body = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, cancellationToken);
-        if (body is null)
-        {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status413PayloadTooLarge,
-                title: "Request body too large",
-                detail: $"The body may be at most {MaxBodyBytes} bytes. {SessionRequestParser.Expected}");
-        }
-
+        var body = read.Bytes;
         var parsed = SessionRequestParser.TryParse(body, out var token, out var problem);
         // The body held the token: it does not wait in memory for the garbage collector.
         Array.Clear(body);

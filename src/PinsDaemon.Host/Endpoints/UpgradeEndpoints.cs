@@ -27,26 +27,14 @@ internal static class UpgradeEndpoints
     {
         var audit = loggers.CreateLogger(Audit.Category);
         var client = Audit.Client(context);
-        if (!RequestBody.IsJson(context.Request.ContentType))
+        var body = await JsonRequestBody.ReadAsync(context.Request, MaxBodyBytes, UpgradeRequestParser.Expected, cancellationToken);
+        if (body.IsRefused)
         {
-            audit.LogWarning("Start refused for {Client}: Content-Type '{ContentType}' is not JSON", client, Audit.LogSafe(context.Request.ContentType, 80));
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "The body must be JSON",
-                detail: $"Send the body with 'Content-Type: application/json' (UTF-8). {UpgradeRequestParser.Expected}");
+            audit.LogWarning("Start refused for {Client}: {Refusal}", client, body.Refusal);
+            return body.Problem;
         }
 
-        var body = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, cancellationToken);
-        if (body is null)
-        {
-            audit.LogWarning("Start refused for {Client}: body over {Limit} bytes", client, MaxBodyBytes);
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status413PayloadTooLarge,
-                title: "Request body too large",
-                detail: $"The body may be at most {MaxBodyBytes} bytes. {UpgradeRequestParser.Expected}");
-        }
-
-        if (!UpgradeRequestParser.TryParse(body, out var dryRun, out var problem))
+        if (!UpgradeRequestParser.TryParse(body.Bytes, out var dryRun, out var problem))
         {
             audit.LogWarning("Start refused for {Client}: invalid body ({Problem})", client, problem);
             return ApiProblems.BadRequest("Invalid upgrade request", $"{problem} {UpgradeRequestParser.Expected}");
