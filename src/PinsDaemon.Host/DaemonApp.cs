@@ -15,6 +15,7 @@ using PinsDaemon.Host.HostStatus;
 using PinsDaemon.Host.Metrics;
 using PinsDaemon.Host.OpenApi;
 using PinsDaemon.Host.Streaming;
+using PinsDaemon.Host.Web;
 
 namespace PinsDaemon.Host;
 
@@ -65,6 +66,7 @@ public static class DaemonApp
                 : new DetachedRunner(upgrade.ScriptPath, services.GetRequiredService<JobStore>().RunsDirectory);
         });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        builder.Services.AddSingleton<Web.StaticAssets>();
         builder.Services.AddPinsHostStatus();
         builder.Services.AddHostedService<SystemdWatchdog>();
         var fleet = FleetWiring.IsEnabled(builder.Configuration);
@@ -105,6 +107,7 @@ public static class DaemonApp
     {
         var app = builder.Build();
         app.UsePinsForwardedHeaders();
+        app.UsePinsSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
@@ -112,11 +115,14 @@ public static class DaemonApp
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
         app.UseAuthentication();
         app.UseFailedAuthThrottle();
+        app.UseSessionAntiForgery();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutMissingScript(app));
 
         app.MapHealth();
+        app.MapPage();
+        app.MapSession();
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
