@@ -47,6 +47,12 @@ public sealed record JobSnapshot(
 
     public JobProgress? Progress { get; init; }
 
+    /// <summary>
+    /// Whether <c>POST /jobs/{id}/cancel</c> would be accepted now: the job runs, dpkg has not
+    /// started changing the system, and no stop was asked for yet. False once it has ended.
+    /// </summary>
+    public bool Cancellable { get; init; }
+
     /// <summary>A succeeded dry run's plan: what a real upgrade would do, package by package. Null when unknown, and for an apply.</summary>
     public IReadOnlyList<PlanEntry>? Plan { get; init; }
 

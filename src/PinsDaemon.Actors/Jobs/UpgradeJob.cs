@@ -508,6 +508,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     {
         Audit = _audit.ToArray(),
         Progress = _snapshot.Status.IsFinal() ? null : _report.Progress,
+        Cancellable = !_snapshot.Status.IsFinal() && _report.IsCancellable && _stop == StopRequest.None,
     };
 
     private sealed record Launched(LaunchResult Result, RunRecord? Record);
