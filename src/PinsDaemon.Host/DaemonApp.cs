@@ -34,6 +34,7 @@ public static class DaemonApp
             Args = ["--hostBuilder:reloadConfigOnChange=false", .. args],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.AddPinsSettingsFile();
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, DefaultUrl);
@@ -41,6 +42,7 @@ public static class DaemonApp
 
         builder.Host.UseSystemd();
         builder.ConfigurePinsKestrel();
+        builder.ConfigurePinsHttps();
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();
@@ -83,7 +85,7 @@ public static class DaemonApp
         app.UseFailedAuthThrottle();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
+        app.Lifetime.ApplicationStarted.Register(() => ReportListeners(app));
 
         app.MapHealth();
         app.MapUpgrade();
@@ -92,7 +94,11 @@ public static class DaemonApp
         return app;
     }
 
-    private static void WarnAboutPlainHttp(WebApplication app)
+    /// <summary>
+    /// Warns about plain HTTP on the network, and logs the HTTPS certificate's fingerprint so the
+    /// administrator can compare it with what a client is shown (journalctl -u pinsdaemon).
+    /// </summary>
+    private static void ReportListeners(WebApplication app)
     {
         foreach (var url in app.Urls)
         {
@@ -100,6 +106,13 @@ public static class DaemonApp
             {
                 app.Logger.LogWarning(
                     "Listening on {Url} over plain HTTP: the bearer token crosses the network in clear text. Use HTTPS (see the README).", url);
+            }
+            else if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+                     && app.Services.GetRequiredService<ServerCertificateProvider>().Current is { } certificate)
+            {
+                app.Logger.LogInformation(
+                    "Listening on {Url} with certificate SHA-256 fingerprint {Fingerprint} (valid until {NotAfter:yyyy-MM-dd})",
+                    url, certificate.Fingerprint, certificate.Certificate.NotAfter.ToUniversalTime());
             }
         }
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using PinsDaemon.Host;
+using PinsDaemon.Host.Configuration;
 
 try
 {
@@ -15,6 +16,11 @@ catch (OptionsValidationException ex)
         Console.Error.WriteLine($"pinsdaemon: configuration error: {failure}");
     }
 
+    return 78;
+}
+catch (SettingsFileException ex)
+{
+    Console.Error.WriteLine($"pinsdaemon: configuration error: {ex.Message}");
     return 78;
 }
 catch (InvalidOperationException ex) when (ex.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase))
