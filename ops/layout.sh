@@ -7,7 +7,6 @@
 readonly SERVICE_USER=sysupdate-api
 readonly SERVICE=pinsdaemon
 readonly LIB_DIR=/usr/lib/pinsdaemon
-readonly DAEMON=$LIB_DIR/pinsdaemon
 readonly LIBEXEC_DIR=/usr/libexec/pinsdaemon
 readonly SCRIPT_PATH=$LIBEXEC_DIR/system-upgrade.sh
 readonly RUN_WITHOUT_SYSTEMD=$LIBEXEC_DIR/run-without-systemd

@@ -177,7 +177,9 @@ prepare() {
     done
     if [[ -n $UNIT_STATE_DIR ]]; then
         install -d -o "$UNIT_USER" -g "$UNIT_GROUP" -m "$UNIT_STATE_MODE" "/var/lib/$UNIT_STATE_DIR"
-        chown "$UNIT_USER:$UNIT_GROUP" "/var/lib/$UNIT_STATE_DIR"
+        # As systemd does for StateDirectory=: ownership is adjusted recursively (never
+        # through a symlink), so history left by an earlier install is readable again.
+        chown -R -h "$UNIT_USER:$UNIT_GROUP" "/var/lib/$UNIT_STATE_DIR"
         chmod "$UNIT_STATE_MODE" "/var/lib/$UNIT_STATE_DIR"
     fi
 }
