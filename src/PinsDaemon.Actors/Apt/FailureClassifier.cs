@@ -16,7 +16,7 @@ public static class FailureClassifier
             return new FailureReason(
                 "sudoRefused",
                 "sudo refused to run the upgrade script as root. The sudoers rule is missing or does not match Upgrade:ScriptPath: " +
-                "re-run ops/install.sh, or check /etc/sudoers.d/pinsdaemon with 'sudo -l -U sysupdate-api'.");
+                "reinstall the package (apt install --reinstall pinsdaemon), or check /etc/sudoers.d/pinsdaemon with 'sudo -l -U sysupdate-api'.");
         }
 
         if (Said("must be accepted explicitly") || (Said("changed its") && Said("value from")))

@@ -20,7 +20,7 @@ internal sealed class UpgradeOptionsValidator(ILoggerFactory loggers) : IValidat
         {
             // Jobs will fail with a message saying so; the daemon can still serve history.
             loggers.CreateLogger("PinsDaemon.Startup").LogWarning(
-                "Upgrade:ScriptPath '{ScriptPath}' does not exist: every job will fail until it is installed (ops/install.sh)", options.ScriptPath);
+                "Upgrade:ScriptPath '{ScriptPath}' does not exist: every job will fail until it is installed (apt install --reinstall pinsdaemon)", options.ScriptPath);
             return ValidateOptionsResult.Skip;
         }
 
@@ -29,6 +29,6 @@ internal sealed class UpgradeOptionsValidator(ILoggerFactory loggers) : IValidat
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(
                 $"Upgrade:ScriptPath '{options.ScriptPath}' runs as root, but {problem}. Anyone who can change it can run code as root: " +
-                "install it with ops/install.sh (root-owned, mode 0755, in a root-owned directory).");
+                "reinstall it with apt install --reinstall pinsdaemon (root-owned, mode 0755, in a root-owned directory).");
     }
 }
