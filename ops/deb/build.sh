@@ -136,6 +136,8 @@ export SOURCE_DATE_EPOCH
 maintainer=$(sed -n 's/^Maintainer: //p' "$HERE/control")
 commit=$(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 install -m 0644 "$HERE/copyright" "$ROOT/usr/share/doc/pinsdaemon/copyright"
+# Uncompressed: the units' Documentation= lines point at it.
+install -m 0644 "$REPO/README.md" "$ROOT/usr/share/doc/pinsdaemon/README.md"
 {
     echo "pinsdaemon ($VERSION) stable; urgency=medium"
     echo
