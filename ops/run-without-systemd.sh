@@ -260,6 +260,19 @@ set_health_url() {
     HEALTH_URL=${first%/}/healthz
 }
 
+# Like systemd, start the daemon with nothing open but stdin, stdout and stderr: a
+# descriptor inherited from the caller (a lock held by "flock ... run-without-systemd", a
+# pipe) would otherwise stay open for as long as the daemon runs.
+close_inherited_fds() {
+    local fd
+    for fd in /proc/"$BASHPID"/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then
+            eval "exec $fd>&-" 2>/dev/null || true
+        fi
+    done
+}
+
 start_background() {
     local pid url i
     if pid=$(running_pid); then
@@ -274,6 +287,7 @@ start_background() {
     (
         cd "$UNIT_WORKDIR"
         umask "$UNIT_UMASK"
+        close_inherited_fds
         exec setsid "${COMMAND[@]}" </dev/null >>"$LOG_FILE" 2>&1
     ) &
     pid=$!
@@ -343,6 +357,7 @@ case $MODE in
         (
             cd "$UNIT_WORKDIR"
             umask "$UNIT_UMASK"
+            close_inherited_fds
             exec "${COMMAND[@]}"
         ) &
         child=$!
