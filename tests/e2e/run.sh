@@ -147,7 +147,8 @@ file_list() {
     {
         find /etc /usr /var /opt /srv /run -xdev \
             \( -path /var/cache -o -path /var/log -o -path /var/tmp -o -path /var/lib/apt -o \
-            -path /var/lib/dpkg -o -path /var/lib/ucf -o -path /run/user -o -path /var/mail \) -prune -o -print
+            -path /var/lib/dpkg -o -path /var/lib/ucf -o -path /run/user -o -path /var/mail -o \
+            -path /run/systemd/nspawn -o -path /var/lib/machines \) -prune -o -print
         getent passwd | cut -d: -f1 | sed 's/^/user: /'
         getent group | cut -d: -f1 | sed 's/^/group: /'
     } | LC_ALL=C sort
