@@ -11,10 +11,8 @@ internal sealed record ServerCertificate(X509Certificate2 Certificate, X509Certi
     /// <c>openssl x509 -fingerprint -sha256</c> and <c>pinsdaemon-tls fingerprint</c> print, and
     /// what clients pin.
     /// </summary>
-    public string Fingerprint => FingerprintOf(Certificate);
-
-    public static string FingerprintOf(X509Certificate2 certificate) =>
-        Convert.ToHexString(SHA256.HashData(certificate.RawData)).Chunk(2).Select(pair => new string(pair)).Aggregate((a, b) => a + ":" + b);
+    public string Fingerprint =>
+        string.Join(':', Convert.ToHexString(SHA256.HashData(Certificate.RawData)).Chunk(2).Select(pair => new string(pair)));
 
     /// <summary>The certificate, or why it cannot be used, naming the setting.</summary>
     public static (ServerCertificate? Certificate, string? Problem) Load(HttpsOptions options)
