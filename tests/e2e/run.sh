@@ -12,7 +12,8 @@
 #      loopback ports set in the conffile, HTTP and HTTPS
 #   3. a dry run over HTTP, followed over a WebSocket (tests/e2e/ws-client.mjs): real
 #      apt-get output, end frame and GET /jobs/{id} say succeeded with exit 0
-#   4. HTTPS answers with the certificate whose fingerprint the install printed
+#   4. HTTPS answers with the certificate whose fingerprint the install printed, and with
+#      the administrator's own after pinsdaemon-tls import
 #   5. the privilege boundary, checked as the service user
 #   6. reinstall while running (token kept, daemon back), apt-get remove (token and
 #      history kept), apt-get purge: the file lists before and after are the same
@@ -305,7 +306,7 @@ fi
 # A client that pins, as the CLI will: it accepts the connection only if the certificate's
 # SHA-256 fingerprint is the one the install printed, then asks for the job list.
 https_pinned() {
-    node - "$HTTPS_BASE/jobs" "$TOKEN" "$PRINTED_FINGERPRINT" <<'EOF'
+    node - "$HTTPS_BASE/jobs" "$TOKEN" "$1" <<'EOF'
 const [url, token, pinned] = process.argv.slice(2);
 const https = require("node:https");
 const request = https.get(url, { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false }, (res) => {
@@ -323,8 +324,24 @@ request.setTimeout(30000, () => { console.log("  timed out"); process.exit(1); }
 request.on("error", (e) => { console.log(`  ${e.message}`); process.exit(1); });
 EOF
 }
-check "HTTPS answers with the certificate whose fingerprint the install printed" https_pinned
+check "HTTPS answers with the certificate whose fingerprint the install printed" https_pinned "$PRINTED_FINGERPRINT"
 check "the daemon logged the fingerprint at start" grep -q "Listening on $HTTPS_BASE with certificate SHA-256 fingerprint $PRINTED_FINGERPRINT" "$LOG_FILE"
+
+# The administrator's own certificate instead of the generated one.
+make_pair() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=$1" \
+        -keyout "$WORK/$1.key" -out "$WORK/$1.crt" >/dev/null 2>&1
+}
+make_pair own && make_pair other
+OWN_FINGERPRINT=$(openssl x509 -in "$WORK/own.crt" -noout -fingerprint -sha256 | sed 's/^[^=]*=//')
+refuse "pinsdaemon-tls import refuses a key that is not the certificate's" quiet pinsdaemon-tls import "$WORK/own.crt" "$WORK/other.key"
+check "pinsdaemon-tls fingerprint still prints the package's certificate" test "$(pinsdaemon-tls fingerprint)" == "$PRINTED_FINGERPRINT"
+check "pinsdaemon-tls import installs the administrator's certificate and key" quiet pinsdaemon-tls import "$WORK/own.crt" "$WORK/own.key"
+check "pinsdaemon-tls fingerprint prints the imported certificate's" test "$(pinsdaemon-tls fingerprint)" == "$OWN_FINGERPRINT"
+check "the imported key is root's, mode 0600" test "$(stat -c '%U %a' "$TLS_KEY")" == "root 600"
+restart_daemon() { "$RUNNER" --stop >/dev/null && "$RUNNER" >>"$WORK/start.log" 2>&1; }
+check "the daemon restarts with it" restart_daemon
+check "HTTPS answers with the imported certificate" https_pinned "$OWN_FINGERPRINT"
 
 plain_http_refused_with_setting() {
     local out
@@ -394,7 +411,7 @@ else
     cat "$WORK/install2.log"
 fi
 check "the reinstall kept the API token" test "$(tr -d '\r\n' <"$TOKEN_FILE")" == "$TOKEN"
-check "the reinstall kept the certificate" test "$(pinsdaemon-tls fingerprint)" == "$PRINTED_FINGERPRINT"
+check "the reinstall kept the (imported) certificate" test "$(pinsdaemon-tls fingerprint)" == "$OWN_FINGERPRINT"
 check "the reinstall kept the edited conffile" grep -qx "urls = $BASE;$HTTPS_BASE" "$CONF"
 check "the daemon that ran before the reinstall runs again" "$RUNNER" --status
 
