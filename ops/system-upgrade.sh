@@ -2,48 +2,82 @@
 # system-upgrade.sh: the only part of PinsDaemon that ever runs as root.
 #
 # The daemon (user sysupdate-api) runs it through sudo, and sudoers allows exactly
-#   sudo -n -- /usr/local/bin/system-upgrade.sh --dry-run
-#   sudo -n -- /usr/local/bin/system-upgrade.sh --apply
-# so nothing the daemon sends over HTTP ever reaches a root command line.
+#   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --dry-run --job ID
+#   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --apply --job ID
+#   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --cancel --job ID
+# where ID is the daemon's job id, a lowercase hyphenated UUID, so nothing the daemon
+# sends over HTTP ever reaches a root command line but a mode and a checked id.
 #
-#   --dry-run  apt-get update, then apt-get -s upgrade --with-new-pkgs (simulation).
-#              Refreshes the package lists; installs, removes and configures nothing.
-#   --apply    apt-get update, repair an interrupted dpkg (dpkg --configure -a) if
-#              needed, download (apt-get --download-only), then
-#              apt-get -y upgrade --with-new-pkgs (what "apt upgrade" does).
+# Forms:
+#   --dry-run --job ID, --apply --job ID   the LAUNCHER (runs for under a second): checks
+#       its arguments again, refuses an id already used and a second run while one is
+#       active, creates RUNS_DIR and the run's files, writes the run record, and starts
+#       the run outside the caller: as the unit pinsdaemon-upgrade@MODE-ID.service when
+#       systemd is PID 1, otherwise as a worker in a session of its own (setsid).
+#   --cancel --job ID   SIGTERM to that run's main process only. The worker stops before
+#       dpkg starts and refuses (status event "cancel-refused") once it has.
+#   --worker MODE-ID    the run itself; started only by the unit or the launcher (never
+#       allowed in sudoers).
+#   --record-exit MODE-ID   the unit's ExecStopPost=: writes the exit record from
+#       $SERVICE_RESULT, $EXIT_CODE and $EXIT_STATUS (never allowed in sudoers).
+#   --dry-run, --apply  alone, run by root: in the foreground, status channel on stdout
+#       (see below), exactly as before runs had files: for an admin at a shell.
+#
+#   dry-run  apt-get update, then apt-get -s upgrade --with-new-pkgs (simulation).
+#            Refreshes the package lists; installs, removes and configures nothing.
+#   apply    apt-get update, repair an interrupted dpkg (dpkg --configure -a) if
+#            needed, download (apt-get --download-only), then
+#            apt-get -y upgrade --with-new-pkgs (what "apt upgrade" does).
+#
+# A run's files, in RUNS_DIR (root:sysupdate-api 0750; files 0640), NAME = MODE-ID:
+#   NAME.out, NAME.err   the run's stdout and stderr
+#   NAME.status          status events, one a line (below): package output never reaches
+#                        this file, so it can neither forge nor split an event
+#   NAME.run             run record, one line written atomically by the launcher:
+#                        supervisor=systemd unit=U | supervisor=detached pid=P, then
+#                        boot_id= init_start= (PID 1's start time, in clock ticks after
+#                        the kernel booted: a container's reboot keeps the kernel's boot
+#                        id, but not its PID 1) mode= started= (seconds since the epoch)
+#   NAME.exit            exit record, written atomically when the run has ended:
+#                        result=R exit_code=exited|killed|dumped exit_status=N|SIGNAME
+#                        (by ExecStopPost= under systemd, by the worker's EXIT trap when
+#                        detached)
 #
 # Exit codes (sudo itself exits 1 when it refuses or fails, so none of ours is 1):
-#     0  success
-#    64  usage: not exactly one argument, or not --dry-run / --apply
+#     0  success (launcher: the run was started; cancel: the run was signalled)
+#    64  usage: not one of the forms above, or not a lowercase hyphenated UUID
+#    65  launcher: this job id was already used
+#    66  cancel: no such run is active
 #    70  gave up waiting for a lock: /var/lib/apt/lists/lock during update (retried
 #        LISTS_LOCK_TRIES times), or the dpkg lock for longer than DPKG_LOCK_TIMEOUT
 #    71  apt-get update failed (any failed fetch counts: APT::Update::Error-Mode=any)
-#    72  dpkg was interrupted and "dpkg --configure -a" failed (--apply only)
-#    73  apt-get upgrade failed (--apply), or the simulation failed (--dry-run)
-#    74  internal error of this script (cannot create its temporary directory)
+#    72  dpkg was interrupted and "dpkg --configure -a" failed (apply only)
+#    73  apt-get upgrade failed (apply), or the simulation failed (dry-run)
+#    74  internal error of this script (temporary directory, runs directory, run files)
+#    75  launcher: another run is active
 #    77  not running as root
 #   129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM (forwarded to the running step)
 #
-# Status channel to the daemon (see ScriptChannel.cs): sudo closes every descriptor but
-# 0-2, so apt's status descriptor cannot reach the daemon on its own pipe. The first
-# stdout line announces a random nonce, "pinsdaemon: channel NONCE"; every status line
-# after it is "pinsdaemon-status NONCE EVENT". Package output never sees the nonce, so it
-# cannot forge status lines. Events:
+# Status events (in NAME.status for a run; on stdout in the foreground, where the first
+# stdout line announces a random nonce, "pinsdaemon: channel NONCE", and every event
+# line after it is "pinsdaemon-status NONCE EVENT"; package output never sees the nonce):
 #   mode dry-run|apply
 #   phase check-dpkg|update|download|repair|install|simulate
 #   apt <line>                        apt's -o APT::Status-Fd line (dlstatus:, pmstatus:, ...)
+#   plan <line>                       a dry run's simulation line (Inst, Conf, Remv, Purg)
+#   upgraded <package> <old|-> <new>  what dpkg changed (from dpkg's database, not output)
 #   dpkg-interrupted <packages...>    (before repair, or in a dry run)
 #   cancel-refused                    a SIGTERM arrived while dpkg was running; ignored
+#   stopped <SIGNAL> <phase>          a SIGTERM/SIGINT/SIGHUP stopped the run before dpkg
 #   reboot-required <packages...>     (after an apply, when needed)
 #   restart-service <unit>            (after an apply, from needrestart -b, when installed)
-#   exit <code>                       (the last line, once the argument was accepted)
+#   exit <code>                       (the last line, once the arguments were accepted)
 # Messages for people, errors and retries are plain lines ("pinsdaemon: ...").
 #
-# Signals: SIGTERM (relayed by sudo when the daemon cancels a job or times it out) stops
-# the run during check-dpkg, update, download and simulate, none of which change the
-# system. During repair and install dpkg is changing the system: the signal is refused
-# ("cancel-refused") and the run goes on to the end, because cutting dpkg off mid-way
-# leaves packages half-installed.
+# Signals: SIGTERM (--cancel, or a stop of the unit) stops the run during check-dpkg,
+# update, download and simulate, none of which change the system. During repair and
+# install dpkg is changing the system: the signal is refused ("cancel-refused") and the
+# run goes on to the end, because cutting dpkg off mid-way leaves packages half-installed.
 #
 # Dry run and an interrupted dpkg: a dry run must not change the system, so it only
 # reports that dpkg was interrupted and that --apply would run "dpkg --configure -a"
@@ -56,22 +90,70 @@
 
 set -u
 
-readonly USAGE="usage: system-upgrade.sh --dry-run | --apply"
+readonly USAGE="usage: system-upgrade.sh --dry-run|--apply|--cancel --job ID | --dry-run|--apply"
+readonly RUNS_DIR=/var/lib/pinsdaemon-upgrade
+readonly RUNS_GROUP=sysupdate-api
+readonly UNIT_PREFIX=pinsdaemon-upgrade@
+# Finished runs whose files are kept; older ones are pruned by the launcher (the daemon
+# cannot delete root's files). The daemon copies every line into its own history.
+readonly KEEP_RUNS=20
+readonly UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+readonly NAME_RE='^(dry-run|apply)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 
-# Validate before anything else; the argument is never echoed or passed on.
-if (($# != 1)); then
+usage() {
     echo "$USAGE" >&2
     exit 64
-fi
-case $1 in
-    --dry-run) MODE=dry-run ;;
-    --apply) MODE=apply ;;
-    *)
-        echo "$USAGE" >&2
-        exit 64
+}
+
+# Validate before anything else; nothing is echoed or passed on unchecked.
+ACTION=""
+MODE=""
+JOB=""
+NAME=""
+case $# in
+    1)
+        case $1 in
+            --dry-run) ACTION=foreground MODE=dry-run ;;
+            --apply) ACTION=foreground MODE=apply ;;
+            *) usage ;;
+        esac
         ;;
+    2)
+        case $1 in
+            --worker) ACTION=worker ;;
+            --record-exit) ACTION=record-exit ;;
+            *) usage ;;
+        esac
+        [[ $2 =~ $NAME_RE ]] || usage
+        NAME=$2
+        MODE=${NAME%-*-*-*-*-*}
+        JOB=${NAME#"$MODE"-}
+        ;;
+    3)
+        [[ $2 == --job && $3 =~ $UUID_RE ]] || usage
+        JOB=$3
+        case $1 in
+            --dry-run) ACTION=launch MODE=dry-run ;;
+            --apply) ACTION=launch MODE=apply ;;
+            --cancel) ACTION=cancel ;;
+            *) usage ;;
+        esac
+        ;;
+    *) usage ;;
 esac
-readonly MODE
+[[ -z $MODE || -n $NAME ]] || NAME=$MODE-$JOB
+readonly ACTION MODE JOB NAME
+
+# The script's own path, for the detached worker (the cd / below would break a relative one).
+SELF=$(cd -- "$(dirname -- "$0")" && pwd -P)/$(basename -- "$0")
+readonly SELF
+
+# ExecStopPost='s environment, read before the environment is cleared below.
+if [[ $ACTION == record-exit ]]; then
+    STOP_RESULT=${SERVICE_RESULT:-unknown}
+    STOP_CODE=${EXIT_CODE:-unknown}
+    STOP_STATUS=${EXIT_STATUS:-unknown}
+fi
 
 # Start from an empty environment: APT_CONFIG, DPKG_ADMINDIR, TMPDIR and friends
 # would redirect apt and dpkg. sudo's env_reset already does this; this also holds
@@ -113,9 +195,7 @@ readonly DPKG_LOCK_DELAY=10
 
 readonly APT_GET=(
     apt-get
-    # Machine-readable progress on descriptor 3, relayed to the daemon as status lines.
-    -o APT::Status-Fd=3
-    # Machine-readable progress on descriptor 3, relayed to the daemon as status lines.
+    # Machine-readable progress on descriptor 3, relayed to the daemon as status events.
     -o APT::Status-Fd=3
     -o "DPkg::Lock::Timeout=$DPKG_LOCK_TIMEOUT"
     # Keep the local version of a changed conffile and take the maintainer's
@@ -133,18 +213,25 @@ GOT_SIGNAL=""
 WORK_DIR=""
 STATUS_FD=""
 STATUS_PID=""
-# 128 random bits, hex: the status channel's nonce.
-NONCE=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-readonly NONCE
+# Where status events go: a descriptor on NAME.status for a run, stdout with the nonce
+# in the foreground.
+EVENTS_FD=""
+NONCE=""
 
 say() { printf 'pinsdaemon: %s\n' "$*"; }
 warn() { printf 'pinsdaemon: %s\n' "$*" >&2; }
-status() { printf 'pinsdaemon-status %s %s\n' "$NONCE" "$*"; }
+status() {
+    if [[ -n $EVENTS_FD ]]; then
+        printf '%s\n' "$*" >&"$EVENTS_FD"
+    else
+        printf 'pinsdaemon-status %s %s\n' "$NONCE" "$*"
+    fi
+}
 
 finish() {
     local code=$1
     if [[ -n $STATUS_FD ]]; then
-        # Close apt's status pipe and let its relay drain before the last line.
+        # Close apt's status pipe and let its relay drain before the last event.
         exec {STATUS_FD}>&-
         wait "$STATUS_PID" 2>/dev/null
     fi
@@ -189,9 +276,10 @@ check_interrupted() {
             INT) number=2 ;;
             *) number=15 ;;
         esac
-        # The step may have been cut off mid-line; markers must start a line.
+        # The step may have been cut off mid-line; a person reads this on its own line.
         echo
         warn "stopped by SIG$GOT_SIGNAL during phase $PHASE"
+        status "stopped $GOT_SIGNAL $PHASE"
         finish $((128 + number))
     fi
 }
@@ -211,8 +299,8 @@ wait_child() {
 
 # Run one step: stdout goes straight through; stderr goes through too, and is also
 # kept in $STEP_ERR so a lock failure can be told apart from a real failure.
-# The step runs in the background so a SIGTERM from the daemon (relayed by sudo)
-# can be forwarded to it instead of leaving apt running without us.
+# The step runs in the background so a SIGTERM (--cancel, or a stop of the unit) can
+# be forwarded to it instead of leaving apt running without us.
 run_step() {
     local status tail_pid
     : >"$STEP_ERR"
@@ -249,6 +337,13 @@ interrupted_packages() {
     if compgen -G '/var/lib/dpkg/updates/[0-9]*' >/dev/null; then
         echo "(dpkg-journal)"
     fi
+}
+
+# Installed packages and their versions, from dpkg's database: what an apply changed is
+# the difference before and after, never read from output a maintainer script can print.
+installed_versions() {
+    dpkg-query -W -f='${db:Status-Abbrev}\t${binary:Package}\t${Version}\n' 2>/dev/null |
+        awk -F '\t' 'substr($1, 1, 2) == "ii" { print $2 "\t" $3 }' | sort
 }
 
 do_update() {
@@ -311,13 +406,31 @@ step_failed() {
     finish 73
 }
 
+report_changes() {
+    local package old new
+    installed_versions >"$WORK_DIR/after"
+    # Every package whose installed version is new or different, with its old version
+    # ("-" for a package that was not installed).
+    while IFS=$'\t' read -r package old new; do
+        status "upgraded $package ${old:--} $new"
+    done < <(join -t $'\t' -a 2 -o 0,1.2,2.2 "$WORK_DIR/before" "$WORK_DIR/after" | awk -F '\t' '$2 != $3')
+}
+
 do_upgrade() {
-    local status
+    local status line
     if [[ $MODE == dry-run ]]; then
+        # A simulation runs no maintainer script: its output is apt's alone, so its plan
+        # lines are also sent as events. It is not dpkg either: a signal still stops it.
         phase simulate
-        run_step "${APT_GET[@]}" -s upgrade --with-new-pkgs
+        run_step "${APT_GET[@]}" -s upgrade --with-new-pkgs >"$WORK_DIR/simulation"
         status=$?
+        cat -- "$WORK_DIR/simulation"
         ((status == 0)) || step_failed "$status" "apt-get -s upgrade"
+        while IFS= read -r line; do
+            case $line in
+                'Inst '* | 'Conf '* | 'Remv '* | 'Purg '*) status "plan $line" ;;
+            esac
+        done <"$WORK_DIR/simulation"
         return 0
     fi
 
@@ -328,14 +441,17 @@ do_upgrade() {
     status=$?
     ((status == 0)) || step_failed "$status" "apt-get --download-only upgrade"
 
+    installed_versions >"$WORK_DIR/before"
     phase install
     run_step "${APT_GET[@]}" -y upgrade --with-new-pkgs
     status=$?
+    report_changes
     ((status == 0)) || step_failed "$status" "apt-get upgrade"
 }
 
 report_restarts() {
     local line
+    local -a pending
     if [[ -e /run/reboot-required ]]; then
         mapfile -t pending < <(sort -u /run/reboot-required.pkgs 2>/dev/null)
         status "reboot-required ${pending[*]}"
@@ -349,15 +465,13 @@ report_restarts() {
     fi
 }
 
-main() {
+# The upgrade itself, for the foreground and for a worker.
+upgrade() {
     local -a pending
     trap 'on_signal TERM' TERM
     trap 'on_signal INT' INT
     trap 'on_signal HUP' HUP
-    trap cleanup EXIT
 
-    # The first stdout line: the status channel's nonce (see the top of this file).
-    say "channel $NONCE"
     status "mode $MODE"
     if ((EUID != 0)); then
         warn "must run as root (through sudo)"
@@ -368,7 +482,7 @@ main() {
         finish 74
     fi
     STEP_ERR=$WORK_DIR/stderr
-    # apt's status lines (descriptor 3 of each apt-get) become channel lines on stdout.
+    # apt's status lines (descriptor 3 of each apt-get) become status events.
     exec {STATUS_FD}> >(while IFS= read -r line; do status "apt $line"; done)
     STATUS_PID=$!
 
@@ -397,4 +511,253 @@ main() {
     finish 0
 }
 
-main
+# --- runs: launcher, worker, exit record, cancel ---------------------------------------
+
+run_file() { printf '%s/%s.%s' "$RUNS_DIR" "$1" "$2"; }
+
+# What a run record says of the boot it started on: the kernel's boot id, and PID 1's start
+# time (field 22 of /proc/1/stat, after the parenthesised command name). The daemon compares
+# both with its own view: either differing means the system rebooted during the run.
+boot_fields() {
+    local stat
+    local -a fields=()
+    stat=$(</proc/1/stat) && read -ra fields <<<"${stat##*) }"
+    printf 'boot_id=%s init_start=%s' "$(</proc/sys/kernel/random/boot_id)" "${fields[19]:-}"
+}
+
+# Writes $2 to $1 atomically (0640 root:group): readers see the old file or the new one.
+write_atomically() {
+    local target=$1 content=$2 tmp
+    tmp=$(mktemp "$target.XXXXXX") || return 1
+    printf '%s\n' "$content" >"$tmp" && chgrp "$GROUP" "$tmp" && chmod 0640 "$tmp" && mv -f -- "$tmp" "$target"
+}
+
+# The one key of a run record's or exit record's line.
+record_field() {
+    local file=$1 key=$2 word
+    [[ -f $file ]] || return 1
+    for word in $(head -c 4096 -- "$file"); do
+        if [[ $word == "$key="* ]]; then
+            printf '%s' "${word#"$key"=}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# True while the run NAME has a process or unit that can still write its files.
+run_alive() {
+    local name=$1 record unit pid state job
+    record=$(run_file "$name" run)
+    case $(record_field "$record" supervisor) in
+        systemd)
+            unit=$(record_field "$record" unit) || return 1
+            [[ $unit == "$UNIT_PREFIX$name.service" ]] || return 1
+            state=$(systemctl show -p ActiveState --value -- "$unit" 2>/dev/null)
+            job=$(systemctl show -p Job --value -- "$unit" 2>/dev/null)
+            [[ -n $job || $state == active || $state == activating || $state == deactivating || $state == reloading ]]
+            ;;
+        detached)
+            pid=$(record_field "$record" pid) || return 1
+            [[ $pid =~ ^[0-9]+$ ]] || return 1
+            # The pid is ours only while its command line names this run.
+            { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qxF -- "$name"
+            ;;
+        *)
+            # No record yet: a launcher is writing it (launchers hold the launch lock).
+            return 1
+            ;;
+    esac
+}
+
+# Any run, other than those whose exit is recorded, that is still alive.
+active_run() {
+    local record name
+    for record in "$RUNS_DIR"/*.run; do
+        [[ -f $record ]] || continue
+        name=$(basename -- "$record" .run)
+        [[ $name =~ $NAME_RE ]] || continue
+        [[ -e $(run_file "$name" exit) ]] && continue
+        if run_alive "$name"; then
+            printf '%s' "$name"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Keeps the newest KEEP_RUNS finished runs' files; never an active run's.
+prune_runs() {
+    local record name
+    local -a finished=()
+    while IFS= read -r record; do
+        name=$(basename -- "$record" .exit)
+        [[ $name =~ $NAME_RE && $name != "$NAME" ]] && finished+=("$name")
+    done < <(ls -1t -- "$RUNS_DIR"/*.exit 2>/dev/null)
+    for name in "${finished[@]:KEEP_RUNS}"; do
+        rm -f -- "$RUNS_DIR/$name".{out,err,status,run,exit}
+    done
+}
+
+# RUNS_DIR, root-owned and not a symlink: a directory someone else controls could be
+# swapped for a link under root's feet.
+prepare_runs_dir() {
+    GROUP=$RUNS_GROUP
+    getent group "$GROUP" >/dev/null || GROUP=root
+    if [[ -L $RUNS_DIR ]] || { [[ -e $RUNS_DIR ]] && [[ ! -d $RUNS_DIR || $(stat -c %u -- "$RUNS_DIR") != 0 ]]; }; then
+        warn "$RUNS_DIR is not a directory owned by root; refusing to use it"
+        exit 74
+    fi
+    mkdir -p -- "$RUNS_DIR" && chown "root:$GROUP" -- "$RUNS_DIR" && chmod 0750 -- "$RUNS_DIR" || {
+        warn "cannot create $RUNS_DIR"
+        exit 74
+    }
+}
+
+launch() {
+    local unit active file
+    umask 027
+    prepare_runs_dir
+    # One launcher at a time: the busy check and the start below are one step.
+    exec {LAUNCH_LOCK}>"$RUNS_DIR/.launch.lock" || exit 74
+    flock -w 30 "$LAUNCH_LOCK" || {
+        warn "another launcher holds $RUNS_DIR/.launch.lock"
+        exit 75
+    }
+    if compgen -G "$RUNS_DIR/*-$JOB.*" >/dev/null; then
+        warn "job id $JOB was already used"
+        exit 65
+    fi
+    if active=$(active_run); then
+        warn "another run is active: $active"
+        exit 75
+    fi
+    if ! flock -n "$RUNS_DIR/.active.lock" true; then
+        warn "another run holds $RUNS_DIR/.active.lock"
+        exit 75
+    fi
+    for file in out err status; do
+        install -m 0640 -o root -g "$GROUP" /dev/null "$(run_file "$NAME" "$file")" || exit 74
+    done
+    if [[ -d /run/systemd/system ]]; then
+        unit=$UNIT_PREFIX$NAME.service
+        # The record exists before the unit starts, so the worker knows ExecStopPost=
+        # writes the exit record.
+        write_atomically "$(run_file "$NAME" run)" \
+            "supervisor=systemd unit=$unit $(boot_fields) mode=$MODE started=$(date +%s)" || exit 74
+        if ! systemctl start --no-block -- "$unit"; then
+            warn "systemctl start $unit failed"
+            write_atomically "$(run_file "$NAME" exit)" "result=start-failed exit_code=exited exit_status=74"
+            exit 74
+        fi
+    else
+        # A session of its own: out of the caller's process group and terminal, so a
+        # signal to the daemon's group (Ctrl-C, a kill of the group) never reaches it.
+        # The launch lock is not passed on.
+        setsid /bin/bash -p "$SELF" --worker "$NAME" \
+            </dev/null >>"$(run_file "$NAME" out)" 2>>"$(run_file "$NAME" err)" {LAUNCH_LOCK}>&- &
+        write_atomically "$(run_file "$NAME" run)" \
+            "supervisor=detached pid=$! $(boot_fields) mode=$MODE started=$(date +%s)" || exit 74
+    fi
+    prune_runs
+    exit 0
+}
+
+# shellcheck disable=SC2317  # called from the EXIT trap
+record_detached_exit() {
+    local code=$?
+    cleanup
+    # Under systemd, ExecStopPost= writes the record after every process has gone.
+    [[ $(record_field "$(run_file "$NAME" run)" supervisor) == systemd ]] && return
+    write_atomically "$(run_file "$NAME" exit)" "result=$( ((code == 0)) && echo success || echo exit-code) exit_code=exited exit_status=$code"
+}
+
+worker() {
+    local file
+    GROUP=$RUNS_GROUP
+    getent group "$GROUP" >/dev/null || GROUP=root
+    ((EUID == 0)) || {
+        warn "must run as root"
+        exit 77
+    }
+    for file in out err status; do
+        [[ -f $(run_file "$NAME" "$file") && ! -L $(run_file "$NAME" "$file") ]] || {
+            warn "$NAME has no run files: start it with --$MODE --job $JOB"
+            exit 74
+        }
+    done
+    [[ ! -e $(run_file "$NAME" exit) ]] || {
+        warn "$NAME has already ended"
+        exit 65
+    }
+    exec {EVENTS_FD}>>"$(run_file "$NAME" status)" || exit 74
+    # Held for the whole run: a second worker, or a launcher, sees this run is active.
+    exec {ACTIVE_LOCK}>"$RUNS_DIR/.active.lock" || exit 74
+    flock -n "$ACTIVE_LOCK" || {
+        warn "another run is active"
+        exit 75
+    }
+    trap record_detached_exit EXIT
+    upgrade
+}
+
+record_exit() {
+    local value
+    GROUP=$RUNS_GROUP
+    getent group "$GROUP" >/dev/null || GROUP=root
+    ((EUID == 0)) || exit 77
+    # systemd's words and numbers only (success, exit-code, exited, killed, 143, TERM).
+    for value in "$STOP_RESULT" "$STOP_CODE" "$STOP_STATUS"; do
+        [[ $value =~ ^[A-Za-z0-9_-]{1,32}$ ]] || exit 64
+    done
+    [[ -f $(run_file "$NAME" run) ]] || exit 74
+    write_atomically "$(run_file "$NAME" exit)" "result=$STOP_RESULT exit_code=$STOP_CODE exit_status=$STOP_STATUS" || exit 74
+}
+
+cancel() {
+    local name record pid unit
+    ((EUID == 0)) || {
+        warn "must run as root (through sudo)"
+        exit 77
+    }
+    for name in "dry-run-$JOB" "apply-$JOB"; do
+        record=$(run_file "$name" run)
+        [[ -f $record && ! -e $(run_file "$name" exit) ]] || continue
+        run_alive "$name" || continue
+        # SIGTERM to the main process only: the worker decides whether it may stop
+        # (never while dpkg runs). dpkg itself is never signalled.
+        case $(record_field "$record" supervisor) in
+            systemd)
+                unit=$(record_field "$record" unit)
+                systemctl kill --kill-whom=main --signal=TERM -- "$unit" && exit 0
+                ;;
+            detached)
+                pid=$(record_field "$record" pid)
+                kill -TERM "$pid" 2>/dev/null && exit 0
+                ;;
+        esac
+    done
+    warn "no active run for job $JOB"
+    exit 66
+}
+
+case $ACTION in
+    foreground)
+        # 128 random bits, hex: the status channel's nonce. The first stdout line.
+        NONCE=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+        readonly NONCE
+        trap cleanup EXIT
+        say "channel $NONCE"
+        upgrade
+        ;;
+    launch)
+        ((EUID == 0)) || {
+            warn "must run as root (through sudo)"
+            exit 77
+        }
+        launch
+        ;;
+    worker) worker ;;
+    record-exit) record_exit ;;
+    cancel) cancel ;;
+esac

@@ -6,7 +6,7 @@ namespace PinsDaemon.Bench;
 /// <summary>The baselines that are not servers: a plain pipe, and ssh.</summary>
 internal static class Baselines
 {
-    /// <summary>What the daemon gives its script (OsProcessLauncher): PATH, LANG and LC_ALL only.</summary>
+    /// <summary>What the daemon gives its script (RunProcesses.Environment): PATH, LANG and LC_ALL only.</summary>
     public static readonly IReadOnlyDictionary<string, string> ScriptEnvironment = new Dictionary<string, string>
     {
         ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

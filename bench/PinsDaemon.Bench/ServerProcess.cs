@@ -49,7 +49,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         Uri baseAddress)
     {
         // The working directory is the content root (appsettings.json, and the directory the
-        // host watches for configuration changes): the unit sets WorkingDirectory=/opt/pinsdaemon,
+        // host watches for configuration changes): the unit sets WorkingDirectory=/usr/lib/pinsdaemon,
         // the directory of the binary. From "/" the host would watch the whole file system.
         var startInfo = new ProcessStartInfo("/bin/sh")
         {

@@ -1,15 +1,35 @@
 namespace PinsDaemon.Contracts;
 
+/// <summary>The body of <c>POST /upgrade</c>: exactly <c>{"dryRun": true}</c> or <c>{"dryRun": false}</c>.</summary>
+public sealed record UpgradeRequest(bool DryRun);
+
 /// <summary>The answer to <c>POST /upgrade</c>.</summary>
 public sealed record JobAccepted(string JobId, string Status, bool DryRun, string StatusUrl, string LogsUrl);
 
 /// <summary>The answer to <c>POST /jobs/{id}/ticket</c>.</summary>
 public sealed record TicketResponse(string Ticket, DateTimeOffset ExpiresAt, string LogsUrl);
 
-/// <summary>The API's paths for one job, as its answers link them.</summary>
+/// <summary>
+/// An error answer (<c>application/problem+json</c>) as a client reads it: <paramref name="Detail"/>
+/// says what to do; <paramref name="JobId"/> names the job concerned when there is one (the job
+/// already running on a 409 to <c>POST /upgrade</c>, the job on a refused cancel).
+/// </summary>
+public sealed record ApiProblem(string? Title, string? Detail, int? Status, string? JobId);
+
+/// <summary>The API's paths, as its answers link them.</summary>
 public static class ApiPaths
 {
+    public const string Upgrade = "/upgrade";
+
+    public const string Jobs = "/jobs";
+
     public static string Job(JobId id) => $"/jobs/{id}";
 
+    /// <summary><c>GET</c>: the log's lines as a JSON array, a page at a time (<c>?after=N&amp;limit=M</c>; a <c>Link: rel="next"</c> header points at the rest).</summary>
+    public static string JobLog(JobId id) => $"/jobs/{id}/log";
+
+    public static string Cancel(JobId id) => $"/jobs/{id}/cancel";
+
+    /// <summary>The log WebSocket (<c>?after=N</c>, <c>?batch=true</c>).</summary>
     public static string Logs(JobId id) => $"/logs/{id}";
 }

@@ -20,7 +20,17 @@ public sealed record JobSnapshot(
     /// <summary>Attempts to act on the job, oldest first; never null.</summary>
     public IReadOnlyList<AuditEntry> Audit { get; init; } = Audit ?? [];
 
-    /// <summary>A stable code for why the job failed, was cancelled or timed out (e.g. <c>lockHeld</c>); null otherwise.</summary>
+    /// <summary>
+    /// Who runs the upgrade, outside the daemon: <c>systemd</c> (a unit of its own) or
+    /// <c>detached</c> (a session of its own). Null until the run started, and for jobs recorded
+    /// before runs had files of their own.
+    /// </summary>
+    public string? Supervisor { get; init; }
+
+    /// <summary>
+    /// A stable code for why the job failed, was cancelled, timed out or was interrupted
+    /// (e.g. <c>lockHeld</c>, <c>runnerLost</c>); null otherwise.
+    /// </summary>
     public string? Reason { get; init; }
 
     /// <summary>Something a person should know while the job runs (e.g. no output for a long time).</summary>
@@ -28,13 +38,13 @@ public sealed record JobSnapshot(
 
     public JobProgress? Progress { get; init; }
 
-    /// <summary>A dry run's plan: what a real upgrade would do, package by package. Null for an apply.</summary>
+    /// <summary>A succeeded dry run's plan: what a real upgrade would do, package by package. Null when unknown, and for an apply.</summary>
     public IReadOnlyList<PlanEntry>? Plan { get; init; }
 
-    /// <summary>What an apply changed. Null for a dry run.</summary>
+    /// <summary>What an apply changed; null when unknown, and for a dry run.</summary>
     public IReadOnlyList<UpgradedPackage>? Upgraded { get; init; }
 
-    /// <summary>After an apply: whether the machine needs a reboot (<c>/run/reboot-required</c>).</summary>
+    /// <summary>After a succeeded apply: whether the machine needs a reboot (<c>/run/reboot-required</c>). Null when unknown.</summary>
     public bool? RebootRequired { get; init; }
 
     public IReadOnlyList<string>? RebootRequiredPackages { get; init; }

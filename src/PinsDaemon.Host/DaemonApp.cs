@@ -2,12 +2,13 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Hosting;
 using PinsDaemon.Actors.Jobs;
-using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
+using PinsDaemon.Host.Hosting;
 using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host;
@@ -46,11 +47,21 @@ public static class DaemonApp
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = JobRoute.DescribeInvalidId);
+        // A route value that does not parse is a 400 with a problem body, in every environment
+        // (Development would otherwise throw and log a stack trace for a client's typo).
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
         builder.Services.ConfigureHttpJsonOptions(options => ContractJson.Apply(options.SerializerOptions));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IProcessLauncher, OsProcessLauncher>();
+        builder.Services.AddSingleton<IRunner>(services =>
+        {
+            var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
+            return upgrade.UseSudo
+                ? new SudoRunner(upgrade.SudoPath, upgrade.ScriptPath, upgrade.RunsDirectory)
+                : new DetachedRunner(upgrade.ScriptPath, services.GetRequiredService<JobStore>().RunsDirectory);
+        });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        builder.Services.AddHostedService<SystemdWatchdog>();
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
@@ -61,12 +72,12 @@ public static class DaemonApp
                     loggers.AddLoggerFactory();
                 })
                 .WithPinsActors(
-                    new JobSupervisorSettings(upgrade.ScriptPath, upgrade.UseSudo, upgrade.SudoPath, storage.MaxJobs)
+                    new JobSupervisorSettings(upgrade.UseSudo, storage.MaxJobs)
                     {
                         Timeout = upgrade.Timeout,
                         IdleWarning = upgrade.IdleWarning,
                     },
-                    services.GetRequiredService<IProcessLauncher>(),
+                    services.GetRequiredService<IRunner>(),
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
         });
@@ -82,16 +93,27 @@ public static class DaemonApp
         app.UseRouting();
         app.UseLogStreamCoalescing();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
-        app.UseFailedAuthThrottle();
         app.UseAuthentication();
+        app.UseFailedAuthThrottle();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => ReportListeners(app));
+        app.Lifetime.ApplicationStarted.Register(() => WarnAboutMissingScript(app));
 
         app.MapHealth();
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
         return app;
+    }
+
+    private static void WarnAboutMissingScript(WebApplication app)
+    {
+        var upgrade = app.Services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
+        if (upgrade.UseSudo && !File.Exists(upgrade.ScriptPath))
+        {
+            app.Logger.LogWarning(
+                "Upgrade:ScriptPath '{ScriptPath}' does not exist: every job will fail until it is installed (apt install --reinstall pinsdaemon)", upgrade.ScriptPath);
+        }
     }
 
     /// <summary>

@@ -1,30 +1,21 @@
-using Microsoft.Extensions.Options;
 using PinsDaemon.Host;
 using PinsDaemon.Host.Configuration;
 
+// Every way the daemon can fail to start ends here with one message and a documented exit code
+// (README, "Exit codes"); the host's own "Hosting failed to start" log line is left out
+// (LoggingExtensions), so a configuration mistake reads as one line, not a stack trace.
 try
 {
     var app = DaemonApp.Build(DaemonApp.CreateBuilder(args));
     await app.RunAsync();
-    return 0;
+    return ExitCodes.Success;
 }
-catch (OptionsValidationException ex)
+catch (Exception ex) when (StartupFailure.Describe(ex) is { } failure)
 {
-    // A bad setting: say which, and exit with EX_CONFIG so systemd does not restart in a loop.
-    foreach (var failure in ex.Failures)
+    foreach (var line in failure.Lines)
     {
-        Console.Error.WriteLine($"pinsdaemon: configuration error: {failure}");
+        Console.Error.WriteLine($"pinsdaemon: {line}");
     }
 
-    return 78;
-}
-catch (SettingsFileException ex)
-{
-    Console.Error.WriteLine($"pinsdaemon: configuration error: {ex.Message}");
-    return 78;
-}
-catch (InvalidOperationException ex) when (ex.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase))
-{
-    Console.Error.WriteLine($"pinsdaemon: configuration error: {ex.Message}");
-    return 78;
+    return failure.ExitCode;
 }

@@ -40,6 +40,42 @@ public sealed class AuthSpecs
     }
 
     [Fact]
+    public async Task Should_say_in_the_401_where_this_daemon_takes_its_token_from()
+    {
+        string[] noToken = ["--urls", "http://127.0.0.1:0", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"];
+        async Task<string> DetailAsync(string[] args)
+        {
+            await using var app = DaemonFixture.Build([.. noToken, .. args]);
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            using var response = await client.GetAsync("/jobs");
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("detail").GetString()!;
+        }
+
+        var fromEnvironment = await DetailAsync([$"--API_TOKEN={DaemonFixture.NewToken()}"]);
+        Assert.Contains("API_TOKEN", fromEnvironment);
+        Assert.DoesNotContain("file", fromEnvironment);
+
+        Assert.Contains("Auth:Token", await DetailAsync([$"--Auth:Token={DaemonFixture.NewToken()}"]));
+
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, DaemonFixture.NewToken());
+        try
+        {
+            var fromFile = await DetailAsync([$"--Auth:TokenFile={file}"]);
+            Assert.Contains("Auth:TokenFile", fromFile);
+            Assert.DoesNotContain("API_TOKEN", fromFile);
+            // Where the file is stays the operator's business.
+            Assert.DoesNotContain(file, fromFile);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Should_refuse_a_token_that_differs_in_its_last_character_or_length()
     {
         await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
@@ -112,5 +148,71 @@ public sealed class AuthSpecs
         Assert.NotEmpty(daemon.Logs.Lines);
         Assert.Contains(daemon.Logs.Lines, l => l.Contains(jobId!));
         Assert.DoesNotContain(daemon.Logs.Lines, l => l.Contains(daemon.Token[..16]));
+    }
+
+    [Fact]
+    public async Task Should_keep_the_token_and_tickets_out_of_the_console_log_whatever_level_its_own_settings_ask_for()
+    {
+        var storage = DaemonFixture.NewStorageDirectory();
+        var token = DaemonFixture.NewToken();
+        // The console provider's own settings outrank settings for all providers; the most
+        // specific categories are named too.
+        var verbose = new Dictionary<string, string>
+        {
+            ["Logging__Console__LogLevel__Default"] = "Debug",
+            ["Logging__Console__LogLevel__Microsoft.AspNetCore"] = "Trace",
+            ["Logging__Console__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
+            ["Logging__Console__LogLevel__Microsoft.AspNetCore.Server.Kestrel.BadRequests"] = "Trace",
+            ["Logging__LogLevel__Default"] = "Trace",
+        };
+        string[] tickets;
+        using (var daemon = await DaemonProcess.StartAsync("mixed-output.sh", storage, token, verbose))
+        {
+            using var client = new HttpClient { BaseAddress = daemon.BaseAddress };
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var started = await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
+            var jobId = (await started.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("jobId").GetString()!;
+            var ws = $"ws://{daemon.BaseAddress.Authority}/logs/{jobId}";
+
+            async Task<string> TicketAsync()
+            {
+                using var response = await client.PostAsync($"/jobs/{jobId}/ticket", null);
+                return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("ticket").GetString()!;
+            }
+
+            tickets = [await TicketAsync(), await TicketAsync()];
+            foreach (var query in new[] { $"?token={token}", $"?ticket={tickets[0]}" })
+            {
+                using var socket = new ClientWebSocket();
+                await socket.ConnectAsync(new Uri(ws + query), CancellationToken.None);
+                await DaemonFixture.ReadAllAsync(socket);
+            }
+
+            using var anonymous = new HttpClient { BaseAddress = daemon.BaseAddress };
+            await anonymous.GetAsync($"/logs/{jobId}?token={token}");
+            await anonymous.GetAsync($"/logs/{jobId}?ticket={tickets[1]}");
+            await anonymous.GetAsync($"/logs/{jobId}?token={token}x");
+            // A malformed request line that carries the token: Kestrel describes bad requests.
+            using (var raw = new System.Net.Sockets.TcpClient())
+            {
+                await raw.ConnectAsync(daemon.BaseAddress.Host, daemon.BaseAddress.Port);
+                var stream = raw.GetStream();
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"GET /lo gs/{jobId}?token={token} HTTP/1.1\r\nHost: x\r\n\r\n"));
+                // Kestrel answers 400 and closes; reading to the end waits for that.
+                await stream.CopyToAsync(Stream.Null);
+            }
+
+            daemon.Terminate();
+            Assert.True(await daemon.WaitForExitAndOutputAsync(TimeSpan.FromSeconds(30)));
+            var output = daemon.Output.ToList();
+
+            // The settings took effect: ASP.NET Core's debug lines are there.
+            Assert.Contains(output, l => l.StartsWith("dbug: Microsoft.AspNetCore", StringComparison.Ordinal));
+            Assert.Contains(output, l => l.Contains(jobId));
+            Assert.DoesNotContain(output, l => l.Contains(token));
+            Assert.DoesNotContain(output, l => l.Contains(tickets[0]) || l.Contains(tickets[1]));
+        }
+
+        Directory.Delete(storage, recursive: true);
     }
 }

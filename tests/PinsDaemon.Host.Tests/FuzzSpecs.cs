@@ -35,7 +35,7 @@ public sealed class FuzzSpecs
     public async Task Should_never_answer_5xx_nor_start_a_job_without_the_token()
     {
         await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh", "--Auth:MaxFailedAttempts=10000");
-        var gen =
+        var random =
             from method in Gen.Elements(Methods)
             from path in Gen.OneOf(Gen.Elements(Paths), ArbMap.Default.GeneratorFor<NonNull<string>>().Select(s => "/" + Uri.EscapeDataString(s.Get)))
             from body in Gen.OneOf(Gen.Elements(Bodies), ArbMap.Default.GeneratorFor<NonNull<string>>().Select(s => s.Get))
@@ -46,6 +46,13 @@ public sealed class FuzzSpecs
             from contentType in Gen.Elements<string?>(null, "application/json", "text/plain", "application/x-www-form-urlencoded", "application/json; charset=utf-16")
             from noise in ArbMap.Default.GeneratorFor<NonNull<string>>().Select(s => s.Get)
             select new FuzzRequest(method, path, body, authorization, contentType, noise);
+        // Now and then a well-formed start with the token, so that jobs do start (and are refused
+        // with 409 while one runs) among the noise, and the audit of those jobs can be checked.
+        var validStart =
+            from dryRun in Gen.Elements("true", "false")
+            from noise in ArbMap.Default.GeneratorFor<NonNull<string>>().Select(s => s.Get)
+            select new FuzzRequest("POST", "/upgrade", $"{{\"dryRun\": {dryRun}}}", $"Bearer {daemon.Token}", "application/json", noise);
+        var gen = Gen.Frequency((9, random), (1, validStart));
 
         var startedWithoutToken = 0;
         var property = Prop.ForAll(gen.ToArbitrary(), request =>
@@ -67,6 +74,8 @@ public sealed class FuzzSpecs
 
             // HttpClient sends ASCII headers only; the daemon's own limits are tested elsewhere.
             message.Headers.TryAddWithoutValidation("X-Noise", new string(request.Noise.Where(c => c is >= ' ' and <= '~').ToArray()));
+            // Not a known proxy: the audit must keep the connection's address.
+            message.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7");
             using var response = daemon.Anonymous.SendAsync(message).GetAwaiter().GetResult();
             if (response.StatusCode == HttpStatusCode.Accepted && request.Authorization != $"Bearer {daemon.Token}")
             {
@@ -80,6 +89,8 @@ public sealed class FuzzSpecs
         // No request without the token started anything, and the daemon still serves.
         Assert.Equal(0, startedWithoutToken);
         var jobs = await daemon.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/jobs");
+        // Some requests did start jobs: otherwise the next check would hold for nothing.
+        Assert.NotEmpty(jobs.EnumerateArray());
         Assert.All(jobs.EnumerateArray(), job => Assert.Equal("127.0.0.1", job.GetProperty("audit")[0].GetProperty("client").GetString()));
         Assert.Equal(HttpStatusCode.OK, (await daemon.Anonymous.GetAsync("/healthz")).StatusCode);
     }

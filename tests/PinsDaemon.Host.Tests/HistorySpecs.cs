@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using PinsDaemon.Host.Tests.TestSupport;
 
@@ -39,42 +38,6 @@ public sealed class HistorySpecs
     }
 
     [Fact]
-    public async Task Should_report_a_job_as_interrupted_after_the_daemon_was_killed_mid_job()
-    {
-        var storage = DaemonFixture.NewStorageDirectory();
-        var token = DaemonFixture.NewToken();
-        string jobId;
-        using (var crashing = await DaemonProcess.StartAsync("slow.sh", storage, token))
-        {
-            using var client = new HttpClient { BaseAddress = crashing.BaseAddress };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var response = await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
-            jobId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString()!;
-            await Eventually.WaitUntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}")).GetProperty("lineCount").GetInt64() == 1);
-            // A crash may lose the last fraction of a second that was not yet handed to the
-            // kernel (see the README); wait until the line is in the file, then kill.
-            var log = Path.Combine(storage, "jobs", jobId, "log.jsonl");
-            await Eventually.WaitUntilAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).EndsWith('\n')));
-            crashing.Kill();
-        }
-
-        await using var restarted = await DaemonFixture.StartWithStorageAsync("slow.sh", storage, token);
-        var job = await restarted.GetJobAsync(jobId);
-        Assert.Equal("interrupted", job.GetProperty("status").GetString());
-        Assert.Contains("stopped or crashed", job.GetProperty("message").GetString());
-        Assert.Equal(1, job.GetProperty("lineCount").GetInt64());
-
-        using var socket = await restarted.ConnectAsync($"/logs/{jobId}");
-        var read = await DaemonFixture.ReadAllAsync(socket);
-        Assert.Equal("started --dry-run", read.Lines.Single().GetProperty("text").GetString());
-        Assert.Equal("interrupted", read.End.GetProperty("status").GetString());
-
-        // It no longer blocks new jobs.
-        await restarted.StartJobAsync();
-        Directory.Delete(storage, recursive: true);
-    }
-
-    [Fact]
     public async Task Should_page_the_log_over_rest_and_reject_bad_paging()
     {
         await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
@@ -97,6 +60,54 @@ public sealed class HistorySpecs
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         using var traversal = await daemon.Client.GetAsync("/jobs/..%2F..%2Fetc/log");
         Assert.Equal(HttpStatusCode.BadRequest, traversal.StatusCode);
+    }
+
+    private static string? NextPage(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Link", out var links))
+        {
+            return null;
+        }
+
+        var match = System.Text.RegularExpressions.Regex.Match(string.Join(",", links), "<([^>]+)>; *rel=\"next\"");
+        Assert.True(match.Success, string.Join(",", links));
+        return match.Groups[1].Value;
+    }
+
+    [Fact]
+    public async Task Should_end_a_log_page_at_about_one_mebibyte_and_link_to_the_rest()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("long-lines.sh");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+        await daemon.WaitForEndAsync(jobId);
+
+        var next = $"/jobs/{jobId}/log?limit=10000";
+        var seqs = new List<long>();
+        var pages = 0;
+        while (next is not null)
+        {
+            using var response = await daemon.Client.GetAsync(next);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            Assert.True(body.Length <= 1024 * 1024, $"a page of {body.Length} bytes");
+            var page = JsonDocument.Parse(body).RootElement;
+            Assert.All(page.EnumerateArray(), l => Assert.StartsWith($"{l.GetProperty("seq").GetInt64():0000} ", l.GetProperty("text").GetString()));
+            seqs.AddRange(page.EnumerateArray().Select(l => l.GetProperty("seq").GetInt64()));
+            next = NextPage(response);
+            Assert.True(++pages < 100, "the links lead somewhere");
+        }
+
+        Assert.Equal(Enumerable.Range(1, 3000).Select(n => (long)n), seqs);
+        Assert.True(pages >= 12, $"{pages} pages");
+
+        // 'limit' still ends a page first when it is smaller, and links to the rest the same way.
+        using var three = await daemon.Client.GetAsync($"/jobs/{jobId}/log?after=10&limit=3");
+        var lines = await three.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal([11L, 12, 13], lines.EnumerateArray().Select(l => l.GetProperty("seq").GetInt64()));
+        Assert.Equal($"/jobs/{jobId}/log?after=13&limit=3", NextPage(three));
+        using var last = await daemon.Client.GetAsync($"/jobs/{jobId}/log?after=2998&limit=2");
+        Assert.Equal(2, (await last.Content.ReadFromJsonAsync<JsonElement>()).GetArrayLength());
+        Assert.Null(NextPage(last));
     }
 
     [Fact]

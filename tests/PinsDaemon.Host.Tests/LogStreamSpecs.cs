@@ -35,6 +35,30 @@ public sealed class LogStreamSpecs
     }
 
     [Fact]
+    public async Task Should_serve_control_characters_as_visible_ones_alike_on_the_websocket_the_rest_log_and_disk()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("terminal-escapes.sh");
+        var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;
+        using var socket = await daemon.ConnectAsync($"/logs/{jobId}");
+        var live = (await DaemonFixture.ReadAllAsync(socket)).Lines.Select(l => l.GetProperty("text").GetString()).ToList();
+
+        string[] expected =
+        [
+            "\u241B[31mred\u241B[0m",
+            "\u241B]0;owned\u2407title",
+            "ring\u2407 cr\u240Dover del\u2421 c1\uFFFDX tab\there",
+        ];
+        Assert.Equal(expected, live);
+        var page = await daemon.Client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}/log");
+        Assert.Equal(expected, page.EnumerateArray().Select(l => l.GetProperty("text").GetString()));
+        // The background writer may still be finishing the file.
+        var file = Path.Combine(daemon.StorageDirectory, "jobs", jobId, "log.jsonl");
+        await Eventually.WaitUntilAsync(async () => File.Exists(file) && (await File.ReadAllLinesAsync(file)).Length == expected.Length);
+        var stored = await File.ReadAllLinesAsync(file);
+        Assert.Equal(expected, stored.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()));
+    }
+
+    [Fact]
     public async Task Should_group_lines_into_array_frames_for_clients_that_opt_in()
     {
         await using var daemon = await DaemonFixture.StartAsync("many-lines.sh");

@@ -51,16 +51,98 @@ public sealed class SecuritySpecs
         Assert.True(throttled.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.Equal("application/problem+json", throttled.Content.Headers.ContentType!.MediaType);
 
-        // Even the right token from that address is refused now: otherwise it would tell a guesser it had won.
+        // The rightful client is never locked out by someone else's failures, not even from
+        // the same address (a shared NAT, another local process): the right token always works.
         using var sameAddressRightToken = ClientFrom(IPAddress.Parse("127.0.0.2"), daemon.BaseAddress, daemon.Token);
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await sameAddressRightToken.GetAsync("/jobs")).StatusCode);
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await sameAddressRightToken.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\":true}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await sameAddressRightToken.GetAsync("/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await sameAddressRightToken.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\":true}"))).StatusCode);
+        // ...while the wrong ones stay throttled.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await attacker.GetAsync("/jobs")).StatusCode);
 
         // Another address with the right token is unaffected, and health stays open to all.
         using var other = ClientFrom(IPAddress.Parse("127.0.0.3"), daemon.BaseAddress, daemon.Token);
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/jobs")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await attacker.GetAsync("/healthz")).StatusCode);
-        Assert.Equal(0, (await other.GetFromJsonAsync<JsonElement>("/jobs")).GetArrayLength());
+        Assert.Equal(1, (await other.GetFromJsonAsync<JsonElement>("/jobs")).GetArrayLength());
+
+        // Every failure before the limit is audited, and the throttling once.
+        await daemon.App.StopAsync();
+        var audit = daemon.Logs.Lines.Where(l => l.Contains(" PinsDaemon.Audit: ")).ToList();
+        Assert.Equal(3, audit.Count(l => l.Contains("Failed authentication from 127.0.0.2 for GET /jobs")));
+        Assert.Single(audit, l => l.Contains("127.0.0.2") && l.Contains("throttled"));
+    }
+
+    /// <summary>A TCP connection from <paramref name="source"/> that sends nothing.</summary>
+    private static async Task<Socket> IdleConnectionAsync(IPAddress source, Uri daemon)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(source, 0));
+        await socket.ConnectAsync(IPAddress.Parse(daemon.Host), daemon.Port);
+        return socket;
+    }
+
+    /// <summary>True once the server has closed the connection; reads (and drops) whatever it sent before.</summary>
+    private static bool ClosedByServer(Socket socket)
+    {
+        var scratch = new byte[1024];
+        try
+        {
+            while (socket.Poll(0, SelectMode.SelectRead))
+            {
+                if (socket.Receive(scratch) == 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    [Fact]
+    public async Task Should_keep_serving_the_token_holder_while_another_address_holds_510_idle_connections()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        var attacker = IPAddress.Parse("127.0.0.2");
+        var idle = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 510; i++)
+            {
+                idle.Add(await IdleConnectionAsync(attacker, daemon.BaseAddress));
+            }
+
+            // The address gets its share and no more: the rest are closed at once.
+            await Eventually.WaitUntilAsync(() => Task.FromResult(idle.Count(ClosedByServer) >= 510 - 100));
+
+            Assert.Equal(HttpStatusCode.OK, (await daemon.Client.GetAsync("/jobs")).StatusCode);
+            var jobId = (await daemon.StartJobAsync()).GetProperty("jobId").GetString();
+            using var socket = await daemon.ConnectAsync($"/logs/{jobId}");
+            Assert.Equal(WebSocketCloseStatus.NormalClosure, (await DaemonFixture.ReadAllAsync(socket)).CloseStatus);
+        }
+        finally
+        {
+            idle.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Should_close_a_connection_that_sends_no_complete_request_within_a_few_seconds()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        var stopwatch = Stopwatch.StartNew();
+        using var silent = await IdleConnectionAsync(IPAddress.Parse("127.0.0.2"), daemon.BaseAddress);
+        using var halfRequest = await IdleConnectionAsync(IPAddress.Parse("127.0.0.2"), daemon.BaseAddress);
+        await halfRequest.SendAsync("GET /jobs HTTP/1.1\r\nHost: x\r\n"u8.ToArray());
+
+        await Eventually.WaitUntilAsync(() => Task.FromResult(ClosedByServer(silent) && ClosedByServer(halfRequest)));
+
+        // Network:RequestTimeoutSeconds (5) plus Kestrel's one-second timer, with room for a loaded machine.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(15), $"closed after {stopwatch.Elapsed}");
     }
 
     [Fact]
@@ -74,8 +156,10 @@ public sealed class SecuritySpecs
         Assert.Equal(HttpStatusCode.BadRequest, body.StatusCode);
         await daemon.App.StopAsync();
 
-        Assert.Contains(daemon.Logs.Lines, l => l.Contains("?FORGED-LINE"));
-        Assert.Contains(daemon.Logs.Lines, l => l.Contains("a?FORGED-MEMBER"));
+        // A decoded path shows control characters as served log lines do (ControlCharacters);
+        // a member name is shown as sent, with its escape.
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains("\u240AFORGED-LINE\u240D\u240A"));
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains("a\\nFORGED-MEMBER"));
         Assert.DoesNotContain(daemon.Logs.Lines, l => l.Contains("\nFORGED"));
     }
 
@@ -94,6 +178,7 @@ public sealed class SecuritySpecs
         }
 
         using var after = new HttpRequestMessage(HttpMethod.Get, "/jobs");
+        after.Headers.TryAddWithoutValidation("Authorization", "Bearer wrong-wrong-wrong-wrong-wrong-wrong-0");
         after.Headers.TryAddWithoutValidation("X-Forwarded-For", "198.51.100.99");
         Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(after)).StatusCode);
     }
@@ -240,7 +325,7 @@ public sealed class SecuritySpecs
     }
 
     [Fact]
-    public async Task Should_say_goodbye_with_a_final_frame_and_1001_and_save_the_job_on_SIGTERM()
+    public async Task Should_say_goodbye_with_a_final_frame_and_1001_and_leave_the_run_alone_on_SIGTERM()
     {
         var storage = DaemonFixture.NewStorageDirectory();
         var token = DaemonFixture.NewToken();
@@ -265,15 +350,52 @@ public sealed class SecuritySpecs
 
         Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(30)), "the daemon should exit well within the unit's stop timeout");
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(30));
+        // The run is not the daemon's to stop: it goes on, and the job stays running on disk
+        // for the next daemon to follow.
         var meta = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(storage, "jobs", jobId, "job.json"))).RootElement;
-        Assert.Equal("interrupted", meta.GetProperty("status").GetString());
-        Directory.Delete(storage, recursive: true);
+        Assert.Equal("running", meta.GetProperty("status").GetString());
+        Assert.True(TestRuns.IsAlive(TestRuns.Pid(storage, jobId)!.Value));
+        await TestRuns.DeleteStorageAsync(storage);
+    }
+
+    /// <summary>
+    /// Stands in for Kestrel where a test needs the daemon to believe it listens on a network
+    /// address: tests listen on loopback only. It reports the configured addresses and opens none.
+    /// </summary>
+    private sealed class NotListeningServer : Microsoft.AspNetCore.Hosting.Server.IServer
+    {
+        public Microsoft.AspNetCore.Http.Features.IFeatureCollection Features { get; } = new Microsoft.AspNetCore.Http.Features.FeatureCollection();
+
+        public NotListeningServer() =>
+            Features.Set<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>(new Microsoft.AspNetCore.Hosting.Server.Features.ServerAddressesFeature());
+
+        public Task StartAsync<TContext>(Microsoft.AspNetCore.Hosting.Server.IHttpApplication<TContext> application, CancellationToken cancellationToken)
+            where TContext : notnull => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void Dispose()
+        {
+        }
     }
 
     [Fact]
     public async Task Should_refuse_plain_http_on_a_network_address_unless_allowed()
     {
-        await using (var refused = DaemonFixture.Build(["--urls", "http://0.0.0.0:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"]))
+        string[] onTheNetwork = ["--urls", "http://0.0.0.0:5180", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"];
+        WebApplication BuildWithoutListening(string[] args, CapturingLoggerProvider? logs = null)
+        {
+            var builder = DaemonApp.CreateBuilder(args);
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, NotListeningServer>();
+            if (logs is not null)
+            {
+                builder.Logging.AddProvider(logs);
+            }
+
+            return DaemonApp.Build(builder);
+        }
+
+        await using (var refused = BuildWithoutListening(onTheNetwork))
         {
             var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => refused.StartAsync());
             Assert.Contains("clear text", ex.Message);
@@ -281,11 +403,9 @@ public sealed class SecuritySpecs
         }
 
         var logs = new CapturingLoggerProvider();
-        await using var allowed = DaemonFixture.Build(
-            ["--urls", "http://0.0.0.0:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=false", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}", "--Network:AllowPlainHttpOnNetwork=true"],
-            logs);
+        await using var allowed = BuildWithoutListening([.. onTheNetwork, "--Network:AllowPlainHttpOnNetwork=true"], logs);
         await allowed.StartAsync();
-        Assert.Contains(logs.Lines, l => l.StartsWith("Warning") && l.Contains("clear text"));
+        Assert.Contains(logs.Lines, l => l.StartsWith("Warning") && l.Contains("http://0.0.0.0:5180") && l.Contains("clear text"));
         await allowed.StopAsync();
     }
 
@@ -363,6 +483,71 @@ public sealed class SecuritySpecs
         finally
         {
             Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_root_script_that_is_a_symlink_into_a_directory_another_user_owns()
+    {
+        if (Environment.UserName != "root")
+        {
+            // Only root can build the case: a root-owned directory and a directory of another user.
+            return;
+        }
+
+        const UnixFileMode rwxr_xr_x = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        var top = Directory.CreateTempSubdirectory("pinsdaemon-realpath").FullName;
+        try
+        {
+            File.SetUnixFileMode(top, rwxr_xr_x);
+            // A directory of "nobody": that user can swap the script for anything.
+            var theirs = Directory.CreateDirectory(Path.Combine(top, "theirs")).FullName;
+            File.SetUnixFileMode(theirs, rwxr_xr_x);
+            using (var chown = Process.Start("chown", ["65534:65534", theirs])!)
+            {
+                await chown.WaitForExitAsync();
+                Assert.Equal(0, chown.ExitCode);
+            }
+
+            var real = Path.Combine(theirs, "system-upgrade.sh");
+            await File.WriteAllTextAsync(real, "#!/bin/sh\nexit 0\n");
+            File.SetUnixFileMode(real, rwxr_xr_x);
+
+            // Root's own directory, root's own symlink: only where it leads is wrong.
+            var ours = Directory.CreateDirectory(Path.Combine(top, "ours")).FullName;
+            File.SetUnixFileMode(ours, rwxr_xr_x);
+            var script = Path.Combine(ours, "system-upgrade.sh");
+            File.CreateSymbolicLink(script, real);
+
+            string[] args = ["--urls", "http://127.0.0.1:0", $"--API_TOKEN={DaemonFixture.NewToken()}", "--Upgrade:UseSudo=true", $"--Upgrade:ScriptPath={script}", $"--Storage:Directory={DaemonFixture.NewStorageDirectory()}"];
+            await using (var app = DaemonFixture.Build(args))
+            {
+                var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+                Assert.Contains($"'{theirs}' is owned by uid 65534", ex.Message);
+            }
+
+            // A directory on the way that is a symlink into theirs is refused the same way.
+            var linkedDirectory = Path.Combine(ours, "bin");
+            File.CreateSymbolicLink(linkedDirectory, theirs);
+            await using (var app = DaemonFixture.Build([.. args, $"--Upgrade:ScriptPath={Path.Combine(linkedDirectory, "system-upgrade.sh")}"]))
+            {
+                var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+                Assert.Contains($"'{theirs}' is owned by uid 65534", ex.Message);
+            }
+
+            // Moved into root's directory, the same script is accepted, still reached through a symlink.
+            File.Delete(script);
+            File.Move(real, Path.Combine(ours, "real-upgrade.sh"));
+            File.CreateSymbolicLink(script, Path.Combine(ours, "real-upgrade.sh"));
+            await using (var app = DaemonFixture.Build(args))
+            {
+                await app.StartAsync();
+                await app.StopAsync();
+            }
+        }
+        finally
+        {
+            Directory.Delete(top, recursive: true);
         }
     }
 

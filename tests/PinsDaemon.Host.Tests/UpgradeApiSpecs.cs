@@ -53,8 +53,10 @@ public sealed class UpgradeApiSpecs
 
         var job = await daemon.WaitForEndAsync(jobId);
         Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Equal(JsonValueKind.Null, job.GetProperty("exitCode").ValueKind);
-        Assert.Contains("could not be started", job.GetProperty("message").GetString());
+        // The run's wrapper records what bash said: 127, command not found.
+        Assert.Equal(127, job.GetProperty("exitCode").GetInt32());
+        Assert.Equal("startFailed", job.GetProperty("reason").GetString());
+        Assert.Contains("could not be executed", job.GetProperty("message").GetString());
 
         var second = await daemon.StartJobAsync();
         Assert.NotEqual(jobId, second.GetProperty("jobId").GetString());
@@ -103,6 +105,70 @@ public sealed class UpgradeApiSpecs
         Assert.Equal(0, jobs.GetArrayLength());
     }
 
+    public static TheoryData<byte[]> MemberNamesThatAreNotText() =>
+    [
+        [.. "{\""u8, 0xFF, 0xFE, .. "\": true}"u8],
+        [.. "{\"dry"u8, 0xC3, .. "Run\": true}"u8],
+        "{\"\\ud800\":true}"u8.ToArray(),
+        "{\"a\\udc00b\": false}"u8.ToArray(),
+    ];
+
+    [Theory]
+    [MemberData(nameof(MemberNamesThatAreNotText))]
+    public async Task Should_refuse_a_member_name_of_invalid_utf8_or_a_lone_surrogate_with_400_and_audit_it(byte[] body)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await daemon.Client.PostAsync("/upgrade", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("{\"dryRun\": true}", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(0, (await daemon.Client.GetFromJsonAsync<JsonElement>("/jobs")).GetArrayLength());
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains(" PinsDaemon.Audit: Start refused for 127.0.0.1: invalid body"));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("application/json; charset=utf-16")]
+    [InlineData("application/jsonx")]
+    public async Task Should_refuse_a_body_that_is_not_sent_as_json_with_415_and_audit_it(string? contentType)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        using var content = new ByteArrayContent("{\"dryRun\": true}"u8.ToArray());
+        if (contentType is not null)
+        {
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
+        using var response = await daemon.Client.PostAsync("/upgrade", content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("Content-Type: application/json", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(0, (await daemon.Client.GetFromJsonAsync<JsonElement>("/jobs")).GetArrayLength());
+        Assert.Contains(daemon.Logs.Lines, l => l.Contains(" PinsDaemon.Audit: Start refused for 127.0.0.1: Content-Type"));
+    }
+
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("Application/JSON; charset=\"UTF-8\"")]
+    public async Task Should_accept_json_with_or_without_a_utf8_charset(string contentType)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        using var content = new ByteArrayContent("{\"dryRun\": true}"u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await daemon.Client.PostAsync("/upgrade", content);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
     [Fact]
     public async Task Should_refuse_an_oversized_body_with_413()
     {
@@ -134,6 +200,30 @@ public sealed class UpgradeApiSpecs
         using var huge = await daemon.Client.GetAsync($"/jobs/{new string('a', 5000)}");
         Assert.Equal(HttpStatusCode.RequestUriTooLong, huge.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await daemon.Client.GetAsync("/jobs")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("GET", "/jobs/{0}")]
+    [InlineData("GET", "/jobs/{0}/log")]
+    [InlineData("POST", "/jobs/{0}/cancel")]
+    [InlineData("POST", "/jobs/{0}/ticket")]
+    [InlineData("GET", "/logs/{0}")]
+    public async Task Should_answer_every_route_that_names_a_job_alike_for_an_id_that_is_not_a_guid(string method, string route)
+    {
+        await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");
+        foreach (var bad in new[] { "123", "..%2F..%2Fetc%2Fpasswd", "00000000-0000-0000-0000-000000000000", "{3f2504e0-4f89-41d3-9a0c-0305e82c3301}" })
+        {
+            using var response = await daemon.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), string.Format(route, bad)));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("Invalid job id", problem.GetProperty("title").GetString());
+            Assert.Contains("GUID", problem.GetProperty("detail").GetString());
+        }
+
+        // Without the token the id is not even looked at.
+        using var anonymous = await daemon.Anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), string.Format(route, "123")));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
     [Fact]

@@ -14,9 +14,13 @@
 #      apt-get output, end frame and GET /jobs/{id} say succeeded with exit 0
 #   4. HTTPS answers with the certificate whose fingerprint the install printed, and with
 #      the administrator's own after pinsdaemon-tls import
-#   5. the privilege boundary, checked as the service user
+#   5. the privilege boundary, checked as the service user: the three sudoers forms and
+#      nothing else; a run started through sudo outlives the caller
 #   6. reinstall while running (token kept, daemon back), apt-get remove (token and
 #      history kept), apt-get purge: the file lists before and after are the same
+#
+# Without --deb, PINSDAEMON_PUBLISH (a linux-x64 self-contained publish) is packaged instead
+# of publishing again.
 #
 # Prints PASS/FAIL per check and ends with "e2e: N passed, M failed"; exits 1 if any
 # check failed.
@@ -31,6 +35,8 @@ readonly SCRIPT=/usr/libexec/pinsdaemon/system-upgrade.sh
 readonly RUNNER=/usr/libexec/pinsdaemon/run-without-systemd
 readonly SUDOERS=/etc/sudoers.d/pinsdaemon
 readonly CONF=/etc/pinsdaemon/pinsdaemon.conf
+readonly TEMPLATE_UNIT=/usr/lib/systemd/system/pinsdaemon-upgrade@.service
+readonly RUNS_DIR=/var/lib/pinsdaemon-upgrade
 readonly TOKEN_FILE=/etc/pinsdaemon/api-token
 readonly TLS_KEY=/etc/pinsdaemon/tls.key
 readonly STATE_DIR=/var/lib/pinsdaemon
@@ -120,7 +126,9 @@ if dpkg-query -W -f='${db:Status-Abbrev}' "$PACKAGE" 2>/dev/null | grep -q '^[a-
 fi
 if [[ -z $DEB ]]; then
     info "building the amd64 package (ops/deb/build.sh)"
-    DEB=$("$REPO/ops/deb/build.sh" --arch amd64 --out "$WORK" 2>"$WORK/build.log" | tail -n 1) ||
+    build_args=(--arch amd64 --out "$WORK")
+    if [[ -n ${PINSDAEMON_PUBLISH-} ]]; then build_args+=(--publish-dir "$PINSDAEMON_PUBLISH"); fi
+    DEB=$("$REPO/ops/deb/build.sh" "${build_args[@]}" 2>"$WORK/build.log" | tail -n 1) ||
         { tail -n 30 "$WORK/build.log"; exit 1; }
 fi
 [[ -f $DEB ]] || { echo "e2e: $DEB does not exist" >&2; exit 1; }
@@ -191,6 +199,8 @@ $TOKEN_FILE root:root 600
 $TLS_KEY root:root 600
 $CONF root:root 644
 $STATE_DIR $USER_NAME:$USER_NAME 700
+$RUNS_DIR root:$USER_NAME 750
+$TEMPLATE_UNIT root:root 644
 $LIB_DIR root:root 755
 $LIB_DIR/pinsdaemon root:root 755
 EOF
@@ -357,27 +367,52 @@ install -d -o "$USER_NAME" -m 0700 "$WORK/plain-state"
 check "plain HTTP on a network address is refused (exit 78), naming the setting in the file" plain_http_refused_with_setting
 
 # --- 5. the privilege boundary, as the service user ------------------------------------------
+new_id() { cat /proc/sys/kernel/random/uuid; }
+
+# The launcher returns at once; the run goes on in a session of its own (no systemd here)
+# and writes its exit record when it ends.
 sudo_dry_run() {
-    as_user sudo -n -- "$SCRIPT" --dry-run >"$WORK/sudo-dry-run.log" 2>&1 && return 0
-    tail -n 20 "$WORK/sudo-dry-run.log"
-    return 1
+    local id name i
+    id=$(new_id)
+    name=dry-run-$id
+    as_user sudo -n -- "$SCRIPT" --dry-run --job "$id" >"$WORK/sudo-dry-run.log" 2>&1 || {
+        tail -n 20 "$WORK/sudo-dry-run.log"
+        return 1
+    }
+    for ((i = 0; i < JOB_TIMEOUT * 10; i++)); do
+        [[ -f $RUNS_DIR/$name.exit ]] && break
+        sleep 0.1
+    done
+    echo "  run record: $(cat "$RUNS_DIR/$name.run" 2>/dev/null); exit record: $(cat "$RUNS_DIR/$name.exit" 2>/dev/null)"
+    [[ $(stat -c '%U:%G %a' "$RUNS_DIR/$name.out") == "root:$USER_NAME 640" ]] || { echo "  $name.out: $(stat -c '%U:%G %a' "$RUNS_DIR/$name.out")"; return 1; }
+    grep -q 'supervisor=detached' "$RUNS_DIR/$name.run" && grep -qx 'result=success exit_code=exited exit_status=0' "$RUNS_DIR/$name.exit" &&
+        grep -qx 'phase simulate' "$RUNS_DIR/$name.status" &&
+        # The same id twice is refused by the script itself.
+        { as_user sudo -n -- "$SCRIPT" --dry-run --job "$id" >/dev/null 2>&1; (($? == 65)); }
 }
-check "as $USER_NAME: sudo -n $SCRIPT --dry-run is allowed and exits 0" sudo_dry_run
+check "as $USER_NAME: sudo -n $SCRIPT --dry-run --job ID starts a detached run that records its exit; the id cannot be used again" sudo_dry_run
 refuse "as $USER_NAME: sudo -n $SCRIPT (no argument) is refused" quiet as_user sudo -n -- "$SCRIPT"
-refuse "as $USER_NAME: sudo -n $SCRIPT --apply --evil is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --evil
+refuse "as $USER_NAME: sudo -n $SCRIPT --apply (no job id) is refused" quiet as_user sudo -n -- "$SCRIPT" --apply
+refuse "as $USER_NAME: an upper-case job id is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --job "$(new_id | tr a-f A-F)"
+refuse "as $USER_NAME: a short job id is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --job "$(new_id | cut -c2-)"
+refuse "as $USER_NAME: an extra word is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --job "$(new_id)" --evil
+refuse "as $USER_NAME: a job id with a space is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --job "$(new_id | sed 's/-/ /')"
+refuse "as $USER_NAME: --worker is refused" quiet as_user sudo -n -- "$SCRIPT" --worker "apply-$(new_id)"
+refuse "as $USER_NAME: --record-exit is refused" quiet as_user sudo -n -- "$SCRIPT" --record-exit "apply-$(new_id)"
 refuse "as $USER_NAME: sudo -n /bin/sh is refused" quiet as_user sudo -n /bin/sh -c true
 refuse "as $USER_NAME: sudo -n apt-get is refused" quiet as_user sudo -n apt-get --version
 
 sudo_list_ok() {
-    local listing commands
+    local listing commands id
     listing=$(as_user sudo -n -l 2>&1) || return 1
     # The commands after "may run the following commands", joined, split on commas.
     commands=$(sed -n '/may run the following commands/,$p' <<<"$listing" | tail -n +2 |
         tr '\n' ' ' | sed 's/([^)]*)//g; s/NOPASSWD://g' | tr ',' '\n' | sed 's/^ *//; s/ *$//' | grep -v '^$' | sort)
     printf '  may run: %s\n' "${commands//$'\n'/$'\n  may run: '}"
-    [[ $commands == "$(printf '%s\n' "$SCRIPT --apply" "$SCRIPT --dry-run")" ]]
+    id=$(printf '[0-9a-f]%.0s' {1..8})-$(printf '[0-9a-f]%.0s' {1..4})-$(printf '[0-9a-f]%.0s' {1..4})-$(printf '[0-9a-f]%.0s' {1..4})-$(printf '[0-9a-f]%.0s' {1..12})
+    [[ $commands == "$(printf '%s\n' "$SCRIPT --apply --job $id" "$SCRIPT --cancel --job $id" "$SCRIPT --dry-run --job $id")" ]]
 }
-check "as $USER_NAME: sudo -n -l lists exactly the two forms" sudo_list_ok
+check "as $USER_NAME: sudo -n -l lists exactly the three forms" sudo_list_ok
 
 no_login_shell() {
     local shell

@@ -1,57 +1,72 @@
-using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Processes;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Apt;
 
 /// <summary>
-/// What a job learns from its script's output beyond the raw lines: the phase and progress
-/// (from the status channel), a dry run's plan, an apply's upgraded packages, reboot and
-/// restart needs, and enough recent output to name a failure. Owned by one actor.
+/// What a job learns from its run beyond the raw lines: the phase and progress, a dry run's
+/// plan, what an apply changed, reboot and restart needs, whether dpkg started, and the last
+/// lines of output. Status events come from the run's own status file, or, for a script run
+/// without sudo, from the status channel on its stdout. Owned by one actor.
 /// </summary>
-public sealed class JobReport(bool dryRun, bool usedSudo)
+/// <param name="statusOnStdout">The script speaks the status channel on stdout; its plan and
+/// dpkg lines are then also read from stdout, as long as it sends no such events itself.</param>
+public sealed class JobReport(bool dryRun, bool statusOnStdout)
 {
     /// <summary>
     /// Plan and result entries kept: more packages than a Debian system installs, so a real run
-    /// is never cut, while a script that floods Inst lines cannot grow the job without bound.
+    /// is never cut, while a script that floods them cannot grow the job without bound.
     /// </summary>
     public const int MaxEntries = 20_000;
 
-    /// <summary>Output lines kept to classify a failure: the last 40 say what went wrong.</summary>
+    /// <summary>Output lines kept to refine a failure's reason: the last 40 say what went wrong.</summary>
     private const int RecentLines = 40;
 
-    private readonly ScriptChannel _channel = new();
+    private readonly ScriptChannel? _channel = statusOnStdout ? new ScriptChannel() : null;
     private readonly Queue<string> _recent = new();
     private readonly List<PlanEntry> _plan = [];
     private readonly HashSet<string> _planned = new(StringComparer.Ordinal);
     private readonly List<UpgradedPackage> _upgraded = [];
     private readonly List<string> _rebootPackages = [];
     private readonly List<string> _servicesToRestart = [];
+    private readonly List<string> _dpkgInterrupted = [];
+    private bool _eventsSeen;
+    private bool _planFromEvents;
+    private bool _upgradedFromEvents;
     private bool _rebootRequired;
+    private bool _cancelRefused;
+    private bool _dpkgStarted;
+    private string? _stoppedBy;
+    private int? _exitEvent;
 
     /// <summary>The script's own phase: starting, check-dpkg, update, download, simulate, install, repair.</summary>
     public string Phase { get; private set; } = "starting";
 
     public JobProgress? Progress { get; private set; }
 
-    /// <summary>True once the script said it refused to stop because dpkg was running.</summary>
-    public bool CancelRefusedByScript { get; private set; }
-
     /// <summary>
-    /// False once dpkg may be changing the system: stopping the script then could leave packages
-    /// half-installed. The script enforces the same rule itself; this lets the API say so up front.
+    /// False once dpkg may be changing the system: stopping the run then could leave packages
+    /// half-installed. The script enforces the same rule itself; this lets the API say so up
+    /// front. A dry run's simulation is not dpkg.
     /// </summary>
-    public bool IsCancellable => Phase is not ("install" or "repair") && Progress?.Phase != "install";
+    public bool IsCancellable => !_dpkgStarted;
 
-    public IReadOnlyList<PlanEntry>? Plan => dryRun ? _plan : null;
-
-    public IReadOnlyList<UpgradedPackage>? Upgraded => dryRun ? null : _upgraded;
-
-    public bool? RebootRequired => dryRun || !_channel.IsOpen ? null : _rebootRequired;
-
-    public IReadOnlyList<string>? RebootRequiredPackages => RebootRequired is true ? _rebootPackages : null;
-
-    public IReadOnlyList<string>? ServicesNeedingRestart => dryRun || !_channel.IsOpen ? null : _servicesToRestart;
+    /// <summary>What the run said so far, for the outcome.</summary>
+    public RunFacts Facts => new(
+        _eventsSeen || _channel?.IsOpen is true,
+        Phase,
+        _dpkgStarted,
+        _cancelRefused,
+        _stoppedBy,
+        _exitEvent,
+        _dpkgInterrupted.ToArray(),
+        _rebootRequired,
+        _rebootPackages.ToArray(),
+        _servicesToRestart.ToArray(),
+        _plan.ToArray(),
+        _upgraded.ToArray(),
+        _upgradedFromEvents,
+        _recent.ToArray());
 
     /// <summary>
     /// Takes one output line. False when it belongs to the status channel (not a log line);
@@ -60,11 +75,11 @@ public sealed class JobReport(bool dryRun, bool usedSudo)
     public bool Observe(OutputLine line, out bool progressChanged)
     {
         progressChanged = false;
-        if (line.Stream == LogStream.Stdout && _channel.TryRead(line.Text, out var evt))
+        if (_channel is not null && line.Stream == LogStream.Stdout && _channel.TryRead(line.Text, out var evt))
         {
             if (evt is not null)
             {
-                progressChanged = Apply(evt);
+                progressChanged = ApplyEvent(evt);
             }
 
             return false;
@@ -76,13 +91,17 @@ public sealed class JobReport(bool dryRun, bool usedSudo)
         }
 
         _recent.Enqueue(line.Text);
-        if (line.Stream == LogStream.Stdout)
+        if (_channel is not null && line.Stream == LogStream.Stdout)
         {
-            if (dryRun)
+            // Only a script run without sudo: a production run's stdout is package output,
+            // which could print anything, so its plan and changes come from status events alone.
+            // What is read from it is served, so it is neutralised as log lines are.
+            var text = ControlCharacters.Neutralize(line.Text);
+            if (dryRun && !_planFromEvents)
             {
-                ObservePlan(line.Text);
+                AddPlan(text);
             }
-            else if (_upgraded.Count < MaxEntries && DpkgResultParser.TryParse(line.Text, out var package))
+            else if (!dryRun && !_upgradedFromEvents && _upgraded.Count < MaxEntries && DpkgResultParser.TryParse(text, out var package))
             {
                 _upgraded.Add(package);
             }
@@ -91,32 +110,88 @@ public sealed class JobReport(bool dryRun, bool usedSudo)
         return true;
     }
 
-    public FailureReason Classify(int exitCode) => FailureClassifier.Classify(exitCode, usedSudo, _recent);
-
-    /// <summary>What a successful run amounts to, for the job's message.</summary>
-    public string? SuccessSummary()
+    /// <summary>Takes one status event (<c>phase install</c>, <c>apt pmstatus:…</c>, …); true when progress moved.</summary>
+    public bool ApplyEvent(string evt)
     {
-        if (dryRun)
+        _eventsSeen = true;
+        // Events carry apt's messages and package, service and phase names, all of which are
+        // served (progress, plan, upgraded, reboot and restart lists, the job's message): they
+        // get the same treatment as log lines, so no control character reaches a client.
+        evt = ControlCharacters.Neutralize(evt);
+        var space = evt.IndexOf(' ');
+        var name = space < 0 ? evt : evt[..space];
+        var rest = space < 0 ? string.Empty : evt[(space + 1)..];
+        switch (name)
         {
-            if (!_channel.IsOpen && _plan.Count == 0)
-            {
-                return null;
-            }
+            case "phase":
+                Phase = rest;
+                _dpkgStarted |= rest is "install" or "repair";
+                return SetProgress(rest switch
+                {
+                    "update" => new JobProgress("update", null, null, "Updating the package lists"),
+                    "download" => new JobProgress("download", null, null, "Downloading packages"),
+                    "install" => new JobProgress("install", null, null, "Installing packages"),
+                    "repair" => new JobProgress("install", null, null, "Finishing packages an earlier run left half-installed (dpkg --configure -a)"),
+                    // A dry run's last step: apt works out what an upgrade would do and changes nothing.
+                    "simulate" => new JobProgress("install", null, null, "Simulating the upgrade: nothing is changed"),
+                    _ => Progress,
+                });
+            case "apt":
+                return SetProgress(AptStatusParser.Parse(rest, Phase) is { } progress && Phase != "simulate" ? progress : Progress);
+            case "plan":
+                if (!_planFromEvents)
+                {
+                    // The script sends its plan itself: what stdout suggested is dropped.
+                    _planFromEvents = true;
+                    _plan.Clear();
+                    _planned.Clear();
+                }
 
-            if (_plan.Count == 0)
-            {
-                return "Nothing to upgrade: the system is up to date.";
-            }
+                AddPlan(rest);
+                return false;
+            case "upgraded":
+                if (!_upgradedFromEvents)
+                {
+                    _upgradedFromEvents = true;
+                    _upgraded.Clear();
+                }
 
-            var changes = _plan.Count(p => p.Action != "configure");
-            return $"A real upgrade would change {changes} package{(changes == 1 ? string.Empty : "s")} (see plan).";
+                var fields = rest.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length == 3 && _upgraded.Count < MaxEntries)
+                {
+                    _upgraded.Add(new UpgradedPackage(fields[0], fields[1] == "-" ? null : fields[1], fields[2]));
+                }
+
+                return false;
+            case "reboot-required":
+                _rebootRequired = true;
+                _rebootPackages.AddRange(rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(MaxEntries - _rebootPackages.Count));
+                return false;
+            case "restart-service":
+                if (rest.Length > 0 && _servicesToRestart.Count < MaxEntries)
+                {
+                    _servicesToRestart.Add(rest);
+                }
+
+                return false;
+            case "dpkg-interrupted":
+                _dpkgInterrupted.AddRange(rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(MaxEntries - _dpkgInterrupted.Count));
+                return false;
+            case "cancel-refused":
+                _cancelRefused = true;
+                return false;
+            case "stopped":
+                _stoppedBy = rest.Split(' ', 2)[0];
+                return false;
+            case "exit":
+                _exitEvent = int.TryParse(rest, out var code) ? code : null;
+                return false;
+            default:
+                return false;
         }
-
-        var summary = _upgraded.Count == 0 ? "Nothing needed upgrading." : $"{_upgraded.Count} package{(_upgraded.Count == 1 ? string.Empty : "s")} upgraded or installed.";
-        return RebootRequired is true ? $"{summary} A reboot is required." : summary;
     }
 
-    private void ObservePlan(string text)
+    private void AddPlan(string text)
     {
         if (_plan.Count >= MaxEntries || !AptPlanParser.TryParse(text, out var entry))
         {
@@ -138,46 +213,6 @@ public sealed class JobReport(bool dryRun, bool usedSudo)
         _plan.Add(entry);
     }
 
-    private bool Apply(string evt)
-    {
-        var space = evt.IndexOf(' ');
-        var name = space < 0 ? evt : evt[..space];
-        var rest = space < 0 ? string.Empty : evt[(space + 1)..];
-        switch (name)
-        {
-            case "phase":
-                Phase = rest;
-                return SetProgress(rest switch
-                {
-                    "update" => new JobProgress("update", null, null, "Updating the package lists"),
-                    "download" => new JobProgress("download", null, null, "Downloading packages"),
-                    "install" => new JobProgress("install", null, null, "Installing packages"),
-                    "repair" => new JobProgress("install", null, null, "Finishing packages an earlier run left half-installed (dpkg --configure -a)"),
-                    // A dry run's last step: apt works out what an upgrade would do and changes nothing.
-                    "simulate" => new JobProgress("install", null, null, "Simulating the upgrade: nothing is changed"),
-                    _ => Progress,
-                });
-            case "apt":
-                return SetProgress(AptStatusParser.Parse(rest, Phase) is { } progress && Phase != "simulate" ? progress : Progress);
-            case "reboot-required":
-                _rebootRequired = true;
-                _rebootPackages.AddRange(rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(MaxEntries - _rebootPackages.Count));
-                return false;
-            case "restart-service":
-                if (rest.Length > 0 && _servicesToRestart.Count < MaxEntries)
-                {
-                    _servicesToRestart.Add(rest);
-                }
-
-                return false;
-            case "cancel-refused":
-                CancelRefusedByScript = true;
-                return false;
-            default:
-                return false;
-        }
-    }
-
     private bool SetProgress(JobProgress? progress)
     {
         if (progress is null || progress == Progress)
@@ -194,4 +229,30 @@ public sealed class JobReport(bool dryRun, bool usedSudo)
         Progress = progress;
         return changed;
     }
+}
+
+/// <summary>
+/// What a run said about itself, as far as the outcome needs it.
+/// </summary>
+/// <param name="StatusKnown">The run sent status events at all (a script without the channel sends none).</param>
+/// <param name="StoppedBySignal">The signal the script said stopped it before dpkg (<c>TERM</c>, ...).</param>
+/// <param name="ExitEvent">The code the script said it exits with (its last event).</param>
+/// <param name="ChangesReported">What dpkg changed came from the run's own events (dpkg's database).</param>
+public sealed record RunFacts(
+    bool StatusKnown,
+    string Phase,
+    bool DpkgStarted,
+    bool CancelRefused,
+    string? StoppedBySignal,
+    int? ExitEvent,
+    IReadOnlyList<string> DpkgInterrupted,
+    bool RebootRequired,
+    IReadOnlyList<string> RebootRequiredPackages,
+    IReadOnlyList<string> ServicesNeedingRestart,
+    IReadOnlyList<PlanEntry> Plan,
+    IReadOnlyList<UpgradedPackage> Upgraded,
+    bool ChangesReported,
+    IReadOnlyList<string> RecentOutput)
+{
+    public static readonly RunFacts None = new(false, "starting", false, false, null, null, [], false, [], [], [], [], false, []);
 }

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Hosting;
 using PinsDaemon.Actors.Jobs;
-using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 
 namespace PinsDaemon.Actors.Hosting;
@@ -13,11 +13,11 @@ public static class PinsActorsExtensions
     public static AkkaConfigurationBuilder WithPinsActors(
         this AkkaConfigurationBuilder builder,
         JobSupervisorSettings settings,
-        IProcessLauncher launcher,
+        IRunner runner,
         JobStore store,
         TimeProvider clock)
     {
-        return builder.WithActors((system, registry, _) =>
+        return builder.AddHocon(JobSupervisor.DispatcherHocon, HoconAddMode.Prepend).WithActors((system, registry, _) =>
         {
             // Start-up work, before the supervisor exists: read the history once, report what
             // could not be read, and hand the rest to the supervisor.
@@ -28,7 +28,7 @@ public static class PinsActorsExtensions
                 log.Warning("Job history: {0}", problem);
             }
 
-            var supervisor = system.ActorOf(JobSupervisor.Props(settings, launcher, store, loaded.Jobs, clock), "jobs");
+            var supervisor = system.ActorOf(JobSupervisor.Props(settings, runner, store, loaded.Jobs, clock), "jobs");
             registry.Register<JobSupervisor>(supervisor);
         });
     }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
-using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Logs;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
@@ -10,26 +11,45 @@ namespace PinsDaemon.Actors.Jobs;
 /// <summary>
 /// The entry point of the jobs area and the one actor in the registry. Starts at most one
 /// <see cref="UpgradeJob"/> at a time (apt holds a system-wide lock), answers status and list
-/// queries, and opens log streams. A job actor that fails is stopped, never restarted: a restart
-/// would run <c>PreStart</c> again and launch apt a second time. Restores the jobs found on disk
-/// at start, and keeps the newest <see cref="JobSupervisorSettings.MaxJobs"/>.
+/// queries, and routes log requests to the job's log. A job actor that fails is stopped, never
+/// restarted: a restart would run <c>PreStart</c> again and launch a second run. Restores the
+/// jobs found on disk at start (a job still running follows its run again), and keeps the
+/// newest <see cref="JobSupervisorSettings.MaxJobs"/>.
 /// </summary>
 public sealed class JobSupervisor : ReceiveActor
 {
+    /// <summary>
+    /// The dispatcher of the jobs and their logs, when the actor system has it (the daemon's
+    /// does: <see cref="DispatcherHocon"/>): a thread of its own. Every line passes through a
+    /// job and its log, and on the default dispatcher each of their messages would queue, on
+    /// the thread pool, behind the sends to every WebSocket client. The handlers never block.
+    /// </summary>
+    public const string Dispatcher = "pinsdaemon-jobs-dispatcher";
+
+    public const string DispatcherHocon = """
+        pinsdaemon-jobs-dispatcher {
+          type = ForkJoinDispatcher
+          throughput = 100
+          dedicated-thread-pool {
+            thread-count = 1
+            threadtype = background
+          }
+        }
+        """;
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly JobSupervisorSettings _settings;
-    private readonly IProcessLauncher _launcher;
+    private readonly IRunner _runner;
     private readonly JobStore _store;
-    private readonly IReadOnlyList<JobSnapshot> _history;
+    private readonly IReadOnlyList<LoadedJob> _history;
     private readonly TimeProvider _clock;
     private readonly Dictionary<JobId, JobEntry> _jobs = [];
     private JobId? _running;
-    private long _subscriberCount;
 
-    public JobSupervisor(JobSupervisorSettings settings, IProcessLauncher launcher, JobStore store, IReadOnlyList<JobSnapshot> history, TimeProvider clock)
+    public JobSupervisor(JobSupervisorSettings settings, IRunner runner, JobStore store, IReadOnlyList<LoadedJob> history, TimeProvider clock)
     {
         _settings = settings;
-        _launcher = launcher;
+        _runner = runner;
         _store = store;
         _history = history;
         _clock = clock;
@@ -37,27 +57,44 @@ public sealed class JobSupervisor : ReceiveActor
         Receive<JobProtocol.StartJob>(HandleStart);
         Receive<JobProtocol.GetJob>(HandleGet);
         Receive<JobProtocol.ListJobs>(HandleList);
-        Receive<JobProtocol.OpenLogStream>(HandleOpenLogStream);
-        Receive<JobProtocol.ReadLog>(HandleReadLog);
+        Receive<LogProtocol.OpenLogStream>(HandleOpenLogStream);
+        Receive<LogProtocol.ReadLog>(HandleReadLog);
         Receive<JobProtocol.CancelJob>(HandleCancel);
         Receive<JobProtocol.JobUpdated>(HandleUpdated);
         Receive<JobActorStopped>(HandleJobActorStopped);
     }
 
-    /// <param name="history">Finished jobs loaded from <paramref name="store"/> at start.</param>
-    public static Props Props(JobSupervisorSettings settings, IProcessLauncher launcher, JobStore store, IReadOnlyList<JobSnapshot> history, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new JobSupervisor(settings, launcher, store, history, clock));
+    /// <param name="history">The jobs loaded from <paramref name="store"/> at start, newest first.</param>
+    public static Props Props(JobSupervisorSettings settings, IRunner runner, JobStore store, IReadOnlyList<LoadedJob> history, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new JobSupervisor(settings, runner, store, history, clock));
 
     protected override void PreStart()
     {
-        foreach (var job in _history)
+        foreach (var loaded in _history)
         {
-            var actor = Context.ActorOf(UpgradeJob.PropsForFinished(job, _store, _clock), UpgradeJob.ActorName(job.JobId));
-            Context.WatchWith(actor, new JobActorStopped(job.JobId, actor));
-            _jobs[job.JobId] = new JobEntry(actor, job);
+            var job = loaded.Job;
+            Spawn(job, loaded.Resume);
+            if (!job.Status.IsFinal())
+            {
+                // Still running when the daemon stopped: its job follows the run again.
+                _running ??= job.JobId;
+            }
         }
 
         Prune();
+    }
+
+    private void Spawn(JobSnapshot job, JobResume? resume)
+    {
+        var props = UpgradeJob.Props(new JobSetup(job, resume, _settings, _runner, _store, _clock));
+        if (Context.System.Dispatchers.HasDispatcher(Dispatcher))
+        {
+            props = props.WithDispatcher(Dispatcher);
+        }
+
+        var actor = Context.ActorOf(props, UpgradeJob.ActorName(job.JobId));
+        Context.WatchWith(actor, new JobActorStopped(job.JobId, actor));
+        _jobs[job.JobId] = new JobEntry(actor, job);
     }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -82,11 +119,7 @@ public sealed class JobSupervisor : ReceiveActor
         var createdAt = now;
         AuditEntry[] audit = [new(now, start.Client, action, "accepted")];
         var snapshot = new JobSnapshot(id, JobStatus.Running, start.DryRun, createdAt, null, null, null, 0, null, false, audit);
-        var job = Context.ActorOf(
-            UpgradeJob.Props(id, start.DryRun, createdAt, _settings, _launcher, _store, _clock, audit),
-            UpgradeJob.ActorName(id));
-        Context.WatchWith(job, new JobActorStopped(id, job));
-        _jobs[id] = new JobEntry(job, snapshot);
+        Spawn(snapshot, resume: null);
         _running = id;
         Prune();
         _log.Info("Started job {0} (dry run: {1})", id, start.DryRun);
@@ -120,7 +153,7 @@ public sealed class JobSupervisor : ReceiveActor
         Sender.Tell(new JobProtocol.JobList(jobs));
     }
 
-    private void HandleOpenLogStream(JobProtocol.OpenLogStream open)
+    private void HandleOpenLogStream(LogProtocol.OpenLogStream open)
     {
         if (!_jobs.TryGetValue(open.JobId, out var entry))
         {
@@ -132,15 +165,13 @@ public sealed class JobSupervisor : ReceiveActor
         {
             // The job's actor died and its lines with it: all there is to say is how it ended.
             var job = entry.Latest;
-            open.Output.Complete(new JobProtocol.LogEnd(job.JobId, job.Status, job.ExitCode, job.LineCount, job.Message));
-            Sender.Tell(new JobProtocol.LogStreamOpened(open.JobId, ActorRefs.Nobody));
+            open.Output.Complete(new StreamProtocol.LogEnd(job.JobId, job.Status, job.ExitCode, job.LineCount, job.Message));
+            Sender.Tell(new LogProtocol.LogStreamOpened(open.JobId, ActorRefs.Nobody));
             return;
         }
 
-        var subscriber = Context.ActorOf(
-            LogSubscriber.Props(entry.Actor, open.After, open.Output),
-            $"logs-{open.JobId}-{++_subscriberCount}");
-        Sender.Tell(new JobProtocol.LogStreamOpened(open.JobId, subscriber));
+        // The job's log spawns the connection's subscriber and answers.
+        entry.Actor.Forward(open);
     }
 
     private void HandleCancel(JobProtocol.CancelJob cancel)
@@ -159,7 +190,7 @@ public sealed class JobSupervisor : ReceiveActor
         }
     }
 
-    private void HandleReadLog(JobProtocol.ReadLog read)
+    private void HandleReadLog(LogProtocol.ReadLog read)
     {
         if (!_jobs.TryGetValue(read.JobId, out var entry))
         {
@@ -167,7 +198,7 @@ public sealed class JobSupervisor : ReceiveActor
         }
         else if (entry.Actor is null)
         {
-            Sender.Tell(new JobProtocol.LogPage(read.JobId, []));
+            Sender.Tell(new LogProtocol.LogPage(read.JobId, [], More: false));
         }
         else
         {
@@ -236,12 +267,13 @@ public sealed class JobSupervisor : ReceiveActor
         var latest = entry.Latest;
         if (!latest.Status.IsFinal())
         {
-            _log.Error("Job {0} stopped while running; recording it as failed", stopped.JobId);
+            _log.Error("Job {0} stopped while running; its run goes on, and the next start of the daemon follows it again", stopped.JobId);
             latest = latest with
             {
-                Status = JobStatus.Failed,
+                Status = JobStatus.Interrupted,
                 FinishedAt = _clock.GetUtcNow(),
-                Message = "The job's actor failed while the script was running; the script was asked to stop. See the daemon's log.",
+                Reason = "runnerLost",
+                Message = "The job's actor failed while the run went on; the daemon no longer follows it. Restart the daemon to follow the run again. See the daemon's log.",
             };
         }
 

@@ -1,9 +1,7 @@
-using PinsDaemon.Actors.Processes;
-
 namespace PinsDaemon.Actors.Jobs;
 
-/// <summary>How the supervisor runs jobs (the script, whether through sudo, time limits) and how many it keeps.</summary>
-public sealed record JobSupervisorSettings(string ScriptPath, bool UseSudo, string SudoPath, int MaxJobs = JobSupervisorSettings.DefaultMaxJobs)
+/// <summary>How the supervisor runs jobs (through sudo or not, time limits) and how many it keeps.</summary>
+public sealed record JobSupervisorSettings(bool UseSudo, int MaxJobs = JobSupervisorSettings.DefaultMaxJobs)
 {
     public const int DefaultMaxJobs = 100;
 
@@ -12,6 +10,4 @@ public sealed record JobSupervisorSettings(string ScriptPath, bool UseSudo, stri
 
     /// <summary>A run with no output for this long gets a warning in its status (it is probably waiting on a lock).</summary>
     public TimeSpan IdleWarning { get; init; } = TimeSpan.FromMinutes(5);
-
-    public UpgradeCommand CommandFor(bool dryRun) => new(ScriptPath, UseSudo, SudoPath, dryRun);
 }

@@ -1,247 +1,191 @@
 using Akka.Actor;
 using Akka.Event;
 using PinsDaemon.Actors.Apt;
+using PinsDaemon.Actors.Logs;
 using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
+using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Jobs;
 
 /// <summary>
-/// One upgrade run, named <c>job-{id}</c>. Owns the script's process, numbers every output line,
-/// appends the lines to the job's stored log, keeps a bounded window of recent lines, and pushes
-/// new lines to the subscribers that have caught up. After the run (or when restored from disk
-/// after a restart) it answers status queries and replays from the stored log.
+/// One upgrade job, named <c>job-{id}</c>: keeps its run. Launches the run outside the daemon (or
+/// follows it again after a restart), reads what the run says, asks it to stop on a cancel or a
+/// time limit, and decides the outcome (<see cref="JobOutcome"/>) when the run has ended. The
+/// lines go to its child <see cref="JobLog"/>, which stores, replays and streams them. Stopping
+/// this actor (the daemon is stopping) never touches the run: the next daemon re-attaches.
 /// </summary>
 public sealed class UpgradeJob : ReceiveActor, IWithTimers
 {
     /// <summary>
-    /// Lines per replay batch: large enough that a late subscriber catches up in a few round
-    /// trips, small enough that one batch never dominates a connection's buffer.
-    /// </summary>
-    internal const int MaxReplayBatchLines = 1024;
-
-    /// <summary>
-    /// Recent lines kept in memory: 65536 lines or 4 MiB, whichever is smaller (the size is the
-    /// real bound; the count only caps the queue for very short lines). Covers every subscriber
-    /// that is live or nearly so, shared by all of them; anyone further behind reads from disk.
-    /// </summary>
-    internal const int WindowLines = 65536;
-
-    internal const long WindowWeight = 4 * 1024 * 1024;
-
-    /// <summary>
-    /// Output read from the script but not yet on disk: 16 MiB. Past it the pumps stop reading
-    /// and the script waits; apt's output never comes close, a `seq 1 100000` burst fits.
+    /// Output read from the run but not yet on disk: 16 MiB. Past it the files are not read
+    /// further until the disk catches up; apt's output never comes close, a `seq 1 100000` burst fits.
     /// </summary>
     internal const long InFlightWeight = 16 * 1024 * 1024;
-
-    /// <summary>A replay that finds its lines not yet on disk retries every 20 ms for up to 2 s before giving up on them.</summary>
-    private const int MaxDiskReadAttempts = 100;
-
-    private static readonly TimeSpan DiskRetryDelay = TimeSpan.FromMilliseconds(20);
-
-    /// <summary>
-    /// How long a finished job keeps its window of recent lines after the last request for lines:
-    /// long enough for the clients that were following it, short enough that a series of jobs
-    /// does not hold several windows at once (measured in bench/).
-    /// </summary>
-    private static readonly TimeSpan WindowRetention = TimeSpan.FromSeconds(5);
 
     /// <summary>How often a running job tells its parent its line count, for <c>GET /jobs</c>.</summary>
     private static readonly TimeSpan PublishInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly JobSetup _setup;
     private readonly JobId _id;
-    private readonly bool _dryRun;
-    private readonly DateTimeOffset _createdAt;
-    private readonly UpgradeCommand? _command;
-    private readonly JobSupervisorSettings? _settings;
-    private readonly IProcessLauncher? _launcher;
-    private readonly JobReport? _report;
-    private readonly JobSnapshot? _restored;
-    private readonly JobStore _store;
+    private readonly RunName _run;
+    private readonly IRunner _runner;
+    private readonly JobSupervisorSettings _settings;
     private readonly TimeProvider _clock;
-    private readonly LogWindow _window = new(WindowLines, WindowWeight);
-    private readonly HashSet<IActorRef> _live = [];
-    private readonly List<AuditEntry> _audit = [];
+    private readonly JobFileWriter _files;
     private readonly OutputGate _gate = new(InFlightWeight);
+    private readonly JobReport _report;
+    private readonly List<AuditEntry> _audit = [];
 
-    private JobStatus _status;
-    private DateTimeOffset? _startedAt;
-    private DateTimeOffset? _finishedAt;
-    private int? _exitCode;
-    private string? _message;
-    private long _lastSeq;
-    private bool _logIncomplete;
-    private JobLogFile? _stored;
-    private IUpgradeProcess? _process;
-    private bool _unpublishedLines;
-
-    /// <summary>True once every line is on disk (the writer finished, or the job was restored from disk).</summary>
-    private bool _allStored;
-
-    private string? _reason;
-    private string? _warning;
+    private JobSnapshot _snapshot;
+    private IActorRef _jobLog = ActorRefs.Nobody;
+    private RunFollower? _follower;
+    private RunState _runState;
+    private StopRequest _stop;
     private DateTimeOffset _lastOutputAt;
-    private StopRequest _stopRequested;
+    private bool _unpublished;
 
-    /// <summary>A new run: the process starts when the actor does.</summary>
-    public UpgradeJob(JobId id, bool dryRun, DateTimeOffset createdAt, JobSupervisorSettings settings, IProcessLauncher launcher, JobStore store, TimeProvider clock, IReadOnlyList<AuditEntry> audit)
-    {
-        _audit.AddRange(audit);
-        _id = id;
-        _dryRun = dryRun;
-        _createdAt = createdAt;
-        _settings = settings;
-        _command = settings.CommandFor(dryRun);
-        _report = new JobReport(dryRun, settings.UseSudo);
-        _launcher = launcher;
-        _store = store;
-        _clock = clock;
-        _status = JobStatus.Running;
-        Running();
-    }
+    /// <summary>The status decided when the run ended, taken on once the log has every line.</summary>
+    private JobStatus _pendingStatus;
 
-    /// <summary>A run that is over, restored from the store: answers queries and replays from disk.</summary>
-    public UpgradeJob(JobSnapshot finished, JobStore store, TimeProvider clock)
+    /// <summary>When the run ended: its exit record's time, or when the daemon found it gone.</summary>
+    private DateTimeOffset _endedAt;
+
+    public UpgradeJob(JobSetup setup)
     {
-        _id = finished.JobId;
-        _dryRun = finished.DryRun;
-        _createdAt = finished.CreatedAt;
-        _store = store;
-        _clock = clock;
-        _status = finished.Status;
-        _startedAt = finished.StartedAt;
-        _finishedAt = finished.FinishedAt;
-        _exitCode = finished.ExitCode;
-        _message = finished.Message;
-        _lastSeq = finished.LineCount;
-        _logIncomplete = finished.LogIncomplete;
-        _audit.AddRange(finished.Audit);
-        _restored = finished;
-        _reason = finished.Reason;
-        _stored = store.OpenLog(finished.JobId);
-        _allStored = true;
-        Finished();
+        _setup = setup;
+        _snapshot = setup.Job;
+        _id = setup.Job.JobId;
+        _run = new RunName(setup.Job.DryRun, _id);
+        _runner = setup.Runner;
+        _settings = setup.Settings;
+        _clock = setup.Clock;
+        _files = new JobFileWriter(setup.Store, _id, _log);
+        _report = new JobReport(setup.Job.DryRun, setup.Runner.StatusOnStdout);
+        _audit.AddRange(setup.Job.Audit);
+        // A job followed again after a restart is past its launch, whatever run.json says: a
+        // launch cut short by the restart either started the run or left nothing to follow.
+        _runState = setup.Resume is { } resume
+            ? resume.Run with { State = RunState.Launched }
+            : new RunState(_run.ToString(), _run.DryRun, _runner.RunsDirectory, RunState.Launching, null, null);
+        _stop = _runState.Stop switch
+        {
+            "cancel" => StopRequest.Cancel,
+            "timeout" => StopRequest.Timeout,
+            _ => StopRequest.None,
+        };
+
+        if (setup.Job.Status.IsFinal())
+        {
+            Finished();
+        }
+        else if (setup.Resume is null)
+        {
+            Launching();
+        }
+        else
+        {
+            Running();
+        }
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(JobId id, bool dryRun, DateTimeOffset createdAt, JobSupervisorSettings settings, IProcessLauncher launcher, JobStore store, TimeProvider clock, IReadOnlyList<AuditEntry>? audit = null) =>
-        Akka.Actor.Props.Create(() => new UpgradeJob(id, dryRun, createdAt, settings, launcher, store, clock, audit ?? Array.Empty<AuditEntry>()));
-
-    public static Props PropsForFinished(JobSnapshot finished, JobStore store, TimeProvider clock)
-    {
-        if (!finished.Status.IsFinal())
-        {
-            throw new ArgumentException("only a finished job can be restored", nameof(finished));
-        }
-
-        return Akka.Actor.Props.Create(() => new UpgradeJob(finished, store, clock));
-    }
+    public static Props Props(JobSetup setup) => Akka.Actor.Props.Create(() => new UpgradeJob(setup));
 
     public static string ActorName(JobId id) => $"job-{id}";
 
+    private RunFiles RunFiles => new(_runState.RunsDirectory, _run);
+
     protected override void PreStart()
     {
-        if (_status.IsFinal())
+        var final = _snapshot.Status.IsFinal();
+        _jobLog = Context.ActorOf(
+            JobLog.Props(new JobLogSetup(
+                _id,
+                _setup.Store.DirectoryOf(_id),
+                _setup.Resume?.Checkpoint ?? new LogCheckpoint(_snapshot.LineCount, 0, RunPosition.Start),
+                final ? new StreamProtocol.LogEnd(_id, _snapshot.Status, _snapshot.ExitCode, _snapshot.LineCount, _snapshot.Message) : null,
+                _snapshot.LogIncomplete,
+                _gate,
+                _clock,
+                _setup.Store.OpenAppend)).WithDispatcher(Context.Props.Dispatcher),
+            "log");
+        if (final)
         {
             return;
         }
 
-        var self = Self;
-        OpenStoredLog(self);
-        try
-        {
-            var gate = _gate;
-            _process = _launcher!.Start(_command!, async lines =>
-            {
-                await gate.WaitAsync(OutputLine.WeightOf(lines)).ConfigureAwait(false);
-                self.Tell(new OutputRead(lines));
-            });
-        }
-        catch (Exception ex)
-        {
-            _log.Warning("Job {0} could not start {1}: {2}", _id, _command, ex.Message);
-            _reason = "startFailed";
-            Finish(JobStatus.Failed, exitCode: null, $"The upgrade script could not be started: {ex.Message}");
-            return;
-        }
-
-        _startedAt = _clock.GetUtcNow();
-        _lastOutputAt = _startedAt.Value;
-        Timers.StartSingleTimer(nameof(TimeLimitReached), TimeLimitReached.Instance, _settings!.Timeout);
+        _lastOutputAt = _clock.GetUtcNow();
+        Timers.StartPeriodicTimer(nameof(PublishTick), PublishTick.Instance, PublishInterval);
         var idleCheck = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, _settings.IdleWarning.Ticks / 4));
         Timers.StartPeriodicTimer(nameof(IdleCheck), IdleCheck.Instance, idleCheck);
-        _log.Info("Job {0} started: {1}", _id, _command);
-        _stored?.WriteMeta(Snapshot());
-        _process.Completion.PipeTo(
-            self,
-            success: exitCode => new ProcessExited(exitCode),
-            failure: ex => new ProcessFaulted(ex));
-        Timers.StartPeriodicTimer(nameof(PublishTick), PublishTick.Instance, PublishInterval);
+        var elapsed = _clock.GetUtcNow() - (_snapshot.StartedAt ?? _snapshot.CreatedAt);
+        Timers.StartSingleTimer(nameof(TimeLimitReached), TimeLimitReached.Instance, _settings.Timeout - elapsed > TimeSpan.Zero ? _settings.Timeout - elapsed : TimeSpan.Zero);
+
+        if (_setup.Resume is null)
+        {
+            Launch();
+        }
+        else
+        {
+            _log.Info("Job {0}: following its run {1} again from {2} (line {3})", _id, _run, _setup.Resume.Checkpoint.Position, _setup.Resume.Checkpoint.Seq);
+            Follow(_setup.Resume.Checkpoint.Position);
+        }
+
         Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
     }
 
     protected override void PostStop()
     {
-        if (_status == JobStatus.Running && _process is not null)
+        // The daemon is stopping (or this actor failed): stop reading, never the run. The job
+        // stays "running" on disk, and the next daemon follows the run from the checkpoint.
+        _follower?.Stop();
+        if (!_snapshot.Status.IsFinal())
         {
-            // Stopped while the script runs (the daemon is stopping, or this actor failed):
-            // SIGTERM through sudo, never SIGKILL, so dpkg is not cut off mid-package.
-            _log.Warning("Job {0} stopped while its script was running; asking the script to stop", _id);
-            _process.Terminate();
-            _stored?.WriteMeta(Snapshot() with
-            {
-                Status = JobStatus.Interrupted,
-                FinishedAt = _clock.GetUtcNow(),
-                Message = "The daemon stopped while this job was running and asked the script to stop; how far it got is unknown. " +
-                          "Check the machine (for example 'sudo dpkg --audit') before upgrading again.",
-            });
+            _log.Info("Job {0}: the daemon stops following its run {1}; the run goes on", _id, _run);
         }
 
-        _process?.Dispose();
-
-        // The actor is going away (usually the daemon is stopping): give the writer a bounded
-        // moment to put the last lines and the state on disk.
-        _stored?.CompleteAsync().Wait(TimeSpan.FromSeconds(5));
+        _files.Flushed.Wait(TimeSpan.FromSeconds(5));
     }
 
-    private void OpenStoredLog(IActorRef self)
+    /// <summary>The run is being started: persisted as launching before the launcher runs.</summary>
+    private void Launching()
     {
-        try
-        {
-            var gate = _gate;
-            _stored = _store.CreateLog(_id, reason => self.Tell(new StorageFailed(reason)), gate.Release);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            HandleStorageFailed(new StorageFailed(ex.Message));
-        }
+        Receive<Launched>(HandleLaunched);
+        Receive<JobProtocol.CancelJob>(HandleCancel);
+        Receive<TimeLimitReached>(_ => HandleTimeLimit());
+        Receive<IdleCheck>(_ => { });
+        Common();
     }
 
     private void Running()
     {
         Receive<OutputRead>(HandleOutput);
-        Receive<ProcessExited>(HandleExited);
-        Receive<ProcessFaulted>(HandleFaulted);
-        Receive<PublishTick>(HandlePublishTick);
+        Receive<RunEnded>(HandleRunEnded);
         Receive<JobProtocol.CancelJob>(HandleCancel);
         Receive<TimeLimitReached>(_ => HandleTimeLimit());
         Receive<IdleCheck>(_ => HandleIdleCheck());
         Common();
     }
 
+    /// <summary>The outcome is decided; the log is storing its last lines.</summary>
+    private void Ending()
+    {
+        Receive<LogProtocol.Completed>(HandleLogCompleted);
+        Receive<JobProtocol.CancelJob>(cancel => RefuseCancel(cancel, "refused: the run had ended", "The run has ended; the job is being finished."));
+        Receive<TimeLimitReached>(_ => { });
+        Receive<IdleCheck>(_ => { });
+        Common();
+    }
+
     private void Finished()
     {
-        Receive<LogStored>(HandleLogStored);
-        Receive<ReleaseWindow>(_ => _window.Clear());
         Receive<JobProtocol.CancelJob>(cancel =>
-        {
-            Audit(cancel.Client, "cancel", $"refused: the job had already ended ({_status})");
-            Sender.Tell(new JobProtocol.CancelRefused(_id, $"The job is not running: it ended {JsonName(_status)}."));
-        });
+            RefuseCancel(cancel, $"refused: the job had already ended ({_snapshot.Status})", $"The job is not running: it ended {_snapshot.Status.WireName()}."));
         Receive<TimeLimitReached>(_ => { });
         Receive<IdleCheck>(_ => { });
         Common();
@@ -249,114 +193,205 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private void Common()
     {
-        Receive<JobProtocol.FetchLines>(HandleFetch);
-        Receive<DiskRead>(HandleDiskRead);
-        Receive<RetryDiskRead>(retry => ReadFromDisk(retry.Subscriber, retry.After, retry.Attempt));
-        Receive<JobProtocol.ReadLog>(HandleReadLog);
-        Receive<StorageFailed>(HandleStorageFailed);
+        Receive<LogProtocol.Published>(HandlePublished);
+        Receive<CancelSent>(HandleCancelSent);
+        Receive<PublishTick>(_ => HandlePublishTick());
         Receive<JobProtocol.GetJob>(_ => Sender.Tell(new JobProtocol.JobFound(Snapshot())));
         Receive<JobProtocol.RecordAudit>(HandleRecordAudit);
-        Receive<Unsubscribe>(message => _live.Remove(message.Subscriber));
+        Receive<LogProtocol.OpenLogStream>(open => _jobLog.Forward(open));
+        Receive<LogProtocol.ReadLog>(read => _jobLog.Forward(read));
     }
 
-    private void HandleOutput(OutputRead message)
+    private void Launch()
     {
-        var now = _clock.GetUtcNow();
-        _lastOutputAt = now;
-        _warning = null;
-        var batch = new List<LogLine>(message.Lines.Count);
-        var progressChanged = false;
-        foreach (var line in message.Lines)
-        {
-            // Status-channel lines (progress, phase) are not log lines and take no seq.
-            if (!_report!.Observe(line, out var moved))
-            {
-                progressChanged |= moved;
-                continue;
-            }
+        var self = Self;
+        var runner = _runner;
+        var files = _files;
+        var run = _run;
+        var launching = _runState;
+        var runFiles = RunFiles;
+        _snapshot = _snapshot with { StartedAt = _clock.GetUtcNow() };
+        _files.WriteMeta(Snapshot());
+        // Off the actor's thread from the first line: it writes files and waits on sudo.
+        Task.Run(LaunchAsync).PipeTo(self, success: launched => launched, failure: ex => new Launched(new LaunchResult(74, ex.Message), null));
+        _log.Info("Job {0}: starting run {1}", _id, run);
+        return;
 
-            var logLine = new LogLine(++_lastSeq, line.Stream, now, line.Text);
-            _window.Add(logLine);
-            batch.Add(logLine);
+        async Task<Launched> LaunchAsync()
+        {
+            // Persisted before anything runs: a daemon that dies from here on looks for the run.
+            await files.WriteRunState(launching).ConfigureAwait(false);
+            var result = await runner.LaunchAsync(run, CancellationToken.None).ConfigureAwait(false);
+            return new Launched(result, result.Started ? RunRecord.Parse(await Task.Run(() => File.Exists(runFiles.Run) ? File.ReadAllText(runFiles.Run) : string.Empty).ConfigureAwait(false)) : null);
         }
+    }
 
-        if (batch.Count == 0 || _stored is null || !_stored.Append(batch))
+    private void HandleLaunched(Launched launched)
+    {
+        if (!launched.Result.Started)
         {
-            // Nothing will write these lines: their credit comes back at once.
-            _gate.Release(OutputLine.WeightOf(message.Lines));
-        }
-        else if (batch.Count < message.Lines.Count)
-        {
-            // The status lines among them were not stored; give their share back.
-            _gate.Release(OutputLine.WeightOf(message.Lines) - batch.Sum(static line => (long)line.Weight));
-        }
-
-        _unpublishedLines |= batch.Count > 0 || progressChanged;
-        if (_live.Count == 0)
-        {
+            _log.Warning("Job {0}: run {1} did not start (exit code {2}): {3}", _id, _run, launched.Result.ExitCode, launched.Result.Output);
+            Decide(new RunEnd.NotStarted(launched.Result.ExitCode, launched.Result.Output));
             return;
         }
 
-        if (batch.Count > 0)
+        _runState = _runState with { State = RunState.Launched, Supervisor = launched.Record?.Supervisor ?? _runner.Supervisor };
+        _snapshot = _snapshot with { Supervisor = _runState.Supervisor };
+        _files.WriteRunState(_runState);
+        _files.WriteMeta(Snapshot());
+        Follow(RunPosition.Start);
+        Become(Running);
+        if (_stop != StopRequest.None)
         {
-            var live = new JobProtocol.LogBatch(_id, batch, Live: true);
-            foreach (var subscriber in _live)
-            {
-                subscriber.Tell(live);
-            }
-        }
-
-        if (progressChanged)
-        {
-            var progress = ProgressBatch();
-            foreach (var subscriber in _live)
-            {
-                subscriber.Tell(progress);
-            }
+            // Asked to stop while it was being started: ask the run now.
+            SendCancel();
         }
     }
 
-    private JobProtocol.LogBatch ProgressBatch() => new(_id, [], Live: true) { Progress = _report?.Progress };
+    private void Follow(RunPosition from)
+    {
+        var self = Self;
+        var gate = _gate;
+        _follower = new RunFollower(RunFiles, from, _runner, async output =>
+        {
+            await gate.WaitAsync(output.Weight).ConfigureAwait(false);
+            self.Tell(new OutputRead(output));
+        });
+        _follower.Completion.PipeTo(self, success: end => new RunEnded(end), failure: ex => new RunEnded(null, ex));
+    }
+
+    private void HandleOutput(OutputRead read)
+    {
+        var output = read.Output;
+        var progressChanged = false;
+        foreach (var evt in output.Events)
+        {
+            progressChanged |= _report.ApplyEvent(evt);
+        }
+
+        if (_snapshot.Supervisor is null && _runState.Supervisor is not null)
+        {
+            _snapshot = _snapshot with { Supervisor = _runState.Supervisor };
+        }
+
+        var lines = new List<OutputLine>(output.Lines.Count);
+        foreach (var line in output.Lines)
+        {
+            // Status-channel lines (progress, phase) are not log lines and take no seq.
+            if (_report.Observe(line, out var moved) && !output.ReportOnly)
+            {
+                lines.Add(line);
+            }
+
+            progressChanged |= moved;
+        }
+
+        if (!output.ReportOnly)
+        {
+            if (output.Lines.Count > 0)
+            {
+                _lastOutputAt = _clock.GetUtcNow();
+                _snapshot = _snapshot with { Warning = null };
+            }
+
+            _jobLog.Tell(new LogProtocol.Append(lines, output.After));
+        }
+
+        // What the log takes it gives back once stored; the rest comes back now.
+        var kept = output.ReportOnly ? 0 : lines.Count == output.Lines.Count ? output.Weight : OutputLine.WeightOf(lines);
+        _gate.Release(output.Weight - kept);
+        if (progressChanged && _report.Progress is { } progress)
+        {
+            _jobLog.Tell(new LogProtocol.Progress(progress));
+            _unpublished = true;
+        }
+    }
 
     private void HandleCancel(JobProtocol.CancelJob cancel)
     {
-        if (!_report!.IsCancellable || _report.CancelRefusedByScript)
+        if (!_report.IsCancellable)
         {
-            Audit(cancel.Client, "cancel", "refused: dpkg was changing the system");
-            Sender.Tell(new JobProtocol.CancelRefused(
-                _id,
-                "dpkg has started changing the system; stopping it now could leave packages half-installed. The upgrade will run to completion."));
+            RefuseCancel(
+                cancel,
+                "refused: dpkg was changing the system",
+                "dpkg has started changing the system; stopping it now could leave packages half-installed. The upgrade will run to completion.");
             return;
         }
 
         Audit(cancel.Client, "cancel", "accepted");
-        _log.Info("Job {0}: cancel requested by {1}; asking the script to stop", _id, cancel.Client);
-        _stopRequested = StopRequest.Cancel;
-        _process?.Terminate();
+        _log.Info("Job {0}: cancel requested by {1}; asking run {2} to stop", _id, cancel.Client, _run);
+        RequestStop(StopRequest.Cancel);
         Sender.Tell(new JobProtocol.CancelAccepted(Snapshot()));
+    }
+
+    private void RefuseCancel(JobProtocol.CancelJob cancel, string audit, string reason)
+    {
+        Audit(cancel.Client, "cancel", audit);
+        Sender.Tell(new JobProtocol.CancelRefused(_id, reason));
     }
 
     private void HandleTimeLimit()
     {
-        if (!_report!.IsCancellable)
+        if (!_report.IsCancellable)
         {
             // Never cut dpkg off: let it finish, and say why the job runs long.
-            _warning = $"The job ran past Upgrade:Timeout ({_settings!.Timeout}) while dpkg was changing the system; it is left to finish.";
-            _log.Warning("Job {0}: {1}", _id, _warning);
+            _snapshot = _snapshot with { Warning = $"The job ran past Upgrade:Timeout ({_settings.Timeout}) while dpkg was changing the system; it is left to finish." };
+            _log.Warning("Job {0}: {1}", _id, _snapshot.Warning);
             return;
         }
 
-        _log.Warning("Job {0} ran past Upgrade:Timeout ({1}); asking the script to stop", _id, _settings!.Timeout);
-        _stopRequested = StopRequest.Timeout;
-        _process?.Terminate();
+        _log.Warning("Job {0} ran past Upgrade:Timeout ({1}); asking run {2} to stop", _id, _settings.Timeout, _run);
+        RequestStop(StopRequest.Timeout);
+    }
+
+    /// <summary>Records who asks the run to stop (it survives a restart) and asks the run, once it exists.</summary>
+    private void RequestStop(StopRequest stop)
+    {
+        if (_stop == StopRequest.None)
+        {
+            _stop = stop;
+            _runState = _runState with { Stop = stop == StopRequest.Cancel ? "cancel" : "timeout" };
+            _files.WriteRunState(_runState);
+        }
+
+        if (_runState.State == RunState.Launched)
+        {
+            SendCancel();
+        }
+    }
+
+    private void SendCancel()
+    {
+        var self = Self;
+        var files = _files;
+        var runner = _runner;
+        var run = _run;
+        Task.Run(CancelAsync).PipeTo(self, failure: ex => new CancelSent(new CancelResult(1, ex.Message)));
+        return;
+
+        async Task<CancelSent> CancelAsync()
+        {
+            // The stop request is on disk before the run hears of it.
+            await files.Flushed.ConfigureAwait(false);
+            return new CancelSent(await runner.CancelAsync(run, CancellationToken.None).ConfigureAwait(false));
+        }
+    }
+
+    private void HandleCancelSent(CancelSent sent)
+    {
+        if (!sent.Result.Signalled)
+        {
+            // The run had already ended, or the launcher refused: its exit record tells how it ended.
+            _log.Info("Job {0}: the stop request did not reach run {1} (exit code {2}): {3}", _id, _run, sent.Result.ExitCode, sent.Result.Output);
+        }
     }
 
     private void HandleIdleCheck()
     {
         var idle = _clock.GetUtcNow() - _lastOutputAt;
-        if (_warning is null && idle >= _settings!.IdleWarning)
+        if (_snapshot.Warning is null && idle >= _settings.IdleWarning)
         {
-            _warning = $"No output for {FormatDuration(idle)}: the script is probably waiting, for example for a lock held by another package manager.";
+            _snapshot = _snapshot with { Warning = $"No output for {FormatDuration(idle)}: the script is probably waiting, for example for a lock held by another package manager." };
             Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
         }
     }
@@ -364,161 +399,94 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private static string FormatDuration(TimeSpan span) =>
         span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes} min" : $"{(int)span.TotalSeconds} s";
 
+    private void HandleRunEnded(RunEnded ended)
+    {
+        _follower = null;
+        if (ended.End is null)
+        {
+            _log.Error(ended.Fault, "Job {0} lost track of its run {1}", _id, _run);
+            Decide(new RunEnd.Lost(RunLostReason.RunnerLost, null));
+            return;
+        }
+
+        Decide(ended.End);
+    }
+
+    private void Decide(RunEnd end)
+    {
+        var result = JobOutcome.Decide(_run.DryRun, end, _report.Facts, _stop, _settings.Timeout, _settings.UseSudo);
+        _snapshot = _snapshot with
+        {
+            ExitCode = result.ExitCode,
+            Message = result.Message,
+            Reason = result.Reason,
+            Plan = result.Plan,
+            Upgraded = result.Upgraded,
+            RebootRequired = result.RebootRequired,
+            RebootRequiredPackages = result.RebootRequiredPackages,
+            ServicesNeedingRestart = result.ServicesNeedingRestart,
+            Warning = null,
+        };
+        _pendingStatus = result.Status;
+        _endedAt = EndedAt(end);
+        _log.Info("Job {0}: run {1} ended ({2}); {3}", _id, _run, end, result.Status);
+        Timers.Cancel(nameof(TimeLimitReached));
+        Timers.Cancel(nameof(IdleCheck));
+        _jobLog.Tell(new LogProtocol.Complete(result.Status, result.ExitCode, result.Message));
+        Become(Ending);
+    }
+
+    private void HandleLogCompleted(LogProtocol.Completed completed)
+    {
+        _snapshot = _snapshot with
+        {
+            Status = _pendingStatus,
+            FinishedAt = _endedAt,
+            LineCount = completed.LastSeq,
+            LogIncomplete = completed.LogIncomplete,
+            Progress = null,
+        };
+        Timers.Cancel(nameof(PublishTick));
+        _log.Info("Job {0} {1} (exit code {2}, {3} lines)", _id, _snapshot.Status, _snapshot.ExitCode?.ToString() ?? "none", _snapshot.LineCount);
+        _files.WriteMeta(Snapshot());
+        Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
+        Become(Finished);
+    }
+
+    /// <summary>
+    /// The job's <c>finishedAt</c>: when the run ended, which its exit record's time says even
+    /// if the daemon was down then, not when the daemon had finished storing its lines. Kept
+    /// between the start and now, whatever the file system's clock said.
+    /// </summary>
+    private DateTimeOffset EndedAt(RunEnd end)
+    {
+        var now = _clock.GetUtcNow();
+        var started = _snapshot.StartedAt ?? _snapshot.CreatedAt;
+        return end is RunEnd.Exited { Record.WrittenAt: { } written } && written >= started && written <= now ? written : now;
+    }
+
+    private void HandlePublished(LogProtocol.Published published)
+    {
+        _unpublished |= published.LastSeq != _snapshot.LineCount || published.LogIncomplete != _snapshot.LogIncomplete;
+        var becameIncomplete = published.LogIncomplete && !_snapshot.LogIncomplete;
+        _snapshot = _snapshot with { LineCount = published.LastSeq, LogIncomplete = published.LogIncomplete };
+        if (becameIncomplete)
+        {
+            Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
+        }
+    }
+
+    private void HandlePublishTick()
+    {
+        if (_unpublished)
+        {
+            _unpublished = false;
+            Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
+        }
+    }
+
     private void Audit(string client, string action, string outcome) =>
         HandleRecordAudit(new JobProtocol.RecordAudit(new AuditEntry(_clock.GetUtcNow(), client, action, outcome)));
-
-    private static string JsonName(JobStatus status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
-
-    private void HandleFetch(JobProtocol.FetchLines fetch)
-    {
-        KeepWindowAlive();
-        var after = Math.Max(0, fetch.After);
-        if (after >= _lastSeq)
-        {
-            // The subscriber has every line there is: from here on it gets live lines, or the end.
-            if (_status.IsFinal())
-            {
-                Sender.Tell(End());
-            }
-            else
-            {
-                if (_live.Add(Sender))
-                {
-                    Context.WatchWith(Sender, new Unsubscribe(Sender));
-                }
-
-                Sender.Tell(new JobProtocol.Live(_id, _lastSeq));
-                if (_report?.Progress is not null)
-                {
-                    Sender.Tell(ProgressBatch());
-                }
-            }
-
-            return;
-        }
-
-        // A live subscriber that fell behind pulls again; it is live again once caught up.
-        if (_live.Remove(Sender))
-        {
-            Context.Unwatch(Sender);
-        }
-
-        if (_window.Holds(after) || _stored is null)
-        {
-            ReplayFromWindow(Sender, after);
-            return;
-        }
-
-        ReadFromDisk(Sender, after, attempt: 1);
-    }
-
-    /// <summary>Older than the window: read from disk off the actor's thread; the answer comes back here.</summary>
-    private void ReadFromDisk(IActorRef subscriber, long after, int attempt)
-    {
-        var self = Self;
-        _stored!.ReadAsync(after, MaxReplayBatchLines).PipeTo(
-            self,
-            success: lines => new DiskRead(subscriber, after, lines, attempt),
-            failure: _ => new DiskRead(subscriber, after, [], attempt));
-    }
-
-    private void HandleReadLog(JobProtocol.ReadLog read)
-    {
-        KeepWindowAlive();
-        var after = Math.Max(0, read.After);
-        if (after >= _lastSeq)
-        {
-            Sender.Tell(new JobProtocol.LogPage(_id, []));
-        }
-        else if (_window.Holds(after) || _stored is null)
-        {
-            Sender.Tell(new JobProtocol.LogPage(_id, _window.After(after, read.Limit)));
-        }
-        else
-        {
-            _stored.ReadAsync(after, read.Limit).PipeTo(
-                Sender,
-                success: lines => new JobProtocol.LogPage(_id, lines),
-                failure: _ => new JobProtocol.LogPage(_id, []));
-        }
-    }
-
-    private void HandleDiskRead(DiskRead read)
-    {
-        if (read.Lines.Count > 0)
-        {
-            read.Subscriber.Tell(new JobProtocol.LogBatch(_id, read.Lines, Live: false));
-            return;
-        }
-
-        if (!_logIncomplete && !_allStored && read.Attempt < MaxDiskReadAttempts)
-        {
-            // The writer has not flushed these lines yet: ask the disk again shortly.
-            Timers.StartSingleTimer(read, new RetryDiskRead(read.Subscriber, read.After, read.Attempt + 1), DiskRetryDelay);
-            return;
-        }
-
-        // The stored log lacks these lines (a write failed, or it was damaged): say what is known
-        // from memory rather than stall the subscriber. The gap in seq shows what is missing.
-        if (!_logIncomplete)
-        {
-            _log.Warning("Job {0}: lines after {1} are missing from the stored log", _id, read.After);
-        }
-
-        ReplayFromWindow(read.Subscriber, read.After);
-    }
-
-    private void ReplayFromWindow(IActorRef subscriber, long after)
-    {
-        var lines = _window.After(after, MaxReplayBatchLines);
-        if (lines.Length == 0)
-        {
-            // Nothing between `after` and the end is held anywhere: skip to the end of what exists.
-            subscriber.Tell(new JobProtocol.LogBatch(_id, [], Live: false) { SkipTo = _lastSeq });
-            return;
-        }
-
-        subscriber.Tell(new JobProtocol.LogBatch(_id, lines, Live: false));
-    }
-
-    private void HandleExited(ProcessExited message)
-    {
-        var report = _report!;
-        if (message.ExitCode == 0)
-        {
-            var summary = report.SuccessSummary();
-            if (_stopRequested == StopRequest.Cancel)
-            {
-                summary = $"The cancel arrived after dpkg had started, so the upgrade ran to completion. {summary}".TrimEnd();
-            }
-
-            Finish(JobStatus.Succeeded, 0, summary);
-            return;
-        }
-
-        switch (_stopRequested)
-        {
-            case StopRequest.Cancel:
-                _reason = "cancelled";
-                Finish(JobStatus.Cancelled, message.ExitCode, "Cancelled on request before dpkg changed anything.");
-                return;
-            case StopRequest.Timeout:
-                _reason = "timedOut";
-                Finish(JobStatus.TimedOut, message.ExitCode, $"Stopped after running longer than Upgrade:Timeout ({_settings!.Timeout}), before dpkg changed anything.");
-                return;
-        }
-
-        var failure = report.Classify(message.ExitCode);
-        _reason = failure.Code;
-        Finish(JobStatus.Failed, message.ExitCode, $"{failure.Message} (exit code {message.ExitCode})");
-    }
-
-    private void HandleFaulted(ProcessFaulted message)
-    {
-        _log.Error(message.Cause, "Job {0} lost track of its process", _id);
-        _reason = "processLost";
-        Finish(JobStatus.Failed, exitCode: null, $"The daemon lost track of the upgrade process: {message.Cause.Message}");
-    }
 
     private void HandleRecordAudit(JobProtocol.RecordAudit record)
     {
@@ -529,157 +497,26 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         }
 
         _audit.Add(record.Entry);
-        if (_status.IsFinal())
-        {
-            // Restored or finished jobs have no writer running; the record is written with the
-            // next state change of a running job, or here at once for a finished one.
-            TryWriteMetaNow();
-        }
-        else
-        {
-            _stored?.WriteMeta(Snapshot());
-        }
+        _files.WriteMeta(Snapshot());
     }
 
-    private void TryWriteMetaNow()
+    private JobSnapshot Snapshot() => _snapshot with
     {
-        var snapshot = Snapshot();
-        var store = _store;
-        var log = _log;
-        Task.Run(() =>
-        {
-            try
-            {
-                store.WriteMeta(snapshot);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                log.Warning("Job {0}: could not store its audit record: {1}", snapshot.JobId, ex.Message);
-            }
-        });
-    }
+        Audit = _audit.ToArray(),
+        Progress = _snapshot.Status.IsFinal() ? null : _report.Progress,
+    };
 
-    private void HandleStorageFailed(StorageFailed failed)
-    {
-        if (_logIncomplete)
-        {
-            return;
-        }
+    private sealed record Launched(LaunchResult Result, RunRecord? Record);
 
-        _logIncomplete = true;
-        _log.Error("Job {0}: its log can no longer be stored ({1}); the job goes on and streams live, but its stored log is incomplete", _id, failed.Reason);
-        Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
-    }
+    private sealed record OutputRead(RunOutput Output);
 
-    private void HandleLogStored(LogStored _)
-    {
-        // Everything is on disk. The window stays a while for the clients that follow the end
-        // of the job (sharing its lines beats each of them reading and parsing the disk), and
-        // goes once nobody has asked for lines for WindowRetention.
-        _allStored = true;
-        KeepWindowAlive();
-    }
+    private sealed record RunEnded(RunEnd? End, Exception? Fault = null);
 
-    private void KeepWindowAlive()
-    {
-        if (_allStored && !_logIncomplete && _window.Count > 0)
-        {
-            Timers.StartSingleTimer(nameof(ReleaseWindow), ReleaseWindow.Instance, WindowRetention);
-        }
-    }
-
-    private void HandlePublishTick(PublishTick _)
-    {
-        if (_unpublishedLines)
-        {
-            _unpublishedLines = false;
-            Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
-        }
-    }
-
-    private void Finish(JobStatus status, int? exitCode, string? message)
-    {
-        _status = status;
-        _exitCode = exitCode;
-        _message = message;
-        _finishedAt = _clock.GetUtcNow();
-        _process?.Dispose();
-        _process = null;
-        Timers.Cancel(nameof(PublishTick));
-        Timers.Cancel(nameof(TimeLimitReached));
-        Timers.Cancel(nameof(IdleCheck));
-        _warning = null;
-        _log.Info("Job {0} {1} (exit code {2}, {3} lines)", _id, status, exitCode?.ToString() ?? "none", _lastSeq);
-
-        var end = End();
-        foreach (var subscriber in _live)
-        {
-            Context.Unwatch(subscriber);
-            subscriber.Tell(end);
-        }
-
-        _live.Clear();
-        if (_stored is not null)
-        {
-            _stored.WriteMeta(Snapshot());
-            var self = Self;
-            _stored.CompleteAsync().PipeTo(self, success: () => LogStored.Instance, failure: _ => LogStored.Instance);
-        }
-
-        Context.Parent.Tell(new JobProtocol.JobUpdated(Snapshot()));
-        Become(Finished);
-    }
-
-    private JobProtocol.LogEnd End() => new(_id, _status, _exitCode, _lastSeq, _message);
-
-    private JobSnapshot Snapshot()
-    {
-        if (_restored is not null)
-        {
-            return _restored with { Audit = _audit.ToArray(), LogIncomplete = _logIncomplete };
-        }
-
-        var report = _report!;
-        return new JobSnapshot(_id, _status, _dryRun, _createdAt, _startedAt, _finishedAt, _exitCode, _lastSeq, _message, _logIncomplete, _audit.ToArray())
-        {
-            Reason = _reason,
-            Warning = _warning,
-            Progress = _status == JobStatus.Running ? report.Progress : null,
-            Plan = report.Plan?.ToArray(),
-            Upgraded = report.Upgraded?.ToArray(),
-            RebootRequired = _status.IsFinal() ? report.RebootRequired : null,
-            RebootRequiredPackages = report.RebootRequiredPackages?.ToArray(),
-            ServicesNeedingRestart = _status.IsFinal() ? report.ServicesNeedingRestart?.ToArray() : null,
-        };
-    }
-
-    private sealed record OutputRead(IReadOnlyList<OutputLine> Lines);
-
-    private sealed record ProcessExited(int ExitCode);
-
-    private sealed record ProcessFaulted(Exception Cause);
-
-    private sealed record DiskRead(IActorRef Subscriber, long After, IReadOnlyList<LogLine> Lines, int Attempt);
-
-    private sealed record RetryDiskRead(IActorRef Subscriber, long After, int Attempt);
-
-    private sealed record StorageFailed(string Reason);
-
-    private sealed record LogStored
-    {
-        public static readonly LogStored Instance = new();
-    }
-
-    private sealed record Unsubscribe(IActorRef Subscriber);
+    private sealed record CancelSent(CancelResult Result);
 
     private sealed record PublishTick
     {
         public static readonly PublishTick Instance = new();
-    }
-
-    private sealed record ReleaseWindow
-    {
-        public static readonly ReleaseWindow Instance = new();
     }
 
     private sealed record TimeLimitReached
@@ -691,11 +528,16 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     {
         public static readonly IdleCheck Instance = new();
     }
-
-    private enum StopRequest
-    {
-        None,
-        Cancel,
-        Timeout,
-    }
 }
+
+/// <summary>
+/// What an <see cref="UpgradeJob"/> starts from: the job as known (a new one, one still running
+/// on disk, or one that is over), and, for one that was running, its run and log checkpoint.
+/// </summary>
+public sealed record JobSetup(
+    JobSnapshot Job,
+    JobResume? Resume,
+    JobSupervisorSettings Settings,
+    IRunner Runner,
+    JobStore Store,
+    TimeProvider Clock);

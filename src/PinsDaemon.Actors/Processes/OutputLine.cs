@@ -1,4 +1,4 @@
-using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Processes;
@@ -11,10 +11,12 @@ public readonly record struct OutputLine(LogStream Stream, string Text)
 
     public static long WeightOf(IReadOnlyList<OutputLine> lines)
     {
+        // By index: a foreach over the interface would allocate an enumerator per batch and
+        // make an interface call per line, on every batch of a run.
         long weight = 0;
-        foreach (var line in lines)
+        for (var i = 0; i < lines.Count; i++)
         {
-            weight += line.Weight;
+            weight += lines[i].Weight;
         }
 
         return weight;

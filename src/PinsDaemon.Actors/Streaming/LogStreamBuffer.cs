@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using PinsDaemon.Actors.Jobs;
+ 
 
 namespace PinsDaemon.Actors.Streaming;
 
@@ -17,14 +17,14 @@ public sealed class LogStreamBuffer
     /// </summary>
     public const long DefaultMaxWeight = 512 * 1024;
 
-    private readonly Channel<JobProtocol.LogBatch> _channel = Channel.CreateUnbounded<JobProtocol.LogBatch>(
+    private readonly Channel<StreamProtocol.LogBatch> _channel = Channel.CreateUnbounded<StreamProtocol.LogBatch>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     private readonly long _maxWeight;
     private readonly object _spaceGate = new();
     private long _weight;
     private TaskCompletionSource? _spaceWaiter;
-    private JobProtocol.LogEnd? _end;
+    private StreamProtocol.LogEnd? _end;
     private LogStreamClosedReason? _closedReason;
 
     /// <summary>A connection that takes nothing for this long while lines wait is closed as too slow.</summary>
@@ -40,7 +40,7 @@ public sealed class LogStreamBuffer
     public TimeSpan StallTimeout { get; }
 
     /// <summary>The job's end, once the subscriber has queued every line before it.</summary>
-    public JobProtocol.LogEnd? End => Volatile.Read(ref _end);
+    public StreamProtocol.LogEnd? End => Volatile.Read(ref _end);
 
     /// <summary>Why the stream stopped early, if it did.</summary>
     public LogStreamClosedReason? ClosedReason => Volatile.Read(ref _closedReason);
@@ -51,13 +51,13 @@ public sealed class LogStreamBuffer
     /// <summary>True once the stream has ended or was closed: nothing more can be queued.</summary>
     public bool IsClosed => Volatile.Read(ref _end) is not null || Volatile.Read(ref _closedReason) is not null;
 
-    public ChannelReader<JobProtocol.LogBatch> Reader => _channel.Reader;
+    public ChannelReader<StreamProtocol.LogBatch> Reader => _channel.Reader;
 
     /// <summary>
     /// Queues a batch unless that would pass the bound. An empty buffer always takes one batch,
     /// so a single large batch can never wedge the stream.
     /// </summary>
-    public bool TryWrite(JobProtocol.LogBatch batch)
+    public bool TryWrite(StreamProtocol.LogBatch batch)
     {
         var weight = batch.Weight;
         var current = Interlocked.Read(ref _weight);
@@ -91,7 +91,7 @@ public sealed class LogStreamBuffer
     }
 
     /// <summary>Called by the reader once it has sent a batch.</summary>
-    public void Consumed(JobProtocol.LogBatch batch)
+    public void Consumed(StreamProtocol.LogBatch batch)
     {
         var left = Interlocked.Add(ref _weight, -batch.Weight);
         if (left <= _maxWeight / 2)
@@ -101,7 +101,7 @@ public sealed class LogStreamBuffer
     }
 
     /// <summary>The job ended: the reader sends what is queued, then the end.</summary>
-    public void Complete(JobProtocol.LogEnd end)
+    public void Complete(StreamProtocol.LogEnd end)
     {
         Volatile.Write(ref _end, end);
         _channel.Writer.TryComplete();

@@ -1,12 +1,11 @@
 using Akka.Actor;
 using Akka.Event;
-using PinsDaemon.Actors.Jobs;
 
 namespace PinsDaemon.Actors.Streaming;
 
 /// <summary>
-/// One per WebSocket connection. Pulls the lines the connection missed from its
-/// <see cref="UpgradeJob"/> at the pace the connection drains them, then receives live lines,
+/// One per WebSocket connection, a child of the job's log. Pulls the lines the connection missed
+/// from its parent at the pace the connection drains them, then receives live lines,
 /// and hands everything to the connection's send loop through a <see cref="LogStreamBuffer"/>.
 /// It never touches a socket.
 /// </summary>
@@ -19,44 +18,44 @@ namespace PinsDaemon.Actors.Streaming;
 /// </remarks>
 public sealed class LogSubscriber : ReceiveActor
 {
-    private readonly IActorRef _job;
+    private readonly IActorRef _parent = Context.Parent;
     private readonly LogStreamBuffer _output;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long _after;
     private bool _fetchPending;
     private bool _waitingForSpace;
 
-    public LogSubscriber(IActorRef job, long after, LogStreamBuffer output)
+    public LogSubscriber(long after, LogStreamBuffer output)
     {
-        _job = job;
         _after = after;
         _output = output;
 
-        Receive<JobProtocol.LogBatch>(HandleBatch);
-        Receive<JobProtocol.Live>(_ => _fetchPending = false);
+        Receive<StreamProtocol.LogBatch>(HandleBatch);
+        // A block body: an expression lambda here would bind to the Func<T, bool> overload,
+        // and its false would make every Live message unhandled (a dead letter).
+        Receive<StreamProtocol.Live>(_ => { _fetchPending = false; });
         Receive<SpaceAvailable>(HandleSpaceAvailable);
         Receive<Stalled>(_ => HandleStalled());
-        Receive<JobProtocol.LogEnd>(HandleEnd);
-        Receive<JobGone>(_ => CloseAndStop(LogStreamClosedReason.JobGone));
+        Receive<StreamProtocol.LogEnd>(HandleEnd);
     }
 
-    public static Props Props(IActorRef job, long after, LogStreamBuffer output) =>
-        Akka.Actor.Props.Create(() => new LogSubscriber(job, after, output));
+    /// <summary>Spawned by the log whose lines it streams: that log is its parent.</summary>
+    public static Props Props(long after, LogStreamBuffer output) =>
+        Akka.Actor.Props.Create(() => new LogSubscriber(after, output));
 
-    protected override void PreStart()
-    {
-        Context.WatchWith(_job, JobGone.Instance);
-        Fetch();
-    }
+    protected override void PreStart() => Fetch();
 
     protected override void PostStop()
     {
-        // Whatever stopped us (the connection closed, the daemon is stopping), the reader must
-        // not wait forever. A no-op if the stream already ended.
-        _output.Close(LogStreamClosedReason.ShuttingDown);
+        // Whatever stopped us, the reader must not wait forever; a no-op if the stream already
+        // ended or the connection closed. The daemon stopping says so; otherwise the job's log
+        // went away with its job (pruned).
+        _output.Close(CoordinatedShutdown.Get(Context.System).ShutdownReason is null
+            ? LogStreamClosedReason.JobGone
+            : LogStreamClosedReason.ShuttingDown);
     }
 
-    private void HandleBatch(JobProtocol.LogBatch batch)
+    private void HandleBatch(StreamProtocol.LogBatch batch)
     {
         if (_output.IsClosed)
         {
@@ -138,10 +137,10 @@ public sealed class LogSubscriber : ReceiveActor
         }
 
         _fetchPending = true;
-        _job.Tell(new JobProtocol.FetchLines(_after));
+        _parent.Tell(new StreamProtocol.FetchLines(_after));
     }
 
-    private void HandleEnd(JobProtocol.LogEnd end)
+    private void HandleEnd(StreamProtocol.LogEnd end)
     {
         if (_after < end.LastSeq)
         {
@@ -173,10 +172,5 @@ public sealed class LogSubscriber : ReceiveActor
     private sealed record Stalled
     {
         public static readonly Stalled Instance = new();
-    }
-
-    private sealed record JobGone
-    {
-        public static readonly JobGone Instance = new();
     }
 }

@@ -92,7 +92,7 @@ internal sealed class BearerTokenHandler(
             {
                 Status = StatusCodes.Status401Unauthorized,
                 Title = "Unauthorized",
-                Detail = result.Failure?.Message ?? "Send 'Authorization: Bearer <token>'. The token is in the daemon's token file.",
+                Detail = result.Failure?.Message ?? $"Send 'Authorization: Bearer <token>'. This daemon's token is {verifier.Where}.",
             },
         });
     }

@@ -9,9 +9,12 @@ namespace PinsDaemon.Host.Auth;
 
 /// <summary>
 /// Counts failed authentications per client address with System.Threading.RateLimiting's
-/// fixed-window limiter. Past the limit, every request from that address that needs the token
-/// gets 429 with Retry-After, before its token is even checked: letting the right token through
-/// would tell a guesser when it has found it. Other addresses are unaffected.
+/// fixed-window limiter. Past the limit, further wrong credentials from that address get 429
+/// with Retry-After; the right token is still accepted. (Refusing it too would only hide from
+/// a guesser when it had won, which matters for a token that can be guessed: the installer's
+/// has 256 bits, and any token must have at least 32 characters. Meanwhile any local process
+/// could lock the rightful client out with ten wrong tokens a minute.) Other addresses are
+/// unaffected.
 /// </summary>
 /// <remarks>
 /// Not the RateLimiter middleware: it takes a permit for every request, while only failures may
@@ -20,6 +23,9 @@ namespace PinsDaemon.Host.Auth;
 public sealed class FailedAuthThrottle : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _failures;
+
+    /// <summary>One "throttled" audit line per address per window, however many refusals follow.</summary>
+    private readonly PartitionedRateLimiter<string> _throttleNotices;
     private readonly TimeSpan _window;
 
     public FailedAuthThrottle(IOptions<AuthOptions> options)
@@ -30,6 +36,14 @@ public sealed class FailedAuthThrottle : IDisposable
             RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = auth.MaxFailedAttempts,
+                Window = _window,
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
+        _throttleNotices = PartitionedRateLimiter.Create<string, string>(client =>
+            RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = 1,
                 Window = _window,
                 QueueLimit = 0,
                 AutoReplenishment = true,
@@ -62,7 +76,7 @@ public sealed class FailedAuthThrottle : IDisposable
         return address.ToString();
     }
 
-    /// <summary>True when the address has used up its failures; <paramref name="retryAfter"/> says for how long.</summary>
+    /// <summary>True when the address has used up its failures; <paramref name="retryAfter"/> says for how long wrong credentials are refused.</summary>
     public bool IsBlocked(string client, out TimeSpan retryAfter)
     {
         // Asking for zero permits only looks: it fails, with a Retry-After, once none are left.
@@ -76,7 +90,18 @@ public sealed class FailedAuthThrottle : IDisposable
         using var _ = _failures.AttemptAcquire(client, 1);
     }
 
-    public void Dispose() => _failures.Dispose();
+    /// <summary>True for the first refusal of <paramref name="client"/> in a window: worth an audit line.</summary>
+    public bool ShouldAuditThrottling(string client)
+    {
+        using var lease = _throttleNotices.AttemptAcquire(client, 1);
+        return lease.IsAcquired;
+    }
+
+    public void Dispose()
+    {
+        _failures.Dispose();
+        _throttleNotices.Dispose();
+    }
 
     public static string RetryAfterHeader(TimeSpan retryAfter) =>
         Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);

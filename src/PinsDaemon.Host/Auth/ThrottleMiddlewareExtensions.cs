@@ -4,14 +4,19 @@ namespace PinsDaemon.Host.Auth;
 
 internal static class ThrottleMiddlewareExtensions
 {
-    /// <summary>Answers 429 to addresses with too many failed authentications; runs before authentication.</summary>
+    /// <summary>
+    /// Counts and audits failed authentications, and answers 429 to an address that has had too
+    /// many. Runs after authentication: only a request whose credentials failed is throttled, so
+    /// the right token is never refused because of someone else's failures.
+    /// </summary>
     public static IApplicationBuilder UseFailedAuthThrottle(this IApplicationBuilder app)
     {
         var problems = app.ApplicationServices.GetRequiredService<IProblemDetailsService>();
         var audit = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(Endpoints.Audit.Category);
         return app.Use(async (context, next) =>
         {
-            if (context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            if (!context.Items.ContainsKey(BearerTokenHandler.FailedItemKey)
+                || context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
             {
                 await next(context);
                 return;
@@ -22,8 +27,14 @@ internal static class ThrottleMiddlewareExtensions
             var client = FailedAuthThrottle.ClientKey(context.Connection.RemoteIpAddress);
             if (throttle.IsBlocked(client, out var retryAfter))
             {
+                var seconds = FailedAuthThrottle.RetryAfterHeader(retryAfter);
+                if (throttle.ShouldAuditThrottling(client))
+                {
+                    audit.LogWarning("Failed authentications from {Client} throttled: further wrong credentials get 429 for {Seconds} s", client, seconds);
+                }
+
                 context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                context.Response.Headers.RetryAfter = FailedAuthThrottle.RetryAfterHeader(retryAfter);
+                context.Response.Headers.RetryAfter = seconds;
                 await problems.WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context,
@@ -31,18 +42,15 @@ internal static class ThrottleMiddlewareExtensions
                     {
                         Status = StatusCodes.Status429TooManyRequests,
                         Title = "Too many failed authentications",
-                        Detail = $"This address sent too many wrong tokens. Try again in {FailedAuthThrottle.RetryAfterHeader(retryAfter)} seconds with the right one.",
+                        Detail = $"This address sent too many wrong credentials; wrong ones are refused for {seconds} seconds. The right token is always accepted.",
                     },
                 });
                 return;
             }
 
+            audit.LogWarning("Failed authentication from {Client} for {Method} {Path}", client, context.Request.Method, Endpoints.Audit.LogSafe(context.Request.Path.Value));
+            throttle.RecordFailure(client);
             await next(context);
-            if (context.Items.ContainsKey(BearerTokenHandler.FailedItemKey))
-            {
-                audit.LogWarning("Failed authentication from {Client} for {Method} {Path}", client, context.Request.Method, Endpoints.Audit.LogSafe(context.Request.Path.Value));
-                throttle.RecordFailure(client);
-            }
         });
     }
 }

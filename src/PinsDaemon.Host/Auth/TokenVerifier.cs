@@ -19,11 +19,16 @@ public sealed class TokenVerifier
         var loaded = TokenSource.Load(options.Value);
         if (loaded.Token is null)
         {
-            throw new InvalidOperationException(loaded.Problem);
+            // Validated at start already (AuthOptionsValidator); the same type if it ever is not.
+            throw new OptionsValidationException(AuthOptions.SectionName, typeof(AuthOptions), [loaded.Problem!]);
         }
 
         _expectedHash = Hash(loaded.Token);
+        Where = loaded.Where!;
     }
+
+    /// <summary>Where the daemon's token is configured, e.g. "in the API_TOKEN setting".</summary>
+    public string Where { get; }
 
     public bool Verify(string? presented)
     {

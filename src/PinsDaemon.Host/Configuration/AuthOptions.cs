@@ -21,6 +21,12 @@ public sealed class AuthOptions
 
     public string? TokenFile { get; set; }
 
+    /// <summary>
+    /// True when <see cref="Token"/> came from <c>API_TOKEN</c> rather than <c>Auth:Token</c>, so
+    /// that messages name the setting the operator actually used. Set in code, never bound.
+    /// </summary>
+    internal bool TokenFromEnvironmentKey { get; set; }
+
     /// <summary>Accept <c>?token=</c> on <c>/logs</c> (the seed's clients use it). Tickets work either way.</summary>
     public bool AllowQueryToken { get; set; } = true;
 

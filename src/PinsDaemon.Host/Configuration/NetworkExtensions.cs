@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace PinsDaemon.Host.Configuration;
@@ -21,11 +22,19 @@ internal static class NetworkExtensions
             kestrel.Limits.MaxRequestHeaderCount = 50;
             kestrel.Limits.MaxConcurrentConnections = 500;
             kestrel.Limits.MaxConcurrentUpgradedConnections = 200;
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
         });
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IConfiguration, ConnectionsPerAddress>((kestrel, configuration, perAddress) =>
+        {
+            // A connection that opens and says nothing is closed after KeepAliveTimeout; one
+            // that starts a request and never finishes its headers after RequestHeadersTimeout.
+            var timeout = TimeSpan.FromSeconds(Math.Clamp(Unvalidated(configuration).RequestTimeoutSeconds, 1, 300));
+            kestrel.Limits.KeepAliveTimeout = timeout;
+            kestrel.Limits.RequestHeadersTimeout = timeout;
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(perAddress.Wrap));
+        });
+        builder.Services.AddSingleton<ConnectionsPerAddress>();
 
-        builder.Services.AddOptions<NetworkOptions>().BindConfiguration(NetworkOptions.SectionName).ValidateOnStart();
+        builder.Services.AddOptions<NetworkOptions>().BindSection(NetworkOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<NetworkOptions>>(new ListenAddressValidator(builder.Configuration));
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
@@ -37,6 +46,26 @@ internal static class NetworkExtensions
         });
         builder.Services.AddSingleton<IPostConfigureOptions<ForwardedHeadersOptions>, KnownProxiesSetup>();
         return builder;
+    }
+
+    /// <summary>
+    /// The Network settings as configured, unchecked. Kestrel's options are built with the host,
+    /// before settings are validated at start, where a bad value stops the daemon naming it;
+    /// until then a value that does not even parse leaves the default.
+    /// </summary>
+    private static NetworkOptions Unvalidated(IConfiguration configuration)
+    {
+        var network = new NetworkOptions();
+        try
+        {
+            configuration.GetSection(NetworkOptions.SectionName).Bind(network);
+        }
+        catch (InvalidOperationException)
+        {
+            // Reported at start by the options' own binding.
+        }
+
+        return network;
     }
 
     /// <summary>
@@ -115,6 +144,17 @@ internal static class NetworkExtensions
                 }
             }
 
+            // Kestrel reads its certificates only when it binds, and a missing file then stops
+            // the daemon with a stack trace: say which setting names it instead.
+            foreach (var setting in CertificateFileSettings(configuration))
+            {
+                // Kestrel resolves a relative path against the content root, the daemon's own directory.
+                if (configuration[setting] is { Length: > 0 } file && !File.Exists(Path.GetFullPath(file, AppContext.BaseDirectory)))
+                {
+                    return ValidateOptionsResult.Fail($"{setting}: '{file}' does not exist or cannot be read.");
+                }
+            }
+
             foreach (var url in ConfiguredUrls(configuration))
             {
                 if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && IsNetworkFacing(url) && !options.AllowPlainHttpOnNetwork)
@@ -129,6 +169,14 @@ internal static class NetworkExtensions
             }
 
             return ValidateOptionsResult.Success;
+        }
+
+        /// <summary>The settings that name certificate and key files: the default certificate's and each endpoint's.</summary>
+        private static IEnumerable<string> CertificateFileSettings(IConfiguration configuration)
+        {
+            var certificates = new[] { "Kestrel:Certificates:Default" }
+                .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(endpoint => $"{endpoint.Path}:Certificate"));
+            return certificates.SelectMany(certificate => new[] { $"{certificate}:Path", $"{certificate}:KeyPath" });
         }
     }
 }

@@ -23,7 +23,7 @@ internal static class TokenSource
                 $"the token must be at least {AuthOptions.MinTokenLength} characters.");
         }
 
-        var setting = inline is not null ? $"{EnvironmentKey} (or Auth:Token)" : "Auth:TokenFile";
+        var setting = file is not null ? "Auth:TokenFile" : options.TokenFromEnvironmentKey ? EnvironmentKey : "Auth:Token";
         var token = inline;
         if (file is not null)
         {
@@ -72,11 +72,17 @@ internal static class TokenSource
             }
         }
 
-        return new TokenLoadResult(token, null);
+        return new TokenLoadResult(token, null)
+        {
+            Where = file is not null ? "in the file named by Auth:TokenFile" : $"in the {setting} setting",
+        };
     }
 }
 
 internal sealed record TokenLoadResult(string? Token, string? Problem)
 {
+    /// <summary>Where the token is, for a client that was refused: "in the API_TOKEN setting", never a path or the token.</summary>
+    public string? Where { get; init; }
+
     public static TokenLoadResult Error(string problem) => new(null, problem);
 }

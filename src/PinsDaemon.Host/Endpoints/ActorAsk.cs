@@ -10,12 +10,16 @@ internal static class ActorAsk
     /// </summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Asks with the bounded timeout; null when no answer came in time.</summary>
-    public static async Task<object?> TryAskAsync(this IActorRef actor, object message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks with the bounded timeout for one of the answers <typeparamref name="TReply"/> stands
+    /// for (e.g. <c>JobProtocol.IGetJobReply</c>); null when no answer came in time.
+    /// </summary>
+    public static async Task<TReply?> TryAskAsync<TReply>(this IActorRef actor, object message, CancellationToken cancellationToken)
+        where TReply : class
     {
         try
         {
-            return await actor.Ask<object>(message, Timeout, cancellationToken);
+            return await actor.Ask<TReply>(message, Timeout, cancellationToken);
         }
         catch (AskTimeoutException)
         {

@@ -7,11 +7,6 @@ namespace PinsDaemon.Host.Endpoints;
 /// <summary>The problem+json answers shared by the endpoints, each with a message a person can act on.</summary>
 internal static class ApiProblems
 {
-    public static ProblemHttpResult InvalidJobId() => TypedResults.Problem(
-        statusCode: StatusCodes.Status400BadRequest,
-        title: "Invalid job id",
-        detail: "A job id is a GUID such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301, as returned by POST /upgrade.");
-
     public static ProblemHttpResult JobNotFound(JobId id) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
         title: "Job not found",

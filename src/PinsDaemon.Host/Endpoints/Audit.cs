@@ -1,3 +1,5 @@
+using PinsDaemon.Contracts;
+
 namespace PinsDaemon.Host.Endpoints;
 
 /// <summary>The audit trail: every attempt to start or cancel a job, in the log category operators filter on.</summary>
@@ -12,7 +14,8 @@ internal static class Audit
     /// <summary>
     /// Text a client chose (a path, a JSON member name), made safe for one log line: control
     /// characters, which a decoded <c>%0A</c> can put in a path, would let a client forge lines
-    /// of its own, so they become '?', and the length is capped.
+    /// of its own, so they are shown the way served output shows them
+    /// (<see cref="ControlCharacters"/>), and the length is capped.
     /// </summary>
     public static string LogSafe(string? text, int maxLength = 200)
     {
@@ -21,14 +24,7 @@ internal static class Audit
             return string.Empty;
         }
 
-        var span = text.AsSpan(0, Math.Min(text.Length, maxLength));
-        var safe = string.Create(span.Length, text, static (chars, source) =>
-        {
-            for (var i = 0; i < chars.Length; i++)
-            {
-                chars[i] = char.IsControl(source[i]) ? '?' : source[i];
-            }
-        });
+        var safe = ControlCharacters.Neutralize(text.Length > maxLength ? text[..maxLength] : text);
         return text.Length > maxLength ? safe + "…" : safe;
     }
 }

@@ -3,9 +3,9 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Logs;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
-using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Streaming;
 
@@ -16,45 +16,13 @@ internal static class LogsEndpoints
     public static IEndpointRouteBuilder MapLogs(this IEndpointRouteBuilder app)
     {
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT requests.
-        app.Map("/logs/{jobId}", StreamLogsAsync);
-        app.MapPost("/jobs/{jobId}/ticket", IssueTicketAsync);
+        app.Map("/logs/" + JobRoute.Template, StreamLogsAsync);
         return app;
-    }
-
-    /// <summary><c>POST /jobs/{id}/ticket</c>: a single-use, 30-second credential for <c>/logs/{id}?ticket=</c>.</summary>
-    private static async Task<Results<Ok<TicketResponse>, ProblemHttpResult>> IssueTicketAsync(
-        string jobId,
-        IRequiredActor<JobSupervisor> jobs,
-        TicketStore tickets,
-        CancellationToken cancellationToken)
-    {
-        if (!JobId.TryParse(jobId, out var id))
-        {
-            return ApiProblems.InvalidJobId();
-        }
-
-        switch (await jobs.ActorRef.TryAskAsync(new JobProtocol.GetJob(id), cancellationToken))
-        {
-            case JobProtocol.JobNotFound:
-                return ApiProblems.JobNotFound(id);
-            case not JobProtocol.JobFound:
-                return ApiProblems.Unavailable();
-        }
-
-        if (tickets.Issue(id) is not { } issued)
-        {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status429TooManyRequests,
-                title: "Too many tickets",
-                detail: $"{TicketStore.MaxOutstanding} tickets are outstanding. Use them, or wait {TicketStore.Lifetime.TotalSeconds:0} seconds for them to expire.");
-        }
-
-        return TypedResults.Ok(new TicketResponse(issued.Ticket, issued.ExpiresAt, $"{ApiPaths.Logs(id)}?ticket={issued.Ticket}"));
     }
 
     private static async Task<IResult> StreamLogsAsync(
         HttpContext context,
-        string jobId,
+        JobId jobId,
         IRequiredActor<JobSupervisor> jobs,
         LogConnectionLimiter limiter,
         IOptions<AuthOptions> auth,
@@ -62,11 +30,6 @@ internal static class LogsEndpoints
         IHostApplicationLifetime lifetime,
         ILoggerFactory loggers)
     {
-        if (!JobId.TryParse(jobId, out var id))
-        {
-            return ApiProblems.InvalidJobId();
-        }
-
         if (!QueryNumbers.TryGet(context.Request.Query, "after", 0, 0, long.MaxValue, out var after))
         {
             return ApiProblems.BadRequest(
@@ -86,7 +49,7 @@ internal static class LogsEndpoints
         {
             return ApiProblems.BadRequest(
                 "WebSocket required",
-                $"/logs/{id} streams over a WebSocket. Connect with a WebSocket client; GET /jobs/{id}/log pages the same lines over HTTP.");
+                $"/logs/{jobId} streams over a WebSocket. Connect with a WebSocket client; GET /jobs/{jobId}/log pages the same lines over HTTP.");
         }
 
         // Cross-site WebSocket hijacking: a page on another site could open this socket with the
@@ -98,16 +61,6 @@ internal static class LogsEndpoints
                 statusCode: StatusCodes.Status403Forbidden,
                 title: "Origin not allowed",
                 detail: "WebSocket connections from web pages are refused unless their origin is listed in Auth:AllowedOrigins.");
-        }
-
-        var supervisor = jobs.ActorRef;
-        var ct = context.RequestAborted;
-        switch (await supervisor.TryAskAsync(new JobProtocol.GetJob(id), ct))
-        {
-            case JobProtocol.JobNotFound:
-                return ApiProblems.JobNotFound(id);
-            case not JobProtocol.JobFound:
-                return ApiProblems.Unavailable();
         }
 
         switch (limiter.TryAcquire(Audit.Client(context), out var lease))
@@ -125,27 +78,35 @@ internal static class LogsEndpoints
         }
 
         using (lease)
-        using (var socket = await context.WebSockets.AcceptWebSocketAsync())
         {
-            var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
+            // One ask per socket: the job's log spawns the connection's subscriber, or the
+            // supervisor says there is no such job (404 before the upgrade). The subscriber may
+            // start filling the bounded buffer while the socket is accepted.
             var buffer = new LogStreamBuffer(stallTimeout: TimeSpan.FromSeconds(streaming.Value.StallTimeoutSeconds));
-            var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
-            if (await supervisor.TryAskAsync(new JobProtocol.OpenLogStream(id, after, buffer), ct) is not JobProtocol.LogStreamOpened opened)
+            var ct = context.RequestAborted;
+            switch (await jobs.ActorRef.TryAskAsync<LogProtocol.IOpenLogStreamReply>(new LogProtocol.OpenLogStream(jobId, after, buffer), ct))
             {
-                buffer.Close(LogStreamClosedReason.JobGone);
-                await session.RunAsync(lifetime.ApplicationStopping, ct);
-                return Results.Empty;
-            }
+                case JobProtocol.JobNotFound:
+                    return ApiProblems.JobNotFound(jobId);
+                case not LogProtocol.LogStreamOpened:
+                    return ApiProblems.Unavailable();
+                case LogProtocol.LogStreamOpened opened:
+                    var logger = loggers.CreateLogger("PinsDaemon.Host.Streaming.LogSocketSession");
+                    try
+                    {
+                        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                        logger.LogDebug("Log stream for job {JobId} opened after seq {After}", jobId, after);
+                        var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
+                        await session.RunAsync(lifetime.ApplicationStopping, ct);
+                    }
+                    finally
+                    {
+                        // The subscriber was made for this socket: it ends with it.
+                        opened.Subscriber.Tell(PoisonPill.Instance);
+                        logger.LogDebug("Log stream for job {JobId} closed", jobId);
+                    }
 
-            logger.LogDebug("Log stream for job {JobId} opened after seq {After}", id, after);
-            try
-            {
-                await session.RunAsync(lifetime.ApplicationStopping, ct);
-            }
-            finally
-            {
-                opened.Subscriber.Tell(PoisonPill.Instance);
-                logger.LogDebug("Log stream for job {JobId} closed", id);
+                    break;
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Contracts;
 
@@ -17,46 +18,7 @@ internal static class UpgradeEndpoints
     public static IEndpointRouteBuilder MapUpgrade(this IEndpointRouteBuilder app)
     {
         app.MapPost("/upgrade", StartUpgradeAsync);
-        app.MapPost("/jobs/{jobId}/cancel", CancelAsync);
         return app;
-    }
-
-    /// <summary>
-    /// <c>POST /jobs/{id}/cancel</c>: stops a job that is updating lists or downloading (202, it
-    /// ends <c>cancelled</c>); refused with 409 once dpkg is changing the system.
-    /// </summary>
-    private static async Task<Results<Accepted<JobSnapshot>, ProblemHttpResult>> CancelAsync(
-        string jobId,
-        HttpContext context,
-        IRequiredActor<JobSupervisor> jobs,
-        ILoggerFactory loggers,
-        CancellationToken cancellationToken)
-    {
-        if (!JobId.TryParse(jobId, out var id))
-        {
-            return ApiProblems.InvalidJobId();
-        }
-
-        var audit = loggers.CreateLogger(Audit.Category);
-        var client = Audit.Client(context);
-        switch (await jobs.ActorRef.TryAskAsync(new JobProtocol.CancelJob(id, client), cancellationToken))
-        {
-            case JobProtocol.CancelAccepted accepted:
-                audit.LogInformation("Cancel accepted for {Client}: job {JobId}", client, id);
-                return TypedResults.Accepted(ApiPaths.Job(id), accepted.Job);
-            case JobProtocol.CancelRefused refused:
-                audit.LogWarning("Cancel refused for {Client}: job {JobId}: {Reason}", client, id, refused.Reason);
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status409Conflict,
-                    title: "The job cannot be cancelled",
-                    detail: refused.Reason,
-                    extensions: new Dictionary<string, object?> { ["jobId"] = id.ToString() });
-            case JobProtocol.JobNotFound:
-                audit.LogWarning("Cancel refused for {Client}: no job {JobId}", client, id);
-                return ApiProblems.JobNotFound(id);
-            default:
-                return ApiProblems.Unavailable();
-        }
     }
 
     private static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> StartUpgradeAsync(
@@ -67,6 +29,15 @@ internal static class UpgradeEndpoints
     {
         var audit = loggers.CreateLogger(Audit.Category);
         var client = Audit.Client(context);
+        if (!IsJson(context.Request.ContentType))
+        {
+            audit.LogWarning("Start refused for {Client}: Content-Type '{ContentType}' is not JSON", client, Audit.LogSafe(context.Request.ContentType, 80));
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "The body must be JSON",
+                detail: $"Send the body with 'Content-Type: application/json' (UTF-8). {UpgradeRequestParser.Expected}");
+        }
+
         var body = await ReadBodyAsync(context.Request, cancellationToken);
         if (body is null)
         {
@@ -83,7 +54,7 @@ internal static class UpgradeEndpoints
             return ApiProblems.BadRequest("Invalid upgrade request", $"{problem} {UpgradeRequestParser.Expected}");
         }
 
-        var answer = await jobs.ActorRef.TryAskAsync(new JobProtocol.StartJob(dryRun, client), cancellationToken);
+        var answer = await jobs.ActorRef.TryAskAsync<JobProtocol.IStartJobReply>(new JobProtocol.StartJob(dryRun, client), cancellationToken);
         switch (answer)
         {
             case JobProtocol.JobStarted started:
@@ -102,6 +73,23 @@ internal static class UpgradeEndpoints
                 audit.LogError("Start failed for {Client}: the job supervisor did not answer", client);
                 return ApiProblems.Unavailable();
         }
+    }
+
+    /// <summary>
+    /// <c>application/json</c>, with no charset or UTF-8 (the only encoding JSON has, RFC 8259).
+    /// The body is read strictly as JSON, so a client that labels it otherwise has made a
+    /// mistake worth telling it about rather than guessing past.
+    /// </summary>
+    private static bool IsJson(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+            || !string.Equals(parsed.MediaType.Value, "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var charset = HeaderUtilities.RemoveQuotes(parsed.Charset);
+        return charset.Length == 0 || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>

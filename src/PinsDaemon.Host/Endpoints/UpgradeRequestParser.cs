@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace PinsDaemon.Host.Endpoints;
@@ -38,9 +39,9 @@ internal static class UpgradeRequestParser
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (!reader.ValueTextEquals("dryRun"u8))
+                if (!IsDryRun(ref reader))
                 {
-                    problem = $"Unknown member '{Truncate(reader.GetString())}'.";
+                    problem = $"Unknown member '{DescribeName(reader.ValueSpan)}'.";
                     return false;
                 }
 
@@ -100,7 +101,29 @@ internal static class UpgradeRequestParser
         _ => token.ToString(),
     };
 
+    /// <summary>
+    /// Whether the member name, unescaped, is <c>dryRun</c>. An escaped lone surrogate
+    /// (<c>"\ud800"</c>) makes the reader throw while unescaping: such a name is not text, so
+    /// it is not ours either.
+    /// </summary>
+    private static bool IsDryRun(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.ValueTextEquals("dryRun"u8);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     // Echo at most a short prefix of a hostile name back (and into the audit log), never a
-    // whole body, and never its control characters.
-    private static string Truncate(string? name) => Audit.LogSafe(name, maxLength: 40);
+    // whole body, and never its control characters. The name is shown as sent, escapes and all:
+    // decoding it would throw on invalid UTF-8 or on an escaped lone surrogate ("\ud800"), and
+    // a client's typo must get a 400, not a 500. Invalid bytes show as U+FFFD.
+    private static string DescribeName(ReadOnlySpan<byte> raw) =>
+        Audit.LogSafe(Encoding.UTF8.GetString(raw[..Math.Min(raw.Length, 4 * MaxNameChars)]), MaxNameChars);
+
+    private const int MaxNameChars = 40;
 }

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Text.Json;
-using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 
@@ -117,7 +115,7 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
 
                 if (batch.Progress is { } progress)
                 {
-                    await socket.SendAsync(ProgressFrame(progress), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                    await socket.SendAsync(LogFrames.Progress(progress), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
                 }
 
                 buffer.Consumed(batch);
@@ -131,7 +129,7 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
 
         if (buffer.End is { } end)
         {
-            await socket.SendAsync(EndFrame(end), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            await socket.SendAsync(LogFrames.End(end), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             SetClose(LogCloseCodes.JobEnded, "job finished");
             return;
         }
@@ -146,16 +144,14 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                 break;
             default:
                 // Tell the client where it got to, so it can resume once the daemon is back.
-                await socket.SendAsync(ShutdownFrame(_lastSentSeq), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                await socket.SendAsync(LogFrames.Shutdown(_lastSentSeq), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
                 SetClose(LogCloseCodes.GoingAway, LogStreamClosedReason.ShuttingDown.Message);
                 break;
         }
     }
 
-    private static ReadOnlySpan<byte> LinesFrameStart => "{\"type\":\"lines\",\"lines\":["u8;
-
     /// <summary>The lines' frames, already rendered, joined into array frames without re-serialising.</summary>
-    private async Task SendBatchedAsync(IReadOnlyList<Actors.Jobs.LogLine> lines, CancellationToken cancellationToken)
+    private async Task SendBatchedAsync(IReadOnlyList<LogLine> lines, CancellationToken cancellationToken)
     {
         var frame = ArrayPool<byte>.Shared.Rent(MaxBatchFrameBytes + LineArrayOverhead);
         try
@@ -163,7 +159,7 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
             var index = 0;
             while (index < lines.Count)
             {
-                var length = Append(frame, 0, LinesFrameStart);
+                var length = LogFrames.StartLines(frame);
                 var first = true;
                 // At least one line per frame, however long; then as many as fit.
                 while (index < lines.Count && (first || length + lines[index].Frame.Length + 1 <= MaxBatchFrameBytes))
@@ -177,18 +173,13 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                         frame = larger;
                     }
 
-                    if (!first)
-                    {
-                        frame[length++] = (byte)',';
-                    }
-
-                    length = Append(frame, length, line);
+                    length = LogFrames.AppendToLines(frame, length, lines[index], first);
                     first = false;
                     _lastSentSeq = lines[index].Seq;
                     index++;
                 }
 
-                length = Append(frame, length, "]}"u8);
+                length = LogFrames.EndLines(frame, length);
                 await socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             }
         }
@@ -198,53 +189,7 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
         }
     }
 
-    private const int LineArrayOverhead = 64;
-
-    private static int Append(byte[] target, int at, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(target.AsSpan(at));
-        return at + bytes.Length;
-    }
-
-    private static byte[] ProgressFrame(JobProgress progress)
-    {
-        var output = new ArrayBufferWriter<byte>(160);
-        using (var writer = new Utf8JsonWriter(output))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("type"u8, "progress"u8);
-            writer.WriteString("phase"u8, progress.Phase);
-            if (progress.Percent is { } percent)
-            {
-                writer.WriteNumber("percent"u8, percent);
-            }
-            else
-            {
-                writer.WriteNull("percent"u8);
-            }
-
-            writer.WriteString("package"u8, progress.Package);
-            writer.WriteString("message"u8, progress.Message);
-            writer.WriteEndObject();
-        }
-
-        return output.WrittenSpan.ToArray();
-    }
-
-    private static byte[] ShutdownFrame(long lastSeq)
-    {
-        var output = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(output))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("type"u8, "shutdown"u8);
-            writer.WriteNumber("lastSeq"u8, lastSeq);
-            writer.WriteString("message"u8, $"The daemon is shutting down. Reconnect with ?after={lastSeq} when it is back.");
-            writer.WriteEndObject();
-        }
-
-        return output.WrittenSpan.ToArray();
-    }
+    private const int LineArrayOverhead = LogFrames.LinesFrameOverhead;
 
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
@@ -312,35 +257,6 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
     {
         _closeStatus = status;
         _closeReason = reason;
-    }
-
-    private static byte[] EndFrame(JobProtocol.LogEnd end)
-    {
-        var output = new ArrayBufferWriter<byte>(160);
-        using (var writer = new Utf8JsonWriter(output))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("type"u8, "end"u8);
-            writer.WriteString("status"u8, JsonNamingPolicy.CamelCase.ConvertName(end.Status.ToString()));
-            if (end.ExitCode is { } exitCode)
-            {
-                writer.WriteNumber("exitCode"u8, exitCode);
-            }
-            else
-            {
-                writer.WriteNull("exitCode"u8);
-            }
-
-            writer.WriteNumber("lastSeq"u8, end.LastSeq);
-            if (end.Message is not null)
-            {
-                writer.WriteString("message"u8, end.Message);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return output.WrittenSpan.ToArray();
     }
 
     private static async Task Quietly(Task task)

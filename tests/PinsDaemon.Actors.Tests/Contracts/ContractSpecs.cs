@@ -1,5 +1,5 @@
 using System.Text.Json;
-using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 using Xunit;
 
@@ -34,5 +34,40 @@ public sealed class ContractSpecs
 
         Assert.Equal("timedOut", json.GetProperty("status").GetString());
         Assert.Equal(snapshot, JsonSerializer.Deserialize<JobSnapshot>(json, ContractJson.Options)! with { Audit = snapshot.Audit });
+    }
+
+    [Fact]
+    public void Should_render_every_frame_kind_so_that_a_client_parses_it_back()
+    {
+        var id = JobId.New();
+        var time = new DateTimeOffset(2026, 11, 30, 4, 5, 6, TimeSpan.Zero);
+        LogLine[] lines = [new(1, LogStream.Stdout, time, "one"), new(2, LogStream.Stderr, time, "two")];
+
+        var lineArray = JsonSerializer.Deserialize<LineFrame[]>(LogFrames.LineArray(lines), ContractJson.Options)!;
+        Assert.Equal([new LineFrame(1, LogStream.Stdout, time, "one"), new LineFrame(2, LogStream.Stderr, time, "two")], lineArray);
+
+        var buffer = new byte[1024];
+        var length = LogFrames.StartLines(buffer);
+        length = LogFrames.AppendToLines(buffer, length, lines[0], first: true);
+        length = LogFrames.AppendToLines(buffer, length, lines[1], first: false);
+        length = LogFrames.EndLines(buffer, length);
+        var batch = Assert.IsType<LinesFrame>(LogFrame.Parse(buffer.AsSpan(0, length)));
+        Assert.Equal(lineArray, batch.Lines);
+
+        Assert.Equal(new ProgressFrame("install", 42.5, "zip", "Configuring zip"), LogFrame.Parse(LogFrames.Progress(new JobProgress("install", 42.5, "zip", "Configuring zip"))));
+        Assert.Equal(new ProgressFrame("update", null, null, "Updating"), LogFrame.Parse(LogFrames.Progress(new JobProgress("update", null, null, "Updating"))));
+        Assert.Equal(new EndFrame(JobStatus.TimedOut, 143, 7, "stopped"), LogFrame.Parse(LogFrames.End(new StreamProtocol.LogEnd(id, JobStatus.TimedOut, 143, 7, "stopped"))));
+        Assert.Equal(new EndFrame(JobStatus.Interrupted, null, 0, null), LogFrame.Parse(LogFrames.End(new StreamProtocol.LogEnd(id, JobStatus.Interrupted, null, 0, null))));
+        var shutdown = Assert.IsType<ShutdownFrame>(LogFrame.Parse(LogFrames.Shutdown(12)));
+        Assert.Equal(12, shutdown.LastSeq);
+    }
+
+    [Fact]
+    public void Should_say_which_supervisor_ran_a_job_and_null_for_old_jobs()
+    {
+        var old = JsonSerializer.Deserialize<JobSnapshot>("{\"jobId\":\"" + JobId.New() + "\",\"status\":\"succeeded\",\"dryRun\":true,\"createdAt\":\"2026-01-01T00:00:00Z\",\"lineCount\":0}", ContractJson.Options)!;
+        Assert.Null(old.Supervisor);
+        var json = JsonSerializer.SerializeToElement(old with { Supervisor = "systemd" }, ContractJson.Options);
+        Assert.Equal("systemd", json.GetProperty("supervisor").GetString());
     }
 }

@@ -1,7 +1,8 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using PinsDaemon.Actors.Jobs;
-using PinsDaemon.Actors.Processes;
+using PinsDaemon.Actors.Logs;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Actors.Tests.TestSupport;
@@ -12,14 +13,15 @@ namespace PinsDaemon.Actors.Tests.Jobs;
 
 public sealed class JobSupervisorSpecs : TestKit
 {
-    private static readonly JobSupervisorSettings Settings = new("/usr/local/bin/system-upgrade.sh", UseSudo: true, "/usr/bin/sudo");
+    private static readonly JobSupervisorSettings Settings = new(UseSudo: true);
 
-    private readonly FakeProcessLauncher _launcher = new();
     private readonly TempDirectory _storage = new();
+    private readonly FakeRunner _launcher;
     private readonly IActorRef _supervisor;
 
     public JobSupervisorSpecs()
     {
+        _launcher = new FakeRunner(Path.Combine(_storage.Path, "runs"));
         var store = new JobStore(_storage.Path);
         _supervisor = Sys.ActorOf(JobSupervisor.Props(Settings, _launcher, store, [], TimeProvider.System), "jobs");
     }
@@ -51,16 +53,25 @@ public sealed class JobSupervisorSpecs : TestKit
     }
 
     [Fact]
-    public async Task Should_run_the_hard_coded_script_through_sudo_with_only_the_mode_from_the_request()
+    public async Task Should_start_one_run_per_job_named_by_its_mode_and_id()
     {
-        await StartAsync(dryRun: true);
+        var job = await StartAsync();
         var process = await _launcher.LatestAsync();
-        Assert.Equal("/usr/bin/sudo", process.Command.FileName);
-        Assert.Equal(["-n", "--", "/usr/local/bin/system-upgrade.sh", "--dry-run"], process.Command.Arguments);
+        Assert.Equal(new RunName(true, job.JobId), process.Name);
         process.Exit(0);
+        await AwaitStatusAsync(job.JobId, JobStatus.Succeeded);
+        var apply = await StartAsync(dryRun: false);
+        Assert.Equal(new RunName(false, apply.JobId), (await _launcher.LatestAsync(2)).Name);
+    }
 
-        await AwaitAssertAsync(async () => await StartAsync(dryRun: false), TimeSpan.FromSeconds(5));
-        Assert.Equal("--apply", (await _launcher.LatestAsync(2)).Command.Arguments[^1]);
+    [Fact]
+    public void Should_pass_sudo_exactly_one_of_the_three_forms()
+    {
+        var id = JobId.New();
+        var run = new RunName(DryRun: true, id);
+        Assert.Equal(["-n", "--", "/usr/libexec/pinsdaemon/system-upgrade.sh", "--dry-run", "--job", id.ToString()], SudoRunner.Arguments("/usr/libexec/pinsdaemon/system-upgrade.sh", "--dry-run", run));
+        Assert.Equal("pinsdaemon-upgrade@dry-run-" + id + ".service", run.UnitName);
+        Assert.Equal("apply-" + id, new RunName(false, id).ToString());
     }
 
     [Fact]
@@ -71,7 +82,7 @@ public sealed class JobSupervisorSpecs : TestKit
 
         var rejected = await _supervisor.Ask<JobProtocol.JobRejected>(new JobProtocol.StartJob(false), TimeSpan.FromSeconds(3));
         Assert.Equal(first.JobId, rejected.RunningJobId);
-        Assert.Equal(1, _launcher.StartCount);
+        Assert.Equal(1, _launcher.LaunchCount);
 
         process.Exit(0);
         await AwaitStatusAsync(first.JobId, JobStatus.Succeeded);
@@ -97,17 +108,17 @@ public sealed class JobSupervisorSpecs : TestKit
     }
 
     [Fact]
-    public async Task Should_end_a_job_whose_process_cannot_start_as_failed_and_keep_serving()
+    public async Task Should_end_a_job_whose_run_cannot_start_as_failed_and_keep_serving()
     {
-        _launcher.FailStartWith = new ProcessStartException("could not start '/nope': No such file or directory", new IOException());
+        _launcher.RefuseWith = new LaunchResult(1, "sudo: a password is required");
         var job = await StartAsync();
 
         var failed = await AwaitStatusAsync(job.JobId, JobStatus.Failed);
-        Assert.Null(failed.ExitCode);
-        Assert.Contains("could not be started", failed.Message);
-        Assert.Contains("No such file", failed.Message);
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Equal("sudoRefused", failed.Reason);
+        Assert.Null(failed.Supervisor);
 
-        _launcher.FailStartWith = null;
+        _launcher.RefuseWith = null;
         await StartAsync();
     }
 
@@ -119,18 +130,19 @@ public sealed class JobSupervisorSpecs : TestKit
         var jobActor = await Sys.ActorSelection($"/user/jobs/{UpgradeJob.ActorName(job.JobId)}").ResolveOne(TimeSpan.FromSeconds(3));
         Watch(jobActor);
 
-        process.Corrupt();
+        jobActor.Tell(Kill.Instance);
 
         await ExpectTerminatedAsync(jobActor);
-        var failed = await AwaitStatusAsync(job.JobId, JobStatus.Failed);
-        Assert.Contains("failed", failed.Message);
-        Assert.True(process.Terminated, "the script should have been asked to stop");
-        Assert.Equal(1, _launcher.StartCount);
+        var lost = await AwaitStatusAsync(job.JobId, JobStatus.Interrupted);
+        Assert.Equal("runnerLost", lost.Reason);
+        // A restart would have launched a second run.
+        Assert.Equal(1, _launcher.LaunchCount);
+        Assert.True(process.Alive, "the run is not the daemon's to stop");
 
         // The failed job no longer blocks new ones.
         await StartAsync();
         await _launcher.LatestAsync(2);
-        Assert.Equal(2, _launcher.StartCount);
+        Assert.Equal(2, _launcher.LaunchCount);
     }
 
     [Fact]
@@ -151,7 +163,7 @@ public sealed class JobSupervisorSpecs : TestKit
         var id = JobId.New();
         var answer = await _supervisor.Ask<JobProtocol.JobNotFound>(new JobProtocol.GetJob(id), TimeSpan.FromSeconds(3));
         Assert.Equal(id, answer.JobId);
-        var stream = await _supervisor.Ask<JobProtocol.JobNotFound>(new JobProtocol.OpenLogStream(id, 0, new LogStreamBuffer()), TimeSpan.FromSeconds(3));
+        var stream = await _supervisor.Ask<JobProtocol.JobNotFound>(new LogProtocol.OpenLogStream(id, 0, new LogStreamBuffer()), TimeSpan.FromSeconds(3));
         Assert.Equal(id, stream.JobId);
     }
 
@@ -161,12 +173,12 @@ public sealed class JobSupervisorSpecs : TestKit
         const int total = 3000;
         var job = await StartAsync();
         var process = await _launcher.LatestAsync();
-        var readers = new List<Task<(List<LogLine> Lines, JobProtocol.LogEnd? End, LogStreamClosedReason? Closed)>>();
+        var readers = new List<Task<(List<LogLine> Lines, StreamProtocol.LogEnd? End, LogStreamClosedReason? Closed)>>();
 
         async Task Subscribe()
         {
             var buffer = new LogStreamBuffer();
-            await _supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 0, buffer), TimeSpan.FromSeconds(3));
+            await _supervisor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(job.JobId, 0, buffer), TimeSpan.FromSeconds(3));
             readers.Add(Task.Run(() => StreamDrain.ReadToEndAsync(buffer)));
         }
 
@@ -193,12 +205,23 @@ public sealed class JobSupervisorSpecs : TestKit
         process.Exit(0);
         await Subscribe();
 
+        List<string>? first = null;
         foreach (var reader in readers)
         {
             var (lines, end, closed) = await reader;
             Assert.Null(closed);
             StreamDrain.AssertComplete(lines, total);
-            Assert.Equal(Enumerable.Range(1, total).Select(n => $"line {n}"), lines.Select(l => l.Text));
+            // stdout and stderr are separate files: each keeps its order, and every subscriber
+            // sees the one order the job numbered.
+            var texts = lines.Select(l => l.Text).ToList();
+            first ??= texts;
+            Assert.Equal(first, texts);
+            Assert.Equal(Enumerable.Range(1, total).Select(n => $"line {n}"), texts.OrderBy(t => int.Parse(t[5..])));
+            Assert.All(new[] { LogStream.Stdout, LogStream.Stderr }, stream =>
+            {
+                var numbers = lines.Where(l => l.Stream == stream).Select(l => int.Parse(l.Text[5..])).ToList();
+                Assert.Equal(numbers.Order(), numbers);
+            });
             Assert.Equal(JobStatus.Succeeded, end!.Status);
             Assert.Equal(total, end.LastSeq);
         }
@@ -214,7 +237,7 @@ public sealed class JobSupervisorSpecs : TestKit
         await AwaitStatusAsync(job.JobId, JobStatus.Succeeded);
 
         var buffer = new LogStreamBuffer();
-        await _supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 3, buffer), TimeSpan.FromSeconds(3));
+        await _supervisor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(job.JobId, 3, buffer), TimeSpan.FromSeconds(3));
         var (lines, end, _) = await StreamDrain.ReadToEndAsync(buffer);
         StreamDrain.AssertComplete(lines, 5, after: 3);
         Assert.Equal(5, end!.LastSeq);
@@ -232,7 +255,7 @@ public sealed class JobSupervisorSpecs : TestKit
 
         // Far smaller than the replay: the subscriber must wait for the reader, not drop it.
         var buffer = new LogStreamBuffer(maxWeight: 4096);
-        await _supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 0, buffer), TimeSpan.FromSeconds(3));
+        await _supervisor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(job.JobId, 0, buffer), TimeSpan.FromSeconds(3));
         var (lines, end, closed) = await StreamDrain.ReadToEndAsync(buffer);
         Assert.Null(closed);
         StreamDrain.AssertComplete(lines, total);
@@ -246,16 +269,15 @@ public sealed class JobSupervisorSpecs : TestKit
         var process = await _launcher.LatestAsync();
         var stalled = new LogStreamBuffer(maxWeight: 2048, stallTimeout: TimeSpan.FromMilliseconds(500));
         var healthy = new LogStreamBuffer();
-        await _supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 0, stalled), TimeSpan.FromSeconds(3));
-        await _supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 0, healthy), TimeSpan.FromSeconds(3));
+        await _supervisor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(job.JobId, 0, stalled), TimeSpan.FromSeconds(3));
+        await _supervisor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(job.JobId, 0, healthy), TimeSpan.FromSeconds(3));
         var reader = Task.Run(() => StreamDrain.ReadToEndAsync(healthy));
 
-        // Give both time to register as live before the flood.
-        await Task.Delay(200);
-        for (var i = 0; i < 200; i++)
-        {
-            process.Stdout($"line {i}");
-        }
+        // Two bursts: the stalled connection takes the first (an empty buffer always takes one
+        // batch), and has no room for the second.
+        process.Stdout(Enumerable.Range(0, 10).Select(i => $"line {i}").ToArray());
+        await AwaitConditionAsync(async () => (await _supervisor.Ask<JobProtocol.JobFound>(new JobProtocol.GetJob(job.JobId), TimeSpan.FromSeconds(3))).Job.LineCount == 10, TimeSpan.FromSeconds(5));
+        process.Stdout(Enumerable.Range(10, 190).Select(i => $"line {i}").ToArray());
 
         await AwaitConditionAsync(() => Task.FromResult(stalled.ClosedReason is not null), TimeSpan.FromSeconds(5));
         Assert.Equal(LogStreamClosedKind.TooSlow, stalled.ClosedReason!.Kind);
@@ -276,8 +298,7 @@ public sealed class JobSupervisorSpecs : TestKit
         var process = await _launcher.LatestAsync();
         // A buffer that holds a few dozen lines: every burst overflows it.
         var small = new LogStreamBuffer(maxWeight: 4096);
-        await _supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 0, small), TimeSpan.FromSeconds(3));
-        await Task.Delay(200);
+        await _supervisor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(job.JobId, 0, small), TimeSpan.FromSeconds(3));
         var reader = Task.Run(async () =>
         {
             var lines = new List<LogLine>();
@@ -285,6 +306,7 @@ public sealed class JobSupervisorSpecs : TestKit
             {
                 lines.AddRange(batch.Lines);
                 small.Consumed(batch);
+                // A slow connection: pacing, not waiting for a condition.
                 await Task.Delay(1);
             }
 

@@ -1,19 +1,30 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Logs;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
+using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Actors.Tests.TestSupport;
 using PinsDaemon.Contracts;
 using Xunit;
 
 namespace PinsDaemon.Actors.Tests.Jobs;
 
+/// <summary>One job and its run, under a real parent (the test actor, standing in for the supervisor).</summary>
 public sealed class UpgradeJobSpecs : TestKit
 {
-    private static readonly JobSupervisorSettings Settings = new("/opt/script.sh", UseSudo: false, "/usr/bin/sudo");
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    private readonly FakeProcessLauncher _launcher = new();
     private readonly TempDirectory _storage = new();
+    private readonly FakeRunner _runner;
+    private readonly JobStore _store;
+
+    public UpgradeJobSpecs()
+    {
+        _runner = new FakeRunner(Path.Combine(_storage.Path, "runs"));
+        _store = new JobStore(_storage.Path);
+    }
 
     protected override void Dispose(bool disposing)
     {
@@ -21,110 +32,160 @@ public sealed class UpgradeJobSpecs : TestKit
         _storage.Dispose();
     }
 
-    private IActorRef StartJob(out JobId id)
+    private IActorRef StartJob(JobSnapshot job, JobResume? resume = null, TimeSpan? timeout = null) =>
+        ChildActorOf(UpgradeJob.Props(new JobSetup(
+            job, resume, new JobSupervisorSettings(UseSudo: true) { Timeout = timeout ?? TimeSpan.FromHours(2) }, _runner, _store, TimeProvider.System)));
+
+    private static JobSnapshot NewJob(bool dryRun = false) =>
+        new(JobId.New(), JobStatus.Running, dryRun, DateTimeOffset.UtcNow, null, null, null, 0, null);
+
+    private async Task<JobSnapshot> FinishedAsync(JobId id) =>
+        (await FishForMessageAsync<JobProtocol.JobUpdated>(u => u.Job.JobId == id && u.Job.Status.IsFinal(), Wait)).Job;
+
+    private async Task<JobSnapshot> GetAsync(IActorRef job) => (await job.Ask<JobProtocol.JobFound>(new JobProtocol.GetJob(default), Wait)).Job;
+
+    [Fact]
+    public async Task Should_persist_the_launch_before_the_run_starts_and_say_who_supervises_it()
     {
-        id = JobId.New();
-        return ActorOfAsTestActorRef<UpgradeJob>(
-            UpgradeJob.Props(id, true, DateTimeOffset.UtcNow, Settings, _launcher, new JobStore(_storage.Path), TimeProvider.System),
-            TestActor).Ref;
+        var job = NewJob();
+        StartJob(job);
+        var run = await _runner.LatestAsync();
+        var state = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_store.DirectoryOf(job.JobId), JobStore.RunFileName))).RootElement;
+        Assert.Equal(run.Name.ToString(), state.GetProperty("run").GetString());
+
+        run.Event("phase install", "upgraded zip 3.0-13 3.0-14", "exit 0");
+        run.Stdout("Setting up zip (3.0-14) ...");
+        run.Exit(0);
+        var done = await FinishedAsync(job.JobId);
+        Assert.Equal(JobStatus.Succeeded, done.Status);
+        Assert.Equal("detached", done.Supervisor);
+        Assert.Equal(1, done.LineCount);
+        Assert.Equal(["zip"], done.Upgraded!.Select(p => p.Package));
+        Assert.False(done.RebootRequired);
     }
 
     [Fact]
-    public async Task Should_number_lines_from_one_across_stdout_and_stderr()
+    public async Task Should_ask_the_run_to_stop_on_cancel_and_take_the_outcome_from_the_run()
     {
-        var job = StartJob(out var id);
-        var process = await _launcher.LatestAsync();
-        await ExpectMsgAsync<JobProtocol.JobUpdated>();
+        var job = NewJob();
+        var actor = StartJob(job);
+        var run = await _runner.LatestAsync();
+        run.Event("phase download");
+        await AwaitAssertAsync(async () => Assert.Equal("download", (await GetAsync(actor)).Progress?.Phase), Wait);
 
-        var subscriber = CreateTestProbe();
-        job.Tell(new JobProtocol.FetchLines(0), subscriber);
-        await subscriber.ExpectMsgAsync<JobProtocol.Live>();
-        process.Stdout("out 1");
-        process.Stderr("err 1");
-        process.Stdout("out 2");
+        var accepted = await actor.Ask<JobProtocol.CancelAccepted>(new JobProtocol.CancelJob(job.JobId, "tester"), Wait);
+        Assert.Equal(JobStatus.Running, accepted.Job.Status);
+        await AwaitConditionAsync(() => Task.FromResult(run.CancelRequested), Wait);
 
-        var received = new List<LogLine>();
-        while (received.Count < 3)
+        // The run decides: it stopped before dpkg.
+        run.Event("stopped TERM download", "exit 143");
+        run.Exit(143);
+        var done = await FinishedAsync(job.JobId);
+        Assert.Equal(JobStatus.Cancelled, done.Status);
+        Assert.Equal("cancelled", done.Reason);
+        Assert.Contains(done.Audit, a => a.Action == "cancel" && a.Outcome == "accepted");
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_cancel_once_dpkg_started_without_asking_the_run()
+    {
+        var job = NewJob();
+        var actor = StartJob(job);
+        var run = await _runner.LatestAsync();
+        run.Event("phase install");
+        await AwaitAssertAsync(async () => Assert.Equal("install", (await GetAsync(actor)).Progress?.Phase), Wait);
+
+        var refused = await actor.Ask<JobProtocol.CancelRefused>(new JobProtocol.CancelJob(job.JobId, "tester"), Wait);
+        Assert.Contains("dpkg", refused.Reason);
+        Assert.Empty(_runner.Cancels);
+        run.Exit(0);
+        Assert.Equal(JobStatus.Succeeded, (await FinishedAsync(job.JobId)).Status);
+    }
+
+    [Fact]
+    public async Task Should_stop_a_dry_run_in_its_simulation_when_it_runs_past_the_timeout()
+    {
+        var job = NewJob(dryRun: true);
+        StartJob(job, timeout: TimeSpan.FromMilliseconds(500));
+        var run = await _runner.LatestAsync();
+        run.Event("phase simulate");
+        await AwaitConditionAsync(() => Task.FromResult(run.CancelRequested), Wait);
+        run.Event("stopped TERM simulate");
+        run.Exit(143);
+
+        var done = await FinishedAsync(job.JobId);
+        Assert.Equal(JobStatus.TimedOut, done.Status);
+        Assert.Null(done.Plan);
+    }
+
+    [Fact]
+    public async Task Should_report_a_refused_launch_as_failed_without_following_anything()
+    {
+        _runner.RefuseWith = new LaunchResult(75, "another run is active");
+        var job = NewJob();
+        StartJob(job);
+        var done = await FinishedAsync(job.JobId);
+        Assert.Equal(JobStatus.Failed, done.Status);
+        Assert.Equal("startFailed", done.Reason);
+        Assert.Equal(75, done.ExitCode);
+        Assert.Null(done.Supervisor);
+    }
+
+    [Fact]
+    public async Task Should_follow_a_run_again_from_a_checkpoint_and_rebuild_its_state_from_all_its_events()
+    {
+        // A first job actor runs until the daemon stops.
+        var job = NewJob(dryRun: true);
+        var first = StartJob(job);
+        var run = await _runner.LatestAsync();
+        run.Event("phase simulate", "plan Inst zip [3.0-13] (3.0-14 Debian:12 [amd64])");
+        run.Stdout("a", "b");
+        await AwaitAssertAsync(async () => Assert.Equal(2, (await GetAsync(first)).LineCount), Wait);
+        var watcher = CreateTestProbe();
+        watcher.Watch(first);
+        Sys.Stop(first);
+        await watcher.ExpectTerminatedAsync(first);
+        Assert.True(run.Alive, "stopping the job never touches the run");
+
+        run.Stdout("c");
+        run.Event("plan Inst sl [5.01] (5.02 Debian:12 [amd64])", "exit 0");
+        run.Exit(0);
+
+        // What the first job told its parent is of no interest here.
+        while (HasMessages)
         {
-            var batch = await subscriber.ExpectMsgAsync<JobProtocol.LogBatch>();
-            Assert.True(batch.Live);
-            Assert.Equal(id, batch.JobId);
-            received.AddRange(batch.Lines);
+            await ReceiveOneAsync();
         }
 
-        Assert.Equal([1L, 2L, 3L], received.Select(l => l.Seq));
-        Assert.Equal([LogStream.Stdout, LogStream.Stderr, LogStream.Stdout], received.Select(l => l.Stream));
-        Assert.Equal(["out 1", "err 1", "out 2"], received.Select(l => l.Text));
+        var loaded = _store.Load(TimeProvider.System).Jobs.Single();
+        Assert.Equal(JobStatus.Running, loaded.Job.Status);
+        Assert.Equal(2, loaded.Resume!.Checkpoint.Seq);
+        var second = StartJob(loaded.Job, loaded.Resume);
+        var done = await FinishedAsync(job.JobId);
+        Assert.Equal(JobStatus.Succeeded, done.Status);
+        Assert.Equal(3, done.LineCount);
+        Assert.Equal(["zip", "sl"], done.Plan!.Select(p => p.Package));
+
+        var page = await second.Ask<LogProtocol.LogPage>(new LogProtocol.ReadLog(job.JobId, 0, 10, int.MaxValue), Wait);
+        Assert.Equal(["a", "b", "c"], page.Lines.Select(l => l.Text));
+        Assert.Equal(1, _runner.LaunchCount);
     }
 
     [Fact]
-    public async Task Should_send_the_end_to_live_subscribers_when_the_process_exits()
+    public async Task Should_stream_to_a_connection_through_its_log_and_end_it_with_the_outcome()
     {
-        var job = StartJob(out var id);
-        var process = await _launcher.LatestAsync();
-        var subscriber = CreateTestProbe();
-        job.Tell(new JobProtocol.FetchLines(0), subscriber);
-        await subscriber.ExpectMsgAsync<JobProtocol.Live>();
-        process.Stdout("only line");
-        await subscriber.ExpectMsgAsync<JobProtocol.LogBatch>();
-        process.Exit(0);
-
-        var end = await subscriber.ExpectMsgAsync<JobProtocol.LogEnd>();
-        Assert.Equal(new JobProtocol.LogEnd(id, JobStatus.Succeeded, 0, 1, null), end);
-    }
-
-    [Fact]
-    public async Task Should_stop_pushing_to_a_subscriber_that_died()
-    {
-        var job = StartJob(out _);
-        var process = await _launcher.LatestAsync();
-        var subscriber = CreateTestProbe();
-        job.Tell(new JobProtocol.FetchLines(0), subscriber);
-        await subscriber.ExpectMsgAsync<JobProtocol.Live>();
-        process.Stdout("before");
-        await subscriber.ExpectMsgAsync<JobProtocol.LogBatch>();
-
-        var watcher = CreateTestProbe();
-        watcher.Watch(subscriber.Ref);
-        Sys.Stop(subscriber.Ref);
-        await watcher.ExpectTerminatedAsync(subscriber.Ref);
-
-        await EventFilter.DeadLetter<JobProtocol.LogBatch>().ExpectAsync(0, async () =>
-        {
-            process.Stdout("after");
-            process.Exit(0);
-            await Task.Delay(300);
-        });
-    }
-
-    [Fact]
-    public async Task Should_replay_in_batches_and_then_hand_over_to_live_without_gap_or_duplicate()
-    {
-        var job = StartJob(out _);
-        var process = await _launcher.LatestAsync();
-        var lines = Enumerable.Range(1, UpgradeJob.MaxReplayBatchLines + 10).Select(n => n.ToString()).ToArray();
-        process.Stdout(lines);
-
-        var subscriber = CreateTestProbe();
-        job.Tell(new JobProtocol.FetchLines(0), subscriber);
-        var first = await subscriber.ExpectMsgAsync<JobProtocol.LogBatch>();
-        Assert.False(first.Live);
-        Assert.Equal(UpgradeJob.MaxReplayBatchLines, first.Lines.Count);
-
-        // A line arrives between two fetches: it must come in the next replay, not be lost.
-        process.Stdout("in between");
-        job.Tell(new JobProtocol.FetchLines(first.LastSeq), subscriber);
-        var second = await subscriber.ExpectMsgAsync<JobProtocol.LogBatch>();
-        Assert.False(second.Live);
-        Assert.Equal(first.LastSeq + 1, second.Lines[0].Seq);
-        Assert.Equal("in between", second.Lines[^1].Text);
-
-        job.Tell(new JobProtocol.FetchLines(second.LastSeq), subscriber);
-        Assert.Equal(second.LastSeq, (await subscriber.ExpectMsgAsync<JobProtocol.Live>()).LastSeq);
-        await subscriber.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
-        process.Stdout("live");
-        var live = await subscriber.ExpectMsgAsync<JobProtocol.LogBatch>();
-        Assert.True(live.Live);
-        Assert.Equal(second.LastSeq + 1, live.Lines.Single().Seq);
+        var job = NewJob();
+        var actor = StartJob(job);
+        var run = await _runner.LatestAsync();
+        var buffer = new LogStreamBuffer();
+        var opened = await actor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(job.JobId, 0, buffer), Wait);
+        Assert.Equal("log", opened.Subscriber.Path.Parent.Name);
+        run.Stdout("one");
+        run.Stderr("two");
+        run.Exit(3);
+        var (lines, end, _) = await StreamDrain.ReadToEndAsync(buffer);
+        Assert.Equal(["one", "two"], lines.Select(l => l.Text));
+        Assert.Equal(JobStatus.Failed, end!.Status);
+        Assert.Equal(3, end.ExitCode);
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Logs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Actors.Tests.TestSupport;
@@ -14,9 +15,11 @@ public sealed class JobStorageSpecs : TestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
 
-    private readonly FakeProcessLauncher _launcher = new();
     private readonly TempDirectory _storage = new();
+    private readonly FakeRunner _launcher;
     private int _generation;
+
+    public JobStorageSpecs() => _launcher = new FakeRunner(Path.Combine(_storage.Path, "runs"));
 
     protected override void Dispose(bool disposing)
     {
@@ -29,7 +32,7 @@ public sealed class JobStorageSpecs : TestKit
     {
         store ??= new JobStore(_storage.Path);
         var loaded = store.Load(TimeProvider.System);
-        var settings = new JobSupervisorSettings("/opt/script.sh", UseSudo: false, "/usr/bin/sudo", maxJobs);
+        var settings = new JobSupervisorSettings(UseSudo: false, maxJobs);
         return Sys.ActorOf(JobSupervisor.Props(settings, _launcher, store, loaded.Jobs, TimeProvider.System), $"jobs-{++_generation}");
     }
 
@@ -47,10 +50,10 @@ public sealed class JobStorageSpecs : TestKit
         return job!;
     }
 
-    private static async Task<(List<LogLine> Lines, JobProtocol.LogEnd? End, LogStreamClosedReason? Closed)> StreamAsync(IActorRef supervisor, JobId id, long after = 0)
+    private static async Task<(List<LogLine> Lines, StreamProtocol.LogEnd? End, LogStreamClosedReason? Closed)> StreamAsync(IActorRef supervisor, JobId id, long after = 0)
     {
         var buffer = new LogStreamBuffer();
-        await supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(id, after, buffer), Wait);
+        await supervisor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(id, after, buffer), Wait);
         return await StreamDrain.ReadToEndAsync(buffer);
     }
 
@@ -117,34 +120,38 @@ public sealed class JobStorageSpecs : TestKit
         var (resumed, _, _) = await StreamAsync(second, job.JobId, after: 4990);
         StreamDrain.AssertComplete(resumed, 5000, after: 4990);
 
-        var page = await second.Ask<JobProtocol.LogPage>(new JobProtocol.ReadLog(job.JobId, 2500, 3), Wait);
+        var page = await second.Ask<LogProtocol.LogPage>(new LogProtocol.ReadLog(job.JobId, 2500, 3, int.MaxValue), Wait);
         Assert.Equal([2501L, 2502, 2503], page.Lines.Select(l => l.Seq));
     }
 
     [Fact]
-    public async Task Should_report_a_job_that_was_running_when_the_daemon_died_as_interrupted_with_its_lines()
+    public async Task Should_follow_a_run_again_from_its_checkpoint_after_the_daemon_stopped_mid_run()
     {
         var first = StartSupervisor();
         var job = await StartJobAsync(first);
-        var process = await _launcher.LatestAsync();
-        process.Stdout("a", "b", "c");
-        await AwaitAssertAsync(() => Assert.Equal(3, File.ReadAllLines(Path.Combine(JobDirectory(job.JobId), "log.jsonl")).Length), Wait);
-        // A crash can leave half a line behind.
+        var run = await _launcher.LatestAsync();
+        run.Stdout("a", "b", "c");
+        await AwaitAssertAsync(async () => Assert.Equal(3, (await first.Ask<JobProtocol.JobFound>(new JobProtocol.GetJob(job.JobId), Wait)).Job.LineCount), Wait);
+        // A crash can leave half a line behind, past the last checkpoint.
         await File.AppendAllTextAsync(Path.Combine(JobDirectory(job.JobId), "log.jsonl"), "{\"type\":\"line\",\"seq\":4,\"str");
         await StopAsync(first);
+        run.Stdout("d");
+        run.Stderr("e");
 
         var second = StartSupervisor();
-        var restored = await AwaitFinalAsync(second, job.JobId);
-        Assert.Equal(JobStatus.Interrupted, restored.Status);
-        Assert.Equal(3, restored.LineCount);
-        Assert.Null(restored.ExitCode);
-        Assert.Contains("stopped", restored.Message);
+        var resumed = (await second.Ask<JobProtocol.JobFound>(new JobProtocol.GetJob(job.JobId), Wait)).Job;
+        Assert.Equal(JobStatus.Running, resumed.Status);
+        var stream = Task.Run(() => StreamAsync(second, job.JobId));
+        await AwaitAssertAsync(async () => Assert.Equal(5, (await second.Ask<JobProtocol.JobFound>(new JobProtocol.GetJob(job.JobId), Wait)).Job.LineCount), Wait);
+        run.Exit(0);
 
-        var (lines, end, _) = await StreamAsync(second, job.JobId);
-        Assert.Equal(["a", "b", "c"], lines.Select(l => l.Text));
-        Assert.Equal(JobStatus.Interrupted, end!.Status);
+        var (lines, end, _) = await stream;
+        Assert.Equal(["a", "b", "c", "d", "e"], lines.Select(l => l.Text));
+        StreamDrain.AssertComplete(lines, 5);
+        Assert.Equal(JobStatus.Succeeded, end!.Status);
+        Assert.Equal(1, _launcher.LaunchCount);
 
-        // Not running any more: a new job may start.
+        // Over: a new job may start.
         await StartJobAsync(second);
     }
 
@@ -185,7 +192,7 @@ public sealed class JobStorageSpecs : TestKit
         var job = await StartJobAsync(supervisor);
         var process = await _launcher.LatestAsync();
         var buffer = new LogStreamBuffer();
-        await supervisor.Ask<JobProtocol.LogStreamOpened>(new JobProtocol.OpenLogStream(job.JobId, 0, buffer), Wait);
+        await supervisor.Ask<LogProtocol.LogStreamOpened>(new LogProtocol.OpenLogStream(job.JobId, 0, buffer), Wait);
         var reader = Task.Run(() => StreamDrain.ReadToEndAsync(buffer));
 
         for (var i = 1; i <= 200; i++)
@@ -237,7 +244,7 @@ public sealed class JobStorageSpecs : TestKit
     [Fact]
     public async Task Should_replay_lines_older_than_the_window_from_disk_while_the_job_runs()
     {
-        const int total = UpgradeJob.WindowLines * 3;
+        const int total = JobLog.WindowLines * 3;
         var supervisor = StartSupervisor();
         var job = await StartJobAsync(supervisor);
         var process = await _launcher.LatestAsync();
@@ -249,7 +256,7 @@ public sealed class JobStorageSpecs : TestKit
         // Still running, so the window is in use: the oldest lines can only come from disk.
         await AwaitAssertAsync(async () =>
         {
-            var page = await supervisor.Ask<JobProtocol.LogPage>(new JobProtocol.ReadLog(job.JobId, 0, 5), Wait);
+            var page = await supervisor.Ask<LogProtocol.LogPage>(new LogProtocol.ReadLog(job.JobId, 0, 5, int.MaxValue), Wait);
             Assert.Equal([1L, 2, 3, 4, 5], page.Lines.Select(l => l.Seq));
         }, Wait);
 
@@ -257,5 +264,43 @@ public sealed class JobStorageSpecs : TestKit
         var (all, end, _) = await StreamAsync(supervisor, job.JobId);
         StreamDrain.AssertComplete(all, total);
         Assert.Equal(total, end!.LastSeq);
+    }
+
+    [Fact]
+    public async Task Should_keep_every_job_file_private_whatever_the_umask()
+    {
+        var supervisor = StartSupervisor();
+        var job = await StartJobAsync(supervisor);
+        var process = await _launcher.LatestAsync();
+        process.Stdout("a line");
+        process.Exit(0);
+        await AwaitFinalAsync(supervisor, job.JobId);
+
+        var directory = JobDirectory(job.JobId);
+        await AwaitAssertAsync(() =>
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+            foreach (var name in new[] { JobStore.MetaFileName, JobStore.RunFileName, JobLogFile.FileName, JobLogFile.CheckpointFileName })
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(directory, name)));
+            }
+        }, Wait);
+    }
+
+    [Fact]
+    public async Task Should_write_job_json_in_the_order_its_states_were_asked_for()
+    {
+        var store = new JobStore(_storage.Path);
+        var id = JobId.New();
+        var writer = new JobFileWriter(store, id, Sys.Log);
+        var snapshot = new JobSnapshot(id, JobStatus.Running, true, DateTimeOffset.UnixEpoch, null, null, null, 0, null);
+        for (var i = 1; i <= 200; i++)
+        {
+            _ = writer.WriteMeta(snapshot with { LineCount = i });
+        }
+
+        await writer.Flushed;
+        var meta = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(JobDirectory(id), JobStore.MetaFileName))).RootElement;
+        Assert.Equal(200, meta.GetProperty("lineCount").GetInt64());
     }
 }

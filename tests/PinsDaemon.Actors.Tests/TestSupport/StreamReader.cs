@@ -1,4 +1,3 @@
-using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Streaming;
 
 namespace PinsDaemon.Actors.Tests.TestSupport;
@@ -6,7 +5,7 @@ namespace PinsDaemon.Actors.Tests.TestSupport;
 /// <summary>Reads a <see cref="LogStreamBuffer"/> as a connection's send loop would.</summary>
 public static class StreamDrain
 {
-    public static async Task<(List<LogLine> Lines, JobProtocol.LogEnd? End, LogStreamClosedReason? Closed)> ReadToEndAsync(
+    public static async Task<(List<LogLine> Lines, StreamProtocol.LogEnd? End, LogStreamClosedReason? Closed)> ReadToEndAsync(
         LogStreamBuffer buffer,
         TimeSpan? timeout = null)
     {

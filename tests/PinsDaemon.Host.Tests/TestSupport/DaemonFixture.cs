@@ -46,8 +46,14 @@ public sealed class DaemonFixture : IAsyncDisposable
     /// <summary>Sends no token.</summary>
     public HttpClient Anonymous { get; }
 
+    /// <summary>A script from <c>scripts/</c> by name, or a script a test wrote, by its absolute path.</summary>
     public static string ScriptPath(string name)
     {
+        if (Path.IsPathRooted(name))
+        {
+            return name;
+        }
+
         var path = Path.Combine(AppContext.BaseDirectory, "scripts", name);
         // The build copies scripts without their mode bits.
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
@@ -95,7 +101,12 @@ public sealed class DaemonFixture : IAsyncDisposable
         ];
         var app = Build(args, logs);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        // Tests share the machine: they listen on loopback only.
+        Assert.All(addresses, address => Assert.True(
+            System.Net.IPAddress.TryParse(new Uri(address).Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip),
+            $"a test daemon listens on {address}"));
+        var address = addresses.First();
         return new DaemonFixture(app, new Uri(address), token, logs, storage, ownsStorage);
     }
 
@@ -181,9 +192,9 @@ public sealed class DaemonFixture : IAsyncDisposable
         Anonymous.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        if (_ownsStorage && Directory.Exists(StorageDirectory))
+        if (_ownsStorage)
         {
-            Directory.Delete(StorageDirectory, recursive: true);
+            await TestRuns.DeleteStorageAsync(StorageDirectory);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
@@ -7,51 +8,92 @@ namespace PinsDaemon.Host.Tests.TestSupport;
 public sealed partial class DaemonProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output;
+    private readonly Task _stdout;
 
-    private DaemonProcess(Process process, Uri baseAddress)
+    private DaemonProcess(Process process, Uri baseAddress, ConcurrentQueue<string> output, Task stdout)
     {
         _process = process;
         BaseAddress = baseAddress;
+        _output = output;
+        _stdout = stdout;
     }
 
     public Uri BaseAddress { get; }
 
-    public static async Task<DaemonProcess> StartAsync(string script, string storage, string token)
+    /// <summary>Everything the daemon wrote to stdout and stderr so far, line by line.</summary>
+    public IReadOnlyCollection<string> Output => _output;
+
+    /// <param name="environment">Extra environment variables, e.g. logging settings.</param>
+    /// <param name="ownProcessGroup">Start it as the leader of a process group of its own
+    /// (through setsid), so <see cref="KillGroup"/> can kill the group as systemd or Ctrl-C would.</param>
+    public static async Task<DaemonProcess> StartAsync(string script, string storage, string token, IReadOnlyDictionary<string, string>? environment = null, bool ownProcessGroup = false)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
+        var startInfo = new ProcessStartInfo(ownProcessGroup ? "setsid" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-                 {
+        if (ownProcessGroup)
+        {
+            startInfo.ArgumentList.Add("dotnet");
+        }
+
+        foreach (var argument in (string[])
+                 [
                      Path.Combine(AppContext.BaseDirectory, "pinsdaemon.dll"),
                      "--urls", "http://127.0.0.1:0",
                      $"--Upgrade:ScriptPath={DaemonFixture.ScriptPath(script)}",
                      "--Upgrade:UseSudo=false",
                      $"--Storage:Directory={storage}",
-                 })
+                 ])
         {
             startInfo.ArgumentList.Add(argument);
         }
 
         // The token through the environment, as the seed's unit does; never on the command line.
         startInfo.Environment["API_TOKEN"] = token;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
+
         var process = Process.Start(startInfo)!;
-        _ = process.StandardError.ReadToEndAsync();
+        var output = new ConcurrentQueue<string>();
+        _ = CollectAsync(process.StandardError, output);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
+            output.Enqueue(line);
             var match = ListeningOn().Match(line);
             if (match.Success)
             {
-                _ = process.StandardOutput.ReadToEndAsync();
-                return new DaemonProcess(process, new Uri(match.Groups[1].Value));
+                return new DaemonProcess(process, new Uri(match.Groups[1].Value), output, CollectAsync(process.StandardOutput, output));
             }
         }
 
-        throw new InvalidOperationException($"the daemon exited with {process.ExitCode} before listening");
+        throw new InvalidOperationException($"the daemon exited with {process.ExitCode} before listening: {string.Join('\n', output)}");
+    }
+
+    /// <summary>Waits until the daemon has exited and all its stdout has been read.</summary>
+    public async Task<bool> WaitForExitAndOutputAsync(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+
+        await _stdout.WaitAsync(timeout);
+        return true;
+    }
+
+    private static async Task CollectAsync(StreamReader reader, ConcurrentQueue<string> lines)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lines.Enqueue(line);
+        }
     }
 
     /// <summary>SIGTERM, as systemd sends on stop.</summary>
@@ -63,6 +105,13 @@ public sealed partial class DaemonProcess : IDisposable
     public void Kill()
     {
         _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
+    /// <summary>SIGKILL to the daemon's whole process group: a crash of everything the daemon started in it.</summary>
+    public void KillGroup()
+    {
+        Process.Start("kill", ["-KILL", "--", $"-{_process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}"])!.WaitForExit();
         _process.WaitForExit();
     }
 

@@ -1,0 +1,111 @@
+using System.CommandLine;
+using PinsDaemon.Cli.Api;
+using PinsDaemon.Cli.Hosts;
+using PinsDaemon.Cli.Output;
+using PinsDaemon.Contracts;
+using Spectre.Console;
+
+namespace PinsDaemon.Cli.Commands;
+
+/// <summary>
+/// <c>pins upgrade [--dry-run] [--follow] [--yes] [--host NAME]</c>. An upgrade changes the
+/// system, so unless <c>--yes</c> pins first runs a dry run, shows its plan and asks; with no
+/// terminal to ask on it refuses (exit 64) rather than wait for an answer that cannot come.
+/// </summary>
+internal static class UpgradeCommand
+{
+    public static Command Build()
+    {
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only simulate: show what an upgrade would change, change nothing" };
+        var follow = new Option<bool>("--follow") { Description = "Stream the log to stdout until the job ends, and exit with its outcome (reconnects if the connection drops)" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Upgrade without the dry run and the question first (for scripts)" };
+        var host = CommonOptions.Host();
+        var exitReboot = CommonOptions.ExitReboot();
+        var command = new Command("upgrade", "Upgrade the host's packages (apt-get update and upgrade). Asks first, showing the plan, unless --yes")
+        {
+            dryRun, follow, yes, host, exitReboot,
+        };
+        Invocation.Bind(command, (run, ct) => RunAsync(run, run.Value(dryRun), run.Value(follow), run.Value(yes), run.Value(host), run.Value(exitReboot), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(Invocation run, bool dryRun, bool follow, bool yes, string? hostName, bool exitReboot, CancellationToken ct)
+    {
+        var ask = !dryRun && !yes;
+        if (ask && !run.Terminal.CanAsk)
+        {
+            throw CliException.Usage(
+                "Not upgrading: an upgrade is confirmed first, with its plan shown, and there is no terminal to ask on. " +
+                "See the plan with 'pins upgrade --dry-run --follow', then upgrade with 'pins upgrade --yes'.");
+        }
+
+        var target = HostSelection.Resolve(hostName);
+        using var client = new DaemonClient(target);
+        if (ask)
+        {
+            run.Status.Info($"Checking what an upgrade of {target.Label} would change (a dry run first)…");
+            var (check, _) = await StartAsync(run, client, dryRun: true, ct);
+            var (checkCode, plan) = await JobOutput.FollowAsync(run, client, check, 0, printer: null, exitReboot: false, ct);
+            if (checkCode != ExitCodes.Succeeded)
+            {
+                run.Status.Info("Nothing was upgraded.");
+                return checkCode;
+            }
+
+            if (plan.Plan is not { Count: > 0 } changes)
+            {
+                return ExitCodes.Succeeded;
+            }
+
+            if (!run.Terminal.Error.Confirm($"Upgrade {target.Label}: {JobViews.Count(changes.Count)} as above?", defaultValue: false))
+            {
+                run.Status.Info("Nothing was upgraded.");
+                return ExitCodes.Stopped;
+            }
+        }
+
+        var (job, accepted) = await StartAsync(run, client, dryRun, ct);
+        if (!follow)
+        {
+            // stdout gets the id alone (job=$(pins upgrade --yes)), or the daemon's answer with --json.
+            if (run.Json)
+            {
+                JobOutput.WriteJson(accepted.Json);
+            }
+            else
+            {
+                Console.Out.WriteLine(job);
+            }
+
+            run.Status.Info($"Follow it with: pins logs {job} --follow{HostArgument(target)}");
+            return ExitCodes.Succeeded;
+        }
+
+        using var printer = new LogPrinter(run.Json, run.Status);
+        var (code, _) = await JobOutput.FollowAsync(run, client, job, 0, printer, exitReboot, ct);
+        return code;
+    }
+
+    private static async Task<(JobId Id, Answer<JobAccepted> Accepted)> StartAsync(Invocation run, DaemonClient client, bool dryRun, CancellationToken ct)
+    {
+        Answer<JobAccepted> accepted;
+        try
+        {
+            accepted = await client.StartAsync(dryRun, ct);
+        }
+        catch (CliException ex) when (ex.JobId is { } running)
+        {
+            throw new CliException(ex.ExitCode, $"{ex.Message} Watch it with: pins logs {running} --follow{HostArgument(client.Target)}");
+        }
+
+        if (!JobId.TryParse(accepted.Value.JobId, out var id))
+        {
+            throw new CliException(ExitCodes.Failed, $"{client.Target.Label} answered with a job id pins cannot read.");
+        }
+
+        run.Status.Info($"Started {JobViews.Mode(dryRun)} {id} on {client.Target.Label}.");
+        return (id, accepted);
+    }
+
+    private static string HostArgument(HostTarget target) => target.Name is { } name ? $" --host {name}" : string.Empty;
+}

@@ -1,0 +1,3 @@
+using PinsDaemon.Cli.Commands;
+
+return await PinsCommandLine.RunAsync(args);

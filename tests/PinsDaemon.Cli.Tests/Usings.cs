@@ -1,0 +1,2 @@
+global using PinsDaemon.Cli.Tests.TestSupport;
+global using PinsDaemon.Host.Tests.TestSupport;

@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# tests/system/lib/repo.sh: the local apt repository of the lab's test packages.
+#
+#   repo_build DIR   builds version 1 of every test package into DIR/v1/ (installed into a
+#                    container before a test) and version 2 into DIR/repo/, a flat apt
+#                    repository (Packages, Release) that is the containers' only apt source
+#
+# Each package's postinst is lib/postinst.sh: what it prints, whether it holds, needs a reboot
+# or fails is written by the test into the container (see the top of postinst.sh).
+# pinslab-data carries 256 KiB of random bytes, so its download takes long enough to be held
+# by the slow HTTP server of scenario 6 (lib/slow-repo.mjs).
+
+REPO_PACKAGES=(pinslab-data pinslab-kernel pinslab-service)
+
+repo_build_deb() {
+    local package=$1 version=$2 out=$3 stage
+    stage=$(mktemp -d "$out/.stage.XXXXXX")
+    mkdir -p "$stage/DEBIAN" "$stage/usr/share/pinslab/$package"
+    cat >"$stage/DEBIAN/control" <<EOF
+Package: $package
+Version: $version
+Architecture: all
+Maintainer: PinsDaemon lab <lab@pinsdaemon.invalid>
+Section: misc
+Priority: optional
+Description: PinsDaemon lab test package
+ Installed and upgraded by tests/system/ only.
+EOF
+    sed -e "s/@PACKAGE@/$package/" -e "s/@VERSION@/$version/" "$REPO_LIB/postinst.sh" >"$stage/DEBIAN/postinst"
+    chmod 0755 "$stage/DEBIAN/postinst"
+    echo "$version" >"$stage/usr/share/pinslab/$package/version"
+    if [[ $package == pinslab-data ]]; then
+        head -c 262144 /dev/urandom >"$stage/usr/share/pinslab/$package/blob"
+    fi
+    chmod -R u+rwX,go+rX,go-w "$stage"
+    dpkg-deb --root-owner-group -Zgzip -z1 --build "$stage" "$out/${package}_${version}_all.deb" >/dev/null
+    local status=$?
+    rm -rf -- "$stage"
+    return $status
+}
+
+repo_build() {
+    local dir=$1 package
+    mkdir -p "$dir/v1" "$dir/repo"
+    for package in "${REPO_PACKAGES[@]}"; do
+        repo_build_deb "$package" 1 "$dir/v1" && repo_build_deb "$package" 2 "$dir/repo" || return 1
+    done
+    (
+        cd "$dir/repo" &&
+            apt-ftparchive packages . >Packages &&
+            apt-ftparchive -o APT::FTPArchive::Release::Origin=pinslab -o APT::FTPArchive::Release::Label=pinslab \
+                release . >Release
+    ) || return 1
+    # apt reads the repository as user _apt.
+    chmod -R u+rwX,go+rX,go-w "$dir"
+}
+
+REPO_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
