@@ -232,7 +232,7 @@ for file in "${SCENARIOS[@]}"; do
     else
         result=PASS
     fi
-    TIMINGS+=("$(printf '  %-22s %-4s %3d passed %2d failed %4d s' "$name" "$result" "$passed" "$failed" "$took")")
+    TIMINGS+=("$(printf '  %-30s %-4s %3d passed %2d failed %4d s' "$name" "$result" "$passed" "$failed" "$took")")
 done
 
 echo "== system lab: $((SECONDS - T0)) s in all"
