@@ -1,13 +1,14 @@
 #!/bin/bash
 # ops/deb/build.sh: build the Debian package pinsdaemon_<version>_<arch>.deb.
 #
-#   build.sh --arch amd64|arm64 --out DIR [--publish-dir DIR] [--version VERSION]
+#   build.sh --arch amd64|arm64 --out DIR [--publish-dir DIR] [--cli-dir DIR] [--version VERSION]
 #
 #   --arch         amd64 (daemon published for linux-x64) or arm64 (linux-arm64)
 #   --out DIR      where the .deb goes (created if missing)
 #   --publish-dir  use this self-contained "dotnet publish" output of the daemon for the
 #                  architecture instead of publishing again (CI publishes once per
 #                  architecture and reuses it)
+#   --cli-dir      the same for the command line pins (ops/publish-cli.sh --output DIR --rid RID)
 #   --version      the package version; default: <Version> in Directory.Build.props, the
 #                  one place it is kept (tests use this to make a "version 2")
 #
@@ -27,20 +28,22 @@ die() {
     exit 1
 }
 say() { echo "build.sh: $*" >&2; }
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 ARCH=""
 OUT=""
 PUBLISH_DIR=""
+CLI_DIR=""
 VERSION=""
 while (($# > 0)); do
     case $1 in
-        --arch | --out | --publish-dir | --version)
+        --arch | --out | --publish-dir | --cli-dir | --version)
             (($# >= 2)) || die "$1 needs a value"
             case $1 in
                 --arch) ARCH=$2 ;;
                 --out) OUT=$2 ;;
                 --publish-dir) PUBLISH_DIR=$2 ;;
+                --cli-dir) CLI_DIR=$2 ;;
                 --version) VERSION=$2 ;;
             esac
             shift
@@ -95,14 +98,39 @@ machine=$(readelf -h "$PUBLISH_DIR/pinsdaemon" | sed -n 's/^ *Machine: *//p')
 
 install -d -m 0755 "$ROOT/usr/lib/pinsdaemon"
 cp -R -- "$PUBLISH_DIR/." "$ROOT/usr/lib/pinsdaemon/"
-# Only the two programs are executable; shared libraries and assemblies are data to the loader.
+# Only the programs (pinsdaemon, createdump; pins below) are executable; shared libraries and
+# assemblies are data to the loader.
 find "$ROOT/usr/lib/pinsdaemon" -type d -exec chmod 0755 {} +
 find "$ROOT/usr/lib/pinsdaemon" -type f -exec chmod 0644 {} +
 chmod 0755 "$ROOT/usr/lib/pinsdaemon/pinsdaemon"
 if [[ -f $ROOT/usr/lib/pinsdaemon/createdump ]]; then chmod 0755 "$ROOT/usr/lib/pinsdaemon/createdump"; fi
 
-# The CLI "pins" (issue 12) goes to usr/bin/pins, with its man page in usr/share/man/man1,
-# published self-contained for the same RID the same way.
+# --- the command line, pins ---------------------------------------------------------------
+# Next to the daemon, as /usr/bin/pins -> /usr/lib/pinsdaemon/pins: both are self-contained
+# publishes for the same RID, so the .NET runtime they share is one copy. pins adds its own
+# files; the only file both have with different contents is PinsDaemon.Contracts (the same
+# source, compiled ReadyToRun for pins), and the daemon's copy serves both.
+if [[ -z $CLI_DIR ]]; then
+    say "publishing pins for $RID (self-contained)"
+    "$OPS/publish-cli.sh" --output "$WORK/cli" --rid "$RID" >&2 || die "publishing pins failed"
+    CLI_DIR=$WORK/cli
+fi
+[[ -x $CLI_DIR/pins ]] || die "$CLI_DIR has no executable 'pins'"
+machine=$(readelf -h "$CLI_DIR/pins" | sed -n 's/^ *Machine: *//p')
+[[ $machine == "$MACHINE" ]] || die "$CLI_DIR/pins is for '$machine', not $ARCH ($MACHINE)"
+while IFS= read -r -d '' file; do
+    relative=${file#"$CLI_DIR"/}
+    target=$ROOT/usr/lib/pinsdaemon/$relative
+    if [[ ! -e $target ]]; then
+        install -D -m 0644 -- "$file" "$target"
+    elif ! cmp -s -- "$file" "$target" && [[ $relative != PinsDaemon.Contracts.* ]]; then
+        die "$relative differs between the daemon's publish and pins's: were they built from one tree with one SDK?"
+    fi
+done < <(find "$CLI_DIR" -type f -print0)
+find "$ROOT/usr/lib/pinsdaemon" -type d -exec chmod 0755 {} +
+chmod 0755 "$ROOT/usr/lib/pinsdaemon/pins"
+install -d -m 0755 "$ROOT/usr/bin"
+ln -s ../lib/pinsdaemon/pins "$ROOT/usr/bin/pins"
 
 # --- scripts, units, settings ------------------------------------------------------------
 # with_layout SRC DEST MODE: SRC with ops/layout.sh in place of its "# @LAYOUT@" line.
@@ -115,7 +143,7 @@ with_layout() {
 
 install -d -m 0755 "$ROOT/usr/libexec/pinsdaemon" "$ROOT/usr/sbin" "$ROOT/usr/lib/systemd/system" \
     "$ROOT/usr/share/pinsdaemon" "$ROOT/etc/pinsdaemon" "$ROOT/usr/share/doc/pinsdaemon" \
-    "$ROOT/usr/share/man/man8" "$ROOT/usr/share/lintian/overrides" "$ROOT/DEBIAN"
+    "$ROOT/usr/share/man/man1" "$ROOT/usr/share/man/man8" "$ROOT/usr/share/lintian/overrides" "$ROOT/DEBIAN"
 install -m 0755 "$OPS/system-upgrade.sh" "$ROOT/usr/libexec/pinsdaemon/system-upgrade.sh"
 with_layout "$OPS/run-without-systemd.sh" "$ROOT/usr/libexec/pinsdaemon/run-without-systemd" 0755
 with_layout "$OPS/pinsdaemon-tls" "$ROOT/usr/sbin/pinsdaemon-tls" 0755
@@ -146,6 +174,7 @@ install -m 0644 "$REPO/README.md" "$ROOT/usr/share/doc/pinsdaemon/README.md"
     echo " -- $maintainer  $(LC_ALL=C date -u -R -d "@$SOURCE_DATE_EPOCH")"
 } | gzip -9n >"$ROOT/usr/share/doc/pinsdaemon/changelog.gz"
 gzip -9n <"$HERE/pinsdaemon-tls.8" >"$ROOT/usr/share/man/man8/pinsdaemon-tls.8.gz"
+gzip -9n <"$HERE/pins.1" >"$ROOT/usr/share/man/man1/pins.1.gz"
 install -m 0644 "$HERE/lintian-overrides" "$ROOT/usr/share/lintian/overrides/pinsdaemon"
 find "$ROOT/usr/share" -type f -exec chmod 0644 {} +
 
@@ -158,7 +187,7 @@ install -m 0644 "$HERE/conffiles" "$ROOT/DEBIAN/conffiles"
 # libc6 at the lowest version that has every versioned symbol the native code asks for (what
 # dpkg-shlibdeps would find). libgcc-s1 and libstdc++6 are linked too, at versions every
 # supported release exceeds; libssl is loaded with dlopen, so the control file names it.
-find "$ROOT/usr/lib/pinsdaemon" -type f \( -name '*.so' -o -name pinsdaemon -o -name createdump \) \
+find "$ROOT/usr/lib/pinsdaemon" -type f \( -name '*.so' -o -name pinsdaemon -o -name pins -o -name createdump \) \
     -exec readelf -V --wide {} + >"$WORK/versions"
 glibc=$(grep -o 'Name: GLIBC_[0-9.]*' "$WORK/versions" | sed 's/^Name: GLIBC_//' | sort -V | tail -n 1)
 [[ -n $glibc ]] || die "found no GLIBC symbol versions in the native libraries"

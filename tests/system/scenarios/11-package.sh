@@ -1,7 +1,7 @@
 #!/bin/bash
 # Scenario 11: the package under a real systemd. apt-get install: the unit runs, the install
 # says how to read the token and prints the certificate's fingerprint, a dry run works over the
-# API. HTTPS turned on with the conffile's one line answers with that fingerprint. A reinstall
+# API, and the package's pins command line lists it. HTTPS turned on with the conffile's one line answers with that fingerprint. A reinstall
 # and an upgrade to a version 2 keep the token, the history and the settings. apt-get remove
 # keeps the token and the history; apt-get purge leaves the file, user and group lists as they
 # were before the install. lintian on the package: no errors, no warnings.
@@ -64,6 +64,13 @@ pins_wait_finished $M "$JOB" || abort "dry run $JOB finishes"
 pins_job $M "$JOB" "$SCENARIO_WORK/dry-run.json"
 check "a dry run over the API: succeeded, supervisor systemd" \
     test "$(json "$SCENARIO_WORK/dry-run.json" '`${j.status} ${j.supervisor}`')" == "succeeded systemd"
+pins_cli_lists_job() {
+    local out
+    out=$(lab_exec $M env PINS_URL=http://127.0.0.1:5180 PINS_TOKEN_FILE=$TOKEN_FILE pins jobs 2>&1)
+    info "pins jobs: $(head -n 1 <<<"$out")"
+    grep -q "^$JOB	succeeded	" <<<"$out"
+}
+check "the package's /usr/bin/pins lists the dry run (PINS_URL, PINS_TOKEN_FILE)" pins_cli_lists_job
 
 # --- HTTPS: the conffile's one line, a restart ---------------------------------------------
 lab_exec $M sed -i "s|^urls = .*|urls = http://127.0.0.1:5180;https://0.0.0.0:$HTTPS_PORT|" $CONF
