@@ -17,5 +17,8 @@ internal sealed class CliException(int exitCode, string message) : Exception(mes
     /// <summary>The job the daemon named in its refusal (the one already running, on a 409).</summary>
     public JobId? JobId { get; init; }
 
+    /// <summary>The rollout the daemon named in its refusal (the one that runs or is paused, on a 409).</summary>
+    public string? RolloutId { get; init; }
+
     public static CliException Usage(string message) => new(ExitCodes.Usage, message);
 }

@@ -12,9 +12,10 @@ public sealed record TicketResponse(string Ticket, DateTimeOffset ExpiresAt, str
 /// <summary>
 /// An error answer (<c>application/problem+json</c>) as a client reads it: <paramref name="Detail"/>
 /// says what to do; <paramref name="JobId"/> names the job concerned when there is one (the job
-/// already running on a 409 to <c>POST /upgrade</c>, the job on a refused cancel).
+/// already running on a 409 to <c>POST /upgrade</c>, the job on a refused cancel);
+/// <paramref name="Code"/> and <paramref name="RolloutId"/> are the fleet's (<see cref="RolloutProblemCodes"/>).
 /// </summary>
-public sealed record ApiProblem(string? Title, string? Detail, int? Status, string? JobId);
+public sealed record ApiProblem(string? Title, string? Detail, int? Status, string? JobId, string? Code = null, string? RolloutId = null);
 
 /// <summary>The API's paths, as its answers link them.</summary>
 public static class ApiPaths

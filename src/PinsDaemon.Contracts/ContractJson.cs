@@ -22,8 +22,9 @@ public static class ContractJson
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
     }
 
-    /// <summary>The wire name of a status: <c>succeeded</c>, <c>timedOut</c>, ...</summary>
-    public static string WireName(this JobStatus status) => JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
+    /// <summary>The wire name of a status or state: <c>succeeded</c>, <c>timedOut</c>, <c>ifRequired</c>, ...</summary>
+    public static string WireName<TEnum>(this TEnum value)
+        where TEnum : struct, Enum => JsonNamingPolicy.CamelCase.ConvertName(value.ToString());
 
     private static JsonSerializerOptions Create()
     {

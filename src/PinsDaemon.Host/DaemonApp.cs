@@ -8,6 +8,7 @@ using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
+using PinsDaemon.Host.Fleet;
 using PinsDaemon.Host.Hosting;
 using PinsDaemon.Host.Streaming;
 
@@ -62,6 +63,12 @@ public static class DaemonApp
         });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
         builder.Services.AddHostedService<SystemdWatchdog>();
+        var fleet = FleetWiring.IsEnabled(builder.Configuration);
+        if (fleet)
+        {
+            FleetWiring.AddServices(builder.Services);
+        }
+
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
@@ -80,6 +87,10 @@ public static class DaemonApp
                     services.GetRequiredService<IRunner>(),
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
+            if (fleet)
+            {
+                FleetWiring.ConfigureAkka(akka, services);
+            }
         });
         return builder;
     }
@@ -103,6 +114,11 @@ public static class DaemonApp
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
+        if (FleetWiring.IsEnabled(app.Configuration))
+        {
+            FleetWiring.Map(app);
+        }
+
         return app;
     }
 

@@ -8,7 +8,10 @@ try
 {
     var app = DaemonApp.Build(DaemonApp.CreateBuilder(args));
     await app.RunAsync();
-    return ExitCodes.Success;
+    // Non-zero when Akka.Hosting saw the actor system go down on its own (a fleet node downed by
+    // the split-brain resolver sets -1): systemd's Restart=on-failure then restarts the daemon,
+    // and it rejoins the fleet. A normal stop leaves it 0.
+    return Environment.ExitCode;
 }
 catch (Exception ex) when (StartupFailure.Describe(ex) is { } failure)
 {

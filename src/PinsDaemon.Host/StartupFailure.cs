@@ -20,6 +20,9 @@ internal static class StartupFailure
             case SettingsFileException settings:
                 // The settings file (SettingsFile) is missing, malformed or writable by others.
                 return new Failure([$"configuration error: {settings.Message}"], ExitCodes.Configuration);
+            case not null when Fleet.FleetWiring.ConfigurationProblem(exception) is { } fleet:
+                // A fleet certificate, data directory or agent journal that cannot be used: the message names it.
+                return new Failure([$"configuration error: {fleet}"], ExitCodes.Configuration);
             case IOException listen when Find<AddressInUseException>(listen) is not null:
                 // Kestrel's message names the address: "Failed to bind to address http://127.0.0.1:5180: address already in use."
                 return new Failure([$"{listen.Message.TrimEnd('.')}. Is another pinsdaemon running? Stop it, or set --urls."], ExitCodes.CannotListen);

@@ -11,7 +11,7 @@ public sealed class CommandLineSpecs : IDisposable
         var help = await _pins.RunAsync("--help");
 
         Assert.Equal(0, help.ExitCode);
-        foreach (var command in new[] { "hosts", "upgrade", "jobs", "show", "logs", "cancel", "--json" })
+        foreach (var command in new[] { "hosts", "upgrade", "jobs", "show", "logs", "cancel", "fleet", "--json" })
         {
             Assert.Contains(command, help.Stdout);
         }
@@ -30,6 +30,12 @@ public sealed class CommandLineSpecs : IDisposable
         var logsHelp = await _pins.RunAsync("logs", "--help");
         Assert.Contains("--after", logsHelp.Stdout);
         Assert.Contains("--follow", logsHelp.Stdout);
+
+        var rolloutHelp = await _pins.RunAsync("fleet", "rollout", "--help");
+        foreach (var option in new[] { "--dry-run", "--hosts", "--all", "--canary", "--batch-size", "--max-failures", "--reboot", "--follow", "--yes", "show", "pause", "resume", "cancel", "Exit codes:" })
+        {
+            Assert.Contains(option, rolloutHelp.Stdout);
+        }
     }
 
     [Theory]
@@ -43,6 +49,16 @@ public sealed class CommandLineSpecs : IDisposable
     [InlineData("hosts", "add", "pi", "ftp://127.0.0.1/")]
     [InlineData("hosts", "add", "pi", "http://user:secret@127.0.0.1/")]
     [InlineData("hosts", "remove", "never-added")]
+    [InlineData("fleet", "rollout", "--dry-run")]
+    [InlineData("fleet", "rollout", "--dry-run", "--all", "--hosts", "pi-1")]
+    [InlineData("fleet", "rollout", "--dry-run", "--hosts", "pi-1,../pi-2")]
+    [InlineData("fleet", "rollout", "--dry-run", "--hosts", "pi-1,pi-1")]
+    [InlineData("fleet", "rollout", "--dry-run", "--all", "--batch-size", "0")]
+    [InlineData("fleet", "rollout", "--dry-run", "--all", "--reboot", "always")]
+    [InlineData("fleet", "rollout", "--all")]
+    [InlineData("fleet", "rollout", "show", "not-a-rollout-id")]
+    [InlineData("fleet", "rollout", "show", "3f2504e0-4f89-41d3-9a0c-0305e82c3301", "--after", "pi-1:5")]
+    [InlineData("fleet", "rollout", "show", "3f2504e0-4f89-41d3-9a0c-0305e82c3301", "--follow", "--after", "pi-1")]
     public async Task Should_exit_64_on_a_usage_error(params string[] args)
     {
         var result = await _pins.RunAsync(args);

@@ -240,14 +240,14 @@ public sealed class SecuritySpecs
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         var tickets = new Auth.TicketStore(clock);
-        var job = JobId.New();
-        var issued = tickets.Issue(job)!;
+        var stream = ApiPaths.Logs(JobId.New());
+        var issued = tickets.Issue(stream)!;
         clock.Now += Auth.TicketStore.Lifetime + TimeSpan.FromMilliseconds(1);
-        Assert.False(tickets.Redeem(issued.Ticket, job));
+        Assert.False(tickets.Redeem(issued.Ticket, stream));
 
-        var fresh = tickets.Issue(job)!;
+        var fresh = tickets.Issue(stream)!;
         clock.Now += TimeSpan.FromSeconds(29);
-        Assert.True(tickets.Redeem(fresh.Ticket, job));
+        Assert.True(tickets.Redeem(fresh.Ticket, stream));
     }
 
     [Fact]

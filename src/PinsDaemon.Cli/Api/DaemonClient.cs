@@ -78,6 +78,21 @@ internal sealed class DaemonClient : IDisposable
     public Task<Answer<JobSnapshot>> CancelAsync(JobId id, CancellationToken ct) =>
         SendAsync<JobSnapshot>(HttpMethod.Post, ApiPaths.Cancel(id), null, ct);
 
+    public Task<Answer<IReadOnlyList<FleetHostView>>> ListFleetHostsAsync(CancellationToken ct) =>
+        SendAsync<IReadOnlyList<FleetHostView>>(HttpMethod.Get, FleetPaths.Hosts, null, ct, NotInAFleet);
+
+    public Task<Answer<RolloutAccepted>> StartRolloutAsync(RolloutRequest request, CancellationToken ct) =>
+        SendAsync<RolloutAccepted>(HttpMethod.Post, FleetPaths.Rollouts, request, ct, NotInAFleet);
+
+    public Task<Answer<IReadOnlyList<RolloutView>>> ListRolloutsAsync(CancellationToken ct) =>
+        SendAsync<IReadOnlyList<RolloutView>>(HttpMethod.Get, FleetPaths.Rollouts, null, ct, NotInAFleet);
+
+    public Task<Answer<RolloutView>> GetRolloutAsync(string id, CancellationToken ct) =>
+        SendAsync<RolloutView>(HttpMethod.Get, FleetPaths.Rollout(id), null, ct, NotInAFleet);
+
+    public Task<Answer<RolloutView>> SteerRolloutAsync(string id, RolloutCommand command, CancellationToken ct) =>
+        SendAsync<RolloutView>(HttpMethod.Post, FleetPaths.Command(id, command), null, ct, NotInAFleet);
+
     /// <summary>
     /// The log's lines after <paramref name="after"/> as stored now, page by page (<c>GET /jobs/{id}/log</c>),
     /// each page read as a stream, so a long log never sits in memory whole.
@@ -113,14 +128,25 @@ internal sealed class DaemonClient : IDisposable
     /// Opens the log WebSocket after line <paramref name="after"/>. A failure that may pass
     /// (unreachable, daemon busy, too many streams) is a retryable <see cref="CliException"/>.
     /// </summary>
-    public async Task<WebSocket> ConnectLogsAsync(JobId id, long after, CancellationToken ct)
+    public Task<WebSocket> ConnectLogsAsync(JobId id, long after, CancellationToken ct) =>
+        ConnectAsync($"{ApiPaths.Logs(id)}?after={after.ToString(CultureInfo.InvariantCulture)}&batch=true", $"{Target.Label} has no job {id}.", ct);
+
+    /// <summary>Opens a rollout's merged log, each host's lines after its seq in <paramref name="after"/>; as <see cref="ConnectLogsAsync"/> otherwise.</summary>
+    public Task<WebSocket> ConnectRolloutLogsAsync(string id, IReadOnlyDictionary<string, long> after, CancellationToken ct)
+    {
+        var positions = FleetLogPositions.Format(after);
+        var query = positions.Length > 0 ? $"?after={Uri.EscapeDataString(positions)}" : string.Empty;
+        return ConnectAsync(FleetPaths.Logs(id) + query, $"{Target.Label} has no rollout {id} ({NotInAFleet}).", ct);
+    }
+
+    private async Task<WebSocket> ConnectAsync(string pathAndQuery, string notFound, CancellationToken ct)
     {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", $"Bearer {Target.Token}");
         socket.Options.KeepAliveInterval = KeepAliveInterval;
         socket.Options.KeepAliveTimeout = KeepAliveTimeout;
         socket.Options.CollectHttpResponseDetails = true;
-        var http = Resolve($"{ApiPaths.Logs(id)}?after={after.ToString(CultureInfo.InvariantCulture)}&batch=true");
+        var http = Resolve(pathAndQuery);
         var uri = new UriBuilder(http) { Scheme = http.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(RequestTimeout);
@@ -139,8 +165,8 @@ internal sealed class DaemonClient : IDisposable
             {
                 0 when ex is OperationCanceledException => new CliException(ExitCodes.Unreachable, $"{Target.Label} did not answer within {RequestTimeout.TotalSeconds:0} s.") { Retryable = true },
                 0 => Unreachable(ex),
-                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new CliException(ExitCodes.AuthenticationRefused, $"{Target.Label} refused the token."),
-                HttpStatusCode.NotFound => new CliException(ExitCodes.Failed, $"{Target.Label} has no job {id}."),
+                HttpStatusCode.Unauthorized => new CliException(ExitCodes.AuthenticationRefused, $"{Target.Label} refused the token."),
+                HttpStatusCode.NotFound => new CliException(ExitCodes.Failed, notFound),
                 HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout =>
                     new CliException(ExitCodes.Unreachable, $"{Target.Label} cannot stream the log right now ({(int)status}).") { Retryable = true },
                 _ => new CliException(ExitCodes.Failed, $"{Target.Label} refused the log stream ({(int)status})."),
@@ -154,9 +180,10 @@ internal sealed class DaemonClient : IDisposable
         _handler.Dispose();
     }
 
-    private async Task<Answer<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
+    /// <param name="notFound">What a 404 without a word of explanation means here (an endpoint the daemon does not serve).</param>
+    private async Task<Answer<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct, string? notFound = null)
     {
-        using var response = await SendRawAsync(method, path, body, ct);
+        using var response = await SendRawAsync(method, path, body, ct, notFound);
         JsonElement json;
         T? value;
         try
@@ -176,7 +203,7 @@ internal sealed class DaemonClient : IDisposable
         return new Answer<T>(value ?? throw new CliException(ExitCodes.Failed, $"{Target.Label} sent an empty answer."), json);
     }
 
-    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, object? body, CancellationToken ct, string? notFound = null)
     {
         using var request = new HttpRequestMessage(method, Resolve(path));
         if (body is not null)
@@ -205,21 +232,28 @@ internal sealed class DaemonClient : IDisposable
 
         using (response)
         {
-            throw await RefusedAsync(response, ct);
+            throw await RefusedAsync(response, notFound, ct);
         }
     }
 
-    private async Task<CliException> RefusedAsync(HttpResponseMessage response, CancellationToken ct)
+    private async Task<CliException> RefusedAsync(HttpResponseMessage response, string? notFound, CancellationToken ct)
     {
         var problem = await ReadProblemAsync(response, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound && problem?.Detail is null && notFound is not null)
+        {
+            return new CliException(ExitCodes.Failed, $"{Target.Label} answered 404: {notFound}");
+        }
+
         var detail = problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "no reason given";
         var said = TerminalText.Neutralise(detail);
         return response.StatusCode switch
         {
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+            HttpStatusCode.Unauthorized =>
                 new CliException(ExitCodes.AuthenticationRefused, $"{Target.Label} refused the token: {said}"),
             HttpStatusCode.Conflict when problem?.JobId is { } jobId && JobId.TryParse(jobId, out var running) =>
                 new CliException(ExitCodes.Failed, $"{Target.Label}: {said}") { JobId = running },
+            HttpStatusCode.Conflict when problem?.RolloutId is { } rolloutId && Guid.TryParse(rolloutId, out var rollout) =>
+                new CliException(ExitCodes.Failed, $"{Target.Label}: {said}") { RolloutId = rollout.ToString("D") },
             _ => new CliException(ExitCodes.Failed, $"{Target.Label} refused the request ({(int)response.StatusCode}): {said}"),
         };
     }
@@ -264,6 +298,8 @@ internal sealed class DaemonClient : IDisposable
     }
 
     private Uri Resolve(string path) => new(Target.BaseUrl, path.TrimStart('/'));
+
+    private const string NotInAFleet = "it is not part of a fleet: fleet commands need a daemon with Fleet:Enabled=true";
 }
 
 /// <summary>An answer from the daemon: typed, and as the JSON it sent (what <c>--json</c> prints, fields pins does not know included).</summary>

@@ -42,6 +42,7 @@ internal static class PinsCommandLine
             JobCommands.Show(),
             JobCommands.Logs(),
             JobCommands.Cancel(),
+            FleetCommands.Build(),
         };
         foreach (var help in root.Options.OfType<HelpOption>())
         {

@@ -2,14 +2,13 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Auth;
 
 /// <summary>
-/// <c>Authorization: Bearer &lt;token&gt;</c> on every request; on the log stream also
-/// <c>?token=</c>, because browsers cannot set headers on a WebSocket. Failures never echo the
-/// presented token, here or in any log line.
+/// <c>Authorization: Bearer &lt;token&gt;</c> on every request; on the log streams (endpoints with
+/// <see cref="QueryCredentials"/>) also <c>?token=</c> and <c>?ticket=</c>, because browsers cannot
+/// set headers on a WebSocket. Failures never echo the presented token, here or in any log line.
 /// </summary>
 internal sealed class BearerTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -33,6 +32,7 @@ internal sealed class BearerTokenHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var headers = Request.Headers.Authorization;
+        var fromQuery = Context.GetEndpoint()?.Metadata.GetMetadata<QueryCredentials>();
         string? presented;
         if (headers.Count > 1)
         {
@@ -49,15 +49,15 @@ internal sealed class BearerTokenHandler(
 
             presented = value[BearerPrefix.Length..].Trim();
         }
-        else if (IsLogStream(Request) && Request.Query.TryGetValue("ticket", out var ticket))
+        else if (fromQuery is not null && Request.Query.TryGetValue("ticket", out var ticket))
         {
-            return RedeemTicket(ticket);
+            return RedeemTicket(ticket, fromQuery);
         }
-        else if (IsLogStream(Request) && Request.Query.TryGetValue("token", out var query))
+        else if (fromQuery is not null && Request.Query.TryGetValue("token", out var query))
         {
             if (!auth.Value.AllowQueryToken)
             {
-                return Fail("?token= is turned off on this daemon (Auth:AllowQueryToken). Get a ticket with POST /jobs/{id}/ticket and connect with ?ticket=.");
+                return Fail("?token= is turned off on this daemon (Auth:AllowQueryToken). Get a ticket with POST /jobs/{id}/ticket (a rollout's log: POST /fleet/rollouts/{id}/ticket) and connect with ?ticket=.");
             }
 
             if (query.Count != 1)
@@ -97,19 +97,14 @@ internal sealed class BearerTokenHandler(
         });
     }
 
-    /// <summary>Only the WebSocket log stream takes credentials from the query string.</summary>
-    private static bool IsLogStream(HttpRequest request) =>
-        request.Path.StartsWithSegments("/logs", StringComparison.Ordinal);
-
-    private Task<AuthenticateResult> RedeemTicket(Microsoft.Extensions.Primitives.StringValues ticket)
+    private Task<AuthenticateResult> RedeemTicket(Microsoft.Extensions.Primitives.StringValues ticket, QueryCredentials endpoint)
     {
-        // A ticket opens exactly the job it was issued for, named by the route.
+        // A ticket opens exactly the stream it was issued for, named by the route.
         if (ticket.Count != 1
-            || Context.GetRouteValue("jobId") is not string routeJob
-            || !JobId.TryParse(routeJob, out var jobId)
-            || !tickets.Redeem(ticket[0], jobId))
+            || endpoint.Stream(Context) is not { } stream
+            || !tickets.Redeem(ticket[0], stream))
         {
-            return Fail("The ticket is not valid: tickets are single-use, expire after 30 seconds, and open only the job they were issued for.");
+            return Fail("The ticket is not valid: tickets are single-use, expire after 30 seconds, and open only the stream they were issued for.");
         }
 
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Operator, SchemeName)));

@@ -1,14 +1,12 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using PinsDaemon.Actors.Jobs;
-using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Auth;
 
 /// <summary>
 /// Single-use WebSocket tickets: a browser cannot put the token in a header, and a token in a
-/// URL ends up in histories and proxy logs. A ticket opens one job's log stream, once, within
-/// <see cref="Lifetime"/>. Only a hash of each ticket is kept.
+/// URL ends up in histories and proxy logs. A ticket opens one log stream (a job's, or a
+/// rollout's merged log), once, within <see cref="Lifetime"/>. Only a hash of each ticket is kept.
 /// </summary>
 public sealed class TicketStore(TimeProvider clock)
 {
@@ -20,8 +18,8 @@ public sealed class TicketStore(TimeProvider clock)
 
     private readonly ConcurrentDictionary<string, Entry> _tickets = new(StringComparer.Ordinal);
 
-    /// <summary>A new ticket for <paramref name="jobId"/>, or null when too many are outstanding.</summary>
-    public IssuedTicket? Issue(JobId jobId)
+    /// <summary>A new ticket for <paramref name="stream"/> (its path, e.g. <c>/logs/{id}</c>), or null when too many are outstanding.</summary>
+    public IssuedTicket? Issue(string stream)
     {
         var now = clock.GetUtcNow();
         if (_tickets.Count >= MaxOutstanding)
@@ -42,27 +40,27 @@ public sealed class TicketStore(TimeProvider clock)
 
         var ticket = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
         var expiresAt = now + Lifetime;
-        _tickets[Hash(ticket)] = new Entry(jobId, expiresAt);
+        _tickets[Hash(ticket)] = new Entry(stream, expiresAt);
         return new IssuedTicket(ticket, expiresAt);
     }
 
-    /// <summary>Consumes the ticket: true once, for its job, before it expires.</summary>
-    public bool Redeem(string? ticket, JobId jobId)
+    /// <summary>Consumes the ticket: true once, for its stream, before it expires.</summary>
+    public bool Redeem(string? ticket, string stream)
     {
         if (string.IsNullOrEmpty(ticket) || ticket.Length > 256)
         {
             return false;
         }
 
-        // Removed whatever the outcome: a ticket presented for the wrong job is burnt too.
+        // Removed whatever the outcome: a ticket presented for the wrong stream is burnt too.
         return _tickets.TryRemove(Hash(ticket), out var entry)
-            && entry.JobId == jobId
+            && string.Equals(entry.Stream, stream, StringComparison.Ordinal)
             && entry.ExpiresAt > clock.GetUtcNow();
     }
 
     private static string Hash(string ticket) => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ticket)));
 
-    private sealed record Entry(JobId JobId, DateTimeOffset ExpiresAt);
+    private sealed record Entry(string Stream, DateTimeOffset ExpiresAt);
 }
 
 public sealed record IssuedTicket(string Ticket, DateTimeOffset ExpiresAt);

@@ -17,6 +17,13 @@ internal static class JobRoute
 
     public const string Detail = "A job id is a GUID such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301, as returned by POST /upgrade.";
 
+    /// <summary>The request's job id, for code that runs before the handler binds it (authentication).</summary>
+    public static bool TryGet(HttpContext context, out JobId jobId)
+    {
+        jobId = default;
+        return context.GetRouteValue(Parameter) is string text && JobId.TryParse(text, out jobId);
+    }
+
     /// <summary>For <c>ProblemDetailsOptions.CustomizeProblemDetails</c>.</summary>
     public static void DescribeInvalidId(ProblemDetailsContext context)
     {

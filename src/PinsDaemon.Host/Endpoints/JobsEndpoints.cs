@@ -150,14 +150,6 @@ internal static class JobsEndpoints
                 return ApiProblems.Unavailable();
         }
 
-        if (tickets.Issue(jobId) is not { } issued)
-        {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status429TooManyRequests,
-                title: "Too many tickets",
-                detail: $"{TicketStore.MaxOutstanding} tickets are outstanding. Use them, or wait {TicketStore.Lifetime.TotalSeconds:0} seconds for them to expire.");
-        }
-
-        return TypedResults.Ok(new TicketResponse(issued.Ticket, issued.ExpiresAt, $"{ApiPaths.Logs(jobId)}?ticket={issued.Ticket}"));
+        return LogStreamAccess.IssueTicket(tickets, ApiPaths.Logs(jobId));
     }
 }

@@ -1,11 +1,11 @@
 using Akka.Actor;
 using Akka.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Logs;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
+using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Streaming;
 
@@ -16,7 +16,8 @@ internal static class LogsEndpoints
     public static IEndpointRouteBuilder MapLogs(this IEndpointRouteBuilder app)
     {
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT requests.
-        app.Map("/logs/" + JobRoute.Template, StreamLogsAsync);
+        app.Map("/logs/" + JobRoute.Template, StreamLogsAsync)
+            .AcceptQueryCredentials(context => JobRoute.TryGet(context, out var jobId) ? ApiPaths.Logs(jobId) : null);
         return app;
     }
 
@@ -52,29 +53,14 @@ internal static class LogsEndpoints
                 $"/logs/{jobId} streams over a WebSocket. Connect with a WebSocket client; GET /jobs/{jobId}/log pages the same lines over HTTP.");
         }
 
-        // Cross-site WebSocket hijacking: a page on another site could open this socket with the
-        // browser's credentials. Browsers always send Origin; only listed origins may connect.
-        var origin = context.Request.Headers.Origin;
-        if (origin.Count > 0 && !auth.Value.AllowedOrigins.Contains(origin.ToString(), StringComparer.OrdinalIgnoreCase))
+        if (LogStreamAccess.RefuseForeignOrigin(context, auth.Value) is { } foreign)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status403Forbidden,
-                title: "Origin not allowed",
-                detail: "WebSocket connections from web pages are refused unless their origin is listed in Auth:AllowedOrigins.");
+            return foreign;
         }
 
-        switch (limiter.TryAcquire(Audit.Client(context), out var lease))
+        if (LogStreamAccess.RefuseOverLimit(limiter.TryAcquire(Audit.Client(context), out var lease), ", or poll GET /jobs/{id}/log") is { } full)
         {
-            case LimitOutcome.PerAddressReached:
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status429TooManyRequests,
-                    title: "Too many log streams",
-                    detail: "This address has the most log streams open that one address may have (Streaming:MaxConnectionsPerAddress). Close one first.");
-            case LimitOutcome.TotalReached:
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status503ServiceUnavailable,
-                    title: "Too many log streams",
-                    detail: "The daemon has the most log streams open that it allows (Streaming:MaxConnections). Try again later, or poll GET /jobs/{id}/log.");
+            return full;
         }
 
         using (lease)

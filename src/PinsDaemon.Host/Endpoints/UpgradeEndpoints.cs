@@ -1,7 +1,5 @@
-using System.Buffers;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Net.Http.Headers;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Contracts;
 
@@ -29,26 +27,14 @@ internal static class UpgradeEndpoints
     {
         var audit = loggers.CreateLogger(Audit.Category);
         var client = Audit.Client(context);
-        if (!IsJson(context.Request.ContentType))
+        var body = await JsonRequestBody.ReadAsync(context.Request, MaxBodyBytes, UpgradeRequestParser.Expected, cancellationToken);
+        if (body.IsRefused)
         {
-            audit.LogWarning("Start refused for {Client}: Content-Type '{ContentType}' is not JSON", client, Audit.LogSafe(context.Request.ContentType, 80));
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "The body must be JSON",
-                detail: $"Send the body with 'Content-Type: application/json' (UTF-8). {UpgradeRequestParser.Expected}");
+            audit.LogWarning("Start refused for {Client}: {Refusal}", client, body.Refusal);
+            return body.Problem;
         }
 
-        var body = await ReadBodyAsync(context.Request, cancellationToken);
-        if (body is null)
-        {
-            audit.LogWarning("Start refused for {Client}: body over {Limit} bytes", client, MaxBodyBytes);
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status413PayloadTooLarge,
-                title: "Request body too large",
-                detail: $"The body may be at most {MaxBodyBytes} bytes. {UpgradeRequestParser.Expected}");
-        }
-
-        if (!UpgradeRequestParser.TryParse(body, out var dryRun, out var problem))
+        if (!UpgradeRequestParser.TryParse(body.Bytes, out var dryRun, out var problem))
         {
             audit.LogWarning("Start refused for {Client}: invalid body ({Problem})", client, problem);
             return ApiProblems.BadRequest("Invalid upgrade request", $"{problem} {UpgradeRequestParser.Expected}");
@@ -72,54 +58,6 @@ internal static class UpgradeEndpoints
             default:
                 audit.LogError("Start failed for {Client}: the job supervisor did not answer", client);
                 return ApiProblems.Unavailable();
-        }
-    }
-
-    /// <summary>
-    /// <c>application/json</c>, with no charset or UTF-8 (the only encoding JSON has, RFC 8259).
-    /// The body is read strictly as JSON, so a client that labels it otherwise has made a
-    /// mistake worth telling it about rather than guessing past.
-    /// </summary>
-    private static bool IsJson(string? contentType)
-    {
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed)
-            || !string.Equals(parsed.MediaType.Value, "application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        var charset = HeaderUtilities.RemoveQuotes(parsed.Charset);
-        return charset.Length == 0 || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase);
-    }
-
-    /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return null;
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxBodyBytes + 1);
-        try
-        {
-            var total = 0;
-            while (total <= MaxBodyBytes)
-            {
-                var read = await request.Body.ReadAsync(buffer.AsMemory(total, MaxBodyBytes + 1 - total), cancellationToken);
-                if (read == 0)
-                {
-                    return buffer.AsSpan(0, total).ToArray();
-                }
-
-                total += read;
-            }
-
-            return null;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

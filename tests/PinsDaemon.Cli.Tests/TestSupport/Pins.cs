@@ -35,11 +35,14 @@ public sealed class Pins : IDisposable
     public void Secret(string secret) => _secrets.Add(secret);
 
     /// <summary>PINS_URL and PINS_TOKEN for <paramref name="daemon"/>.</summary>
-    public Pins For(DaemonFixture daemon)
+    public Pins For(DaemonFixture daemon) => For(daemon.BaseAddress, daemon.Token);
+
+    /// <summary>PINS_URL and PINS_TOKEN for the daemon at <paramref name="baseAddress"/> (a fleet node, say).</summary>
+    public Pins For(Uri baseAddress, string token)
     {
-        Environment["PINS_URL"] = daemon.BaseAddress.ToString();
-        Environment["PINS_TOKEN"] = daemon.Token;
-        Secret(daemon.Token);
+        Environment["PINS_URL"] = baseAddress.ToString();
+        Environment["PINS_TOKEN"] = token;
+        Secret(token);
         return this;
     }
 
