@@ -132,6 +132,11 @@ chmod 0755 "$ROOT/usr/lib/pinsdaemon/pins"
 install -d -m 0755 "$ROOT/usr/bin"
 ln -s ../lib/pinsdaemon/pins "$ROOT/usr/bin/pins"
 
+# LightningDB comes only as a dependency of Akka.Cluster.Hosting and is never loaded (the fleet
+# keeps its replicated data with its own FileDurableStore). Its native liblmdb.so is built
+# against glibc 2.38 and would raise the package's libc6 dependency above Debian 12's.
+rm -f -- "$ROOT/usr/lib/pinsdaemon/liblmdb.so"
+
 # --- scripts, units, settings ------------------------------------------------------------
 # with_layout SRC DEST MODE: SRC with ops/layout.sh in place of its "# @LAYOUT@" line.
 with_layout() {
@@ -191,6 +196,10 @@ find "$ROOT/usr/lib/pinsdaemon" -type f \( -name '*.so' -o -name pinsdaemon -o -
     -exec readelf -V --wide {} + >"$WORK/versions"
 glibc=$(grep -o 'Name: GLIBC_[0-9.]*' "$WORK/versions" | sed 's/^Name: GLIBC_//' | sort -V | tail -n 1)
 [[ -n $glibc ]] || die "found no GLIBC symbol versions in the native libraries"
+# Debian 12 and Raspberry Pi OS (bookworm) ship glibc 2.36: a newer requirement would make the
+# package uninstallable where it is meant to run.
+[[ $(printf '%s\n' "$glibc" 2.36 | sort -V | tail -n 1) == 2.36 ]] ||
+    die "a native library needs glibc $glibc, newer than Debian 12's 2.36: $(grep -l "GLIBC_$glibc" "$ROOT"/usr/lib/pinsdaemon/*.so 2>/dev/null | xargs -r -n1 basename | tr '\n' ' ')"
 native="libc6 (>= $glibc), libgcc-s1, libstdc++6"
 
 installed_size=$(du -s -k --apparent-size --exclude=DEBIAN "$ROOT" | cut -f1)

@@ -1,5 +1,4 @@
 using PinsDaemon.Host;
-using PinsDaemon.Host.Configuration;
 
 // Every way the daemon can fail to start ends here with one message and a documented exit code
 // (README, "Exit codes"); the host's own "Hosting failed to start" log line is left out
