@@ -5,12 +5,17 @@ using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
+using PinsDaemon.Host.Activation;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
 using PinsDaemon.Host.Fleet;
 using PinsDaemon.Host.Hosting;
+using PinsDaemon.Host.HostStatus;
+using PinsDaemon.Host.Metrics;
+using PinsDaemon.Host.OpenApi;
 using PinsDaemon.Host.Streaming;
+using PinsDaemon.Host.Web;
 
 namespace PinsDaemon.Host;
 
@@ -45,6 +50,7 @@ public static class DaemonApp
         builder.Host.UseSystemd();
         builder.ConfigurePinsKestrel();
         builder.ConfigurePinsHttps();
+        builder.AddActivity();
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();
@@ -62,6 +68,8 @@ public static class DaemonApp
                 : new DetachedRunner(upgrade.ScriptPath, services.GetRequiredService<JobStore>().RunsDirectory);
         });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        builder.Services.AddSingleton<Web.StaticAssets>();
+        builder.Services.AddPinsHostStatus();
         builder.Services.AddHostedService<SystemdWatchdog>();
         var fleet = FleetWiring.IsEnabled(builder.Configuration);
         if (fleet)
@@ -92,6 +100,8 @@ public static class DaemonApp
                 FleetWiring.ConfigureAkka(akka, services);
             }
         });
+        builder.Services.AddPinsMetrics();
+        builder.Services.AddPinsOpenApi();
         return builder;
     }
 
@@ -99,6 +109,7 @@ public static class DaemonApp
     {
         var app = builder.Build();
         app.UsePinsForwardedHeaders();
+        app.UsePinsSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
@@ -106,19 +117,24 @@ public static class DaemonApp
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
         app.UseAuthentication();
         app.UseFailedAuthThrottle();
+        app.UseSessionAntiForgery();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => ReportListeners(app));
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutMissingScript(app));
 
         app.MapHealth();
+        app.MapPage();
+        app.MapSession();
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();
+        app.MapHostStatus();
+        app.MapPinsMetrics();
+        app.MapPinsOpenApi();
         if (FleetWiring.IsEnabled(app.Configuration))
         {
             FleetWiring.Map(app);
         }
-
         return app;
     }
 

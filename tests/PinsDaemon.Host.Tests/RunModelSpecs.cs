@@ -124,6 +124,9 @@ public sealed class RunModelSpecs
             var job = await restarted.WaitForEndAsync(jobId);
             Assert.Equal("interrupted", job.GetProperty("status").GetString());
             Assert.Equal("runnerLost", job.GetProperty("reason").GetString());
+            // The API document describes this answer too: the reason and the supervisor are in its lists.
+            var checker = await OpenApiChecker.LoadAsync(restarted);
+            await checker.CheckAsync(restarted.Client, HttpMethod.Get, $"/jobs/{jobId}", "/jobs/{jobId}", HttpStatusCode.OK);
             Assert.Equal(JsonValueKind.Null, job.GetProperty("exitCode").ValueKind);
             Assert.Equal(JsonValueKind.Null, job.GetProperty("plan").ValueKind);
             Assert.Equal(51, job.GetProperty("lineCount").GetInt64());
@@ -163,6 +166,8 @@ public sealed class RunModelSpecs
             Assert.Equal("interrupted", job.GetProperty("status").GetString());
             Assert.Equal("rebootDuringRun", job.GetProperty("reason").GetString());
             Assert.Contains("restarted", job.GetProperty("message").GetString());
+            var checker = await OpenApiChecker.LoadAsync(restarted);
+            await checker.CheckAsync(restarted.Client, HttpMethod.Get, $"/jobs/{jobId}", "/jobs/{jobId}", HttpStatusCode.OK);
         }
         finally
         {

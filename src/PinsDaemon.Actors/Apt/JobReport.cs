@@ -27,11 +27,14 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
     private readonly List<PlanEntry> _plan = [];
     private readonly HashSet<string> _planned = new(StringComparer.Ordinal);
     private readonly List<UpgradedPackage> _upgraded = [];
+    private readonly List<RemovedPackage> _removed = [];
     private readonly List<string> _rebootPackages = [];
     private readonly List<string> _servicesToRestart = [];
     private readonly List<string> _dpkgInterrupted = [];
+    private AptNoticeParser _notices = new(MaxEntries);
     private bool _eventsSeen;
     private bool _planFromEvents;
+    private bool _noticesFromEvents;
     private bool _upgradedFromEvents;
     private bool _rebootRequired;
     private bool _cancelRefused;
@@ -64,7 +67,10 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
         _rebootPackages.ToArray(),
         _servicesToRestart.ToArray(),
         _plan.ToArray(),
+        _notices.KeptBack.ToArray(),
+        _notices.Autoremovable.ToArray(),
         _upgraded.ToArray(),
+        _removed.ToArray(),
         _upgradedFromEvents,
         _recent.ToArray());
 
@@ -97,9 +103,17 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
             // which could print anything, so its plan and changes come from status events alone.
             // What is read from it is served, so it is neutralised as log lines are.
             var text = ControlCharacters.Neutralize(line.Text);
-            if (dryRun && !_planFromEvents)
+            if (dryRun)
             {
-                AddPlan(text);
+                if (!_planFromEvents)
+                {
+                    AddPlan(text);
+                }
+
+                if (!_noticesFromEvents)
+                {
+                    _notices.Observe(text);
+                }
             }
             else if (!dryRun && !_upgradedFromEvents && _upgraded.Count < MaxEntries && DpkgResultParser.TryParse(text, out var package))
             {
@@ -149,6 +163,16 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
 
                 AddPlan(rest);
                 return false;
+            case "kept-back" or "autoremovable":
+                if (!_noticesFromEvents)
+                {
+                    // The script names these itself: what stdout suggested is dropped.
+                    _noticesFromEvents = true;
+                    _notices = new AptNoticeParser(MaxEntries);
+                }
+
+                _notices.Add(name == "kept-back" ? AptNotice.KeptBack : AptNotice.Autoremovable, rest);
+                return false;
             case "upgraded":
                 if (!_upgradedFromEvents)
                 {
@@ -160,6 +184,20 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
                 if (fields.Length == 3 && _upgraded.Count < MaxEntries)
                 {
                     _upgraded.Add(new UpgradedPackage(fields[0], fields[1] == "-" ? null : fields[1], fields[2]));
+                }
+
+                return false;
+            case "removed":
+                if (!_upgradedFromEvents)
+                {
+                    _upgradedFromEvents = true;
+                    _upgraded.Clear();
+                }
+
+                var removed = rest.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (removed.Length == 2 && _removed.Count < MaxEntries)
+                {
+                    _removed.Add(new RemovedPackage(removed[0], removed[1]));
                 }
 
                 return false;
@@ -237,6 +275,8 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
 /// <param name="StatusKnown">The run sent status events at all (a script without the channel sends none).</param>
 /// <param name="StoppedBySignal">The signal the script said stopped it before dpkg (<c>TERM</c>, ...).</param>
 /// <param name="ExitEvent">The code the script said it exits with (its last event).</param>
+/// <param name="KeptBack">A dry run's packages the upgrade keeps back (held, or needing a new dependency).</param>
+/// <param name="Autoremovable">A dry run's packages installed automatically and no longer needed.</param>
 /// <param name="ChangesReported">What dpkg changed came from the run's own events (dpkg's database).</param>
 public sealed record RunFacts(
     bool StatusKnown,
@@ -250,9 +290,12 @@ public sealed record RunFacts(
     IReadOnlyList<string> RebootRequiredPackages,
     IReadOnlyList<string> ServicesNeedingRestart,
     IReadOnlyList<PlanEntry> Plan,
+    IReadOnlyList<string> KeptBack,
+    IReadOnlyList<string> Autoremovable,
     IReadOnlyList<UpgradedPackage> Upgraded,
+    IReadOnlyList<RemovedPackage> Removed,
     bool ChangesReported,
     IReadOnlyList<string> RecentOutput)
 {
-    public static readonly RunFacts None = new(false, "starting", false, false, null, null, [], false, [], [], [], [], false, []);
+    public static readonly RunFacts None = new(false, "starting", false, false, null, null, [], false, [], [], [], [], [], [], [], false, []);
 }

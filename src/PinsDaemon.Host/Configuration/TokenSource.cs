@@ -24,33 +24,44 @@ internal static class TokenSource
         }
 
         var setting = file is not null ? "Auth:TokenFile" : options.TokenFromEnvironmentKey ? EnvironmentKey : "Auth:Token";
-        var token = inline;
-        if (file is not null)
+        var loaded = file is not null ? LoadFile(file, setting) : Check(inline!, setting);
+        return loaded.Token is null
+            ? loaded
+            : loaded with { Where = file is not null ? "in the file named by Auth:TokenFile" : $"in the {setting} setting" };
+    }
+
+    /// <summary>A token from a file that only its owner (and group) may read, checked like any token.</summary>
+    public static TokenLoadResult LoadFile(string file, string setting)
+    {
+        string token;
+        try
         {
-            try
+            var info = new FileInfo(file);
+            if (info.Exists && info.Length > AuthOptions.MaxTokenLength + 2)
             {
-                var info = new FileInfo(file);
-                if (info.Exists && info.Length > AuthOptions.MaxTokenLength + 2)
-                {
-                    return TokenLoadResult.Error($"Auth:TokenFile '{file}' is {info.Length} bytes; a token file holds one token of at most {AuthOptions.MaxTokenLength} characters.");
-                }
-
-                if (info.Exists && FileSecurity.IsReadableByOthers(file))
-                {
-                    return TokenLoadResult.Error(
-                        $"Auth:TokenFile '{file}' is readable by every user on this machine. Restrict it: chmod 600 '{file}' (or 400).");
-                }
-
-                // A trailing newline is how editors and `echo` leave files; it is not part of the token.
-                token = File.ReadAllText(file).TrimEnd('\r', '\n');
+                return TokenLoadResult.Error($"{setting} '{file}' is {info.Length} bytes; a token file holds one token of at most {AuthOptions.MaxTokenLength} characters.");
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+
+            if (info.Exists && FileSecurity.IsReadableByOthers(file))
             {
-                return TokenLoadResult.Error($"Auth:TokenFile '{file}' cannot be read: {ex.Message}");
+                return TokenLoadResult.Error(
+                    $"{setting} '{file}' is readable by every user on this machine. Restrict it: chmod 600 '{file}' (or 400).");
             }
+
+            // A trailing newline is how editors and `echo` leave files; it is not part of the token.
+            token = File.ReadAllText(file).TrimEnd('\r', '\n');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return TokenLoadResult.Error($"{setting} '{file}' cannot be read: {ex.Message}");
         }
 
-        if (token!.Length < AuthOptions.MinTokenLength)
+        return Check(token, setting);
+    }
+
+    private static TokenLoadResult Check(string token, string setting)
+    {
+        if (token.Length < AuthOptions.MinTokenLength)
         {
             return TokenLoadResult.Error(
                 $"The token from {setting} is {token.Length} characters long; it must be at least {AuthOptions.MinTokenLength}. " +
@@ -72,10 +83,7 @@ internal static class TokenSource
             }
         }
 
-        return new TokenLoadResult(token, null)
-        {
-            Where = file is not null ? "in the file named by Auth:TokenFile" : $"in the {setting} setting",
-        };
+        return new TokenLoadResult(token, null);
     }
 }
 

@@ -29,7 +29,8 @@ internal static class LogsEndpoints
         IOptions<AuthOptions> auth,
         IOptions<StreamingOptions> streaming,
         IHostApplicationLifetime lifetime,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        Metrics.PinsMetrics metrics)
     {
         if (!QueryNumbers.TryGet(context.Request.Query, "after", 0, 0, long.MaxValue, out var after))
         {
@@ -82,7 +83,7 @@ internal static class LogsEndpoints
                     {
                         using var socket = await context.WebSockets.AcceptWebSocketAsync();
                         logger.LogDebug("Log stream for job {JobId} opened after seq {After}", jobId, after);
-                        var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>());
+                        var session = new LogSocketSession(socket, buffer, logger, batchFrames, context.Features.Get<CoalescingStream>(), metrics.RecordLinesStreamed);
                         await session.RunAsync(lifetime.ApplicationStopping, ct);
                     }
                     finally

@@ -10,6 +10,15 @@ internal sealed class LogConnectionLimiter(IOptions<StreamingOptions> options)
     private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);
     private int _total;
 
+    /// <summary>Log streams open now (for the metrics and the idle check).</summary>
+    public int OpenCount()
+    {
+        lock (_gate)
+        {
+            return _total;
+        }
+    }
+
     public LimitOutcome TryAcquire(string client, out IDisposable? lease)
     {
         var limits = options.Value;

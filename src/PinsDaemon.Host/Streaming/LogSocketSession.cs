@@ -10,7 +10,8 @@ namespace PinsDaemon.Host.Streaming;
 /// allows one send at a time) and a single receive loop, so pings, pongs and the client's close
 /// frame are processed while lines flow. The connection is closed in exactly one place.
 /// </summary>
-internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer, ILogger logger, bool batchFrames = false, CoalescingStream? connection = null)
+/// <param name="linesSent">Told how many lines went out after each batch (the metrics' count).</param>
+internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer, ILogger logger, bool batchFrames = false, CoalescingStream? connection = null, Action<int>? linesSent = null)
 {
     /// <summary>
     /// With <c>?batch=true</c>, lines already queued go out together in one
@@ -119,6 +120,7 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
                 }
 
                 buffer.Consumed(batch);
+                linesSent?.Invoke(batch.Lines.Count);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

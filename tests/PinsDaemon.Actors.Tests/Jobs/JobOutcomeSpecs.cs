@@ -173,6 +173,62 @@ public sealed class JobOutcomeSpecs
     }
 
     [Fact]
+    public void Should_report_what_an_apply_removed_as_it_reports_what_it_upgraded()
+    {
+        var facts = Said(false, "phase install", "upgraded raspi-firmware 1 2", "removed libold1 1.2-3", "removed bad-line", "exit 0");
+        var result = Decide(false, Exited(0), facts);
+        Assert.Equal([new RemovedPackage("libold1", "1.2-3")], result.Removed);
+        Assert.Contains("1 package removed", result.Message);
+
+        // A failure the run reported on: known; a lost run: unknown; a dry run: none.
+        Assert.Equal([new RemovedPackage("libold1", "1.2-3")], Decide(false, Exited(73), facts).Removed);
+        Assert.Null(Decide(false, new RunEnd.Lost(RunLostReason.RunnerLost, null), facts).Removed);
+        Assert.Null(Decide(true, Exited(0), Said(true, "phase simulate", "exit 0")).Removed);
+    }
+
+    [Fact]
+    public void Should_give_only_reasons_the_API_document_lists()
+    {
+        var results = new List<JobResult>();
+        foreach (var dryRun in new[] { true, false })
+        {
+            for (var code = 0; code < 256; code++)
+            {
+                foreach (var stop in Enum.GetValues<StopRequest>())
+                {
+                    results.Add(Decide(dryRun, Exited(code), Said(dryRun, "phase update", $"exit {code}"), stop));
+                    results.Add(Decide(dryRun, Exited(code), Said(dryRun, "phase update", "stopped TERM update"), stop));
+                    results.Add(Decide(dryRun, Exited(code), Said(dryRun, "dpkg-interrupted zip", "phase install"), stop));
+                }
+
+                results.Add(Decide(dryRun, new RunEnd.NotStarted(code, "sudo: a password is required"), RunFacts.None));
+                results.Add(Decide(dryRun, new RunEnd.NotStarted(code, "sudo: a password is required"), RunFacts.None, usedSudo: false));
+            }
+
+            results.Add(Decide(dryRun, Killed("KILL"), RunFacts.None));
+            results.AddRange(Enum.GetValues<RunLostReason>().Select(reason => Decide(dryRun, new RunEnd.Lost(reason, null), RunFacts.None)));
+        }
+
+        var reasons = results.Select(r => r.Reason).OfType<string>().ToHashSet();
+        Assert.Subset(JobReasons.All.ToHashSet(), reasons);
+        Assert.Contains("rebootDuringRun", reasons);
+        Assert.Contains("runnerLost", reasons);
+    }
+
+    [Fact]
+    public void Should_report_a_dry_runs_kept_back_and_autoremovable_packages_only_with_its_plan()
+    {
+        var facts = Said(true, "phase simulate", "plan Inst zip [1] (2 Debian:12 [amd64])", "kept-back linux-image-amd64 raspi-firmware", "autoremovable libold1", "autoremovable libold1 libold2", "exit 0");
+        var result = Decide(true, Exited(0), facts);
+        Assert.Equal(["linux-image-amd64", "raspi-firmware"], result.KeptBack);
+        Assert.Equal(["libold1", "libold2"], result.Autoremovable);
+
+        // Unknown with the plan: a failed dry run, and an apply.
+        Assert.Null(Decide(true, Exited(71), facts).KeptBack);
+        Assert.Null(Decide(false, Exited(0), Said(false, "kept-back zip", "exit 0")).Autoremovable);
+    }
+
+    [Fact]
     public void Should_report_lost_runs_as_interrupted_with_a_reason_and_nothing_known()
     {
         var reboot = Decide(false, new RunEnd.Lost(RunLostReason.RebootDuringRun, null), Said(false, "phase install", "upgraded zip 1 2"));

@@ -63,13 +63,16 @@ public sealed class DaemonFixture : IAsyncDisposable
     public static string NewToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>Builds the host from <paramref name="args"/> the way Program.cs does, without starting it.</summary>
-    public static WebApplication Build(string[] args, CapturingLoggerProvider? logs = null)
+    /// <param name="services">Replaces services after the daemon's own (e.g. where host facts are read from).</param>
+    public static WebApplication Build(string[] args, CapturingLoggerProvider? logs = null, Action<IServiceCollection>? services = null)
     {
         var builder = DaemonApp.CreateBuilder(args);
         if (logs is not null)
         {
             builder.Logging.AddProvider(logs);
         }
+
+        services?.Invoke(builder.Services);
 
         return DaemonApp.Build(builder);
     }
@@ -81,7 +84,10 @@ public sealed class DaemonFixture : IAsyncDisposable
         Path.Combine(Path.GetTempPath(), "pinsdaemon-tests", Guid.NewGuid().ToString("N"));
 
     /// <param name="storage">An existing daemon's storage directory (a restart), or null for a fresh one.</param>
-    public static async Task<DaemonFixture> StartWithStorageAsync(string script, string? storage, string? token, params string[] extraArgs)
+    public static Task<DaemonFixture> StartWithStorageAsync(string script, string? storage, string? token, params string[] extraArgs) =>
+        StartWithServicesAsync(script, storage, token, services: null, extraArgs);
+
+    public static async Task<DaemonFixture> StartWithServicesAsync(string script, string? storage, string? token, Action<IServiceCollection>? services, params string[] extraArgs)
     {
         var ownsStorage = storage is null;
         storage ??= NewStorageDirectory();
@@ -99,7 +105,7 @@ public sealed class DaemonFixture : IAsyncDisposable
             "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Trace",
             .. extraArgs,
         ];
-        var app = Build(args, logs);
+        var app = Build(args, logs, services);
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         // Tests share the machine: they listen on loopback only.

@@ -84,7 +84,7 @@ trap 'exit 130' INT TERM
 
 # --- an apply held in a postinst, for the scenarios that disturb the daemon mid-dpkg ----------
 
-# The package whose postinst holds; scenario 13 holds pinslab-after instead.
+# The package whose postinst holds; scenario 14 holds pinslab-after instead.
 HELD=pinslab-service
 
 upgrade_unit() { echo "pinsdaemon-upgrade@$1-$2.service"; }

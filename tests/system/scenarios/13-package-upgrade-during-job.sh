@@ -1,5 +1,5 @@
 #!/bin/bash
-# Scenario 12: the administrator upgrades the pinsdaemon package (apt-get install of version 2)
+# Scenario 13: the administrator upgrades the pinsdaemon package (apt-get install of version 2)
 # while a job runs. The job is a dry run kept waiting for apt's lists lock, which the test holds
 # as another package manager would (from the host, on the container's lock file); the upgrade
 # needs no such lock. The package's prerm stops the old daemon, its postinst starts the new

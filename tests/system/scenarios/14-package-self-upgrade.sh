@@ -1,5 +1,5 @@
 #!/bin/bash
-# Scenario 13: the self-upgrade. The lab's apt repository offers pinsdaemon version 2 and
+# Scenario 14: the self-upgrade. The lab's apt repository offers pinsdaemon version 2 and
 # pinslab-after version 2, which depends on it, so dpkg configures the new pinsdaemon first.
 # A real apply over the API upgrades both: dpkg runs pinsdaemon's prerm (the old daemon stops)
 # and postinst (the new one starts) inside the job's own run, and pinslab-after's postinst holds

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Scenario 11: the package under a real systemd. apt-get install: the unit runs, the install
+# Scenario 12: the package under a real systemd. apt-get install: the unit runs, the install
 # says how to read the token and prints the certificate's fingerprint, a dry run works over the
 # API, and the package's pins command line lists it. HTTPS turned on with the conffile's one line answers with that fingerprint. A reinstall
 # and an upgrade to a version 2 keep the token, the history and the settings. apt-get remove
