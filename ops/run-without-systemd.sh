@@ -1,17 +1,18 @@
 #!/bin/bash
-# ops/run-without-systemd.sh: run PinsDaemon as sysupdate-api where systemd is not
-# PID 1 (containers, CI), with the settings of the installed unit.
+# run-without-systemd: run PinsDaemon as sysupdate-api where systemd is not PID 1
+# (containers, CI), with the settings of the installed unit. The package installs it as
+# /usr/libexec/pinsdaemon/run-without-systemd (from ops/run-without-systemd.sh).
 #
-#   run-without-systemd.sh              start in the background (pidfile, log file)
-#   run-without-systemd.sh --foreground start in the foreground (Ctrl-C stops it)
-#   run-without-systemd.sh --stop       stop the background daemon
-#   run-without-systemd.sh --status     exit 0 if the background daemon runs
-#   run-without-systemd.sh --print      print the command line it would run
+#   run-without-systemd              start in the background (pidfile, log file)
+#   run-without-systemd --foreground start in the foreground (Ctrl-C stops it)
+#   run-without-systemd --stop       stop the background daemon
+#   run-without-systemd --status     exit 0 if the background daemon runs
+#   run-without-systemd --print      print the command line it would run
 #
 # It reads User=, Group=, UMask=, WorkingDirectory=, Environment=, ExecStart=,
 # LoadCredential=, StateDirectory=, StateDirectoryMode= and TimeoutStopSec= from
-# /etc/systemd/system/pinsdaemon.service, so the unit stays the one place they are
-# written down, and does by hand what systemd would do:
+# /usr/lib/systemd/system/pinsdaemon.service (drop-ins are not read), so the unit stays
+# the one place they are written down, and does by hand what systemd would do:
 #   LoadCredential=NAME:PATH  copies PATH (root-only) to /run/pinsdaemon/credentials/NAME,
 #                             owned by the service user, mode 0400, expands %d to that
 #                             directory, and removes the copy when the daemon stops;
@@ -23,8 +24,7 @@
 # a later "--stop" at another process by rewriting its pidfile.
 set -euo pipefail
 
-# shellcheck source=ops/layout.sh
-source "$(dirname "${BASH_SOURCE[0]}")/layout.sh"
+# @LAYOUT@
 readonly UNIT=$UNIT_PATH
 readonly CRED_DIR=$RUN_DIR/credentials
 readonly PID_FILE=$RUN_DIR/pinsdaemon.pid
@@ -72,7 +72,7 @@ UNIT_CREDS=()
 
 read_unit() {
     local line key value section=""
-    [[ -r $UNIT ]] || die "$UNIT not found: run ops/install.sh first"
+    [[ -r $UNIT ]] || die "$UNIT not found: install the pinsdaemon package first"
     while IFS= read -r line || [[ -n $line ]]; do
         line=${line%$'\r'}
         [[ $line =~ ^[[:space:]]*(#|;|$) ]] && continue
@@ -121,7 +121,7 @@ ENV_ARGV=()
 
 build_command() {
     local home shell entry
-    id "$UNIT_USER" >/dev/null 2>&1 || die "user $UNIT_USER does not exist: run ops/install.sh first"
+    id "$UNIT_USER" >/dev/null 2>&1 || die "user $UNIT_USER does not exist: install the pinsdaemon package first"
     home=$(getent passwd "$UNIT_USER" | cut -d: -f6)
     shell=$(getent passwd "$UNIT_USER" | cut -d: -f7)
     ENV_ARGV=(
@@ -168,7 +168,7 @@ prepare() {
         name=${cred%%:*}
         src=${cred#*:}
         [[ $name =~ ^[A-Za-z0-9._-]+$ && $src == /* ]] || die "$UNIT: LoadCredential=$cred is not NAME:/ABSOLUTE/PATH"
-        [[ -r $src ]] || die "credential source $src is missing: run ops/install.sh first"
+        [[ -r $src ]] || die "credential source $src is missing: reinstall the pinsdaemon package (dpkg-reconfigure pinsdaemon)"
         tmp=$(mktemp "$CRED_DIR/.$name.XXXXXX")
         cat -- "$src" >"$tmp"
         chown "$UNIT_USER:$UNIT_GROUP" "$tmp"
@@ -177,7 +177,9 @@ prepare() {
     done
     if [[ -n $UNIT_STATE_DIR ]]; then
         install -d -o "$UNIT_USER" -g "$UNIT_GROUP" -m "$UNIT_STATE_MODE" "/var/lib/$UNIT_STATE_DIR"
-        chown "$UNIT_USER:$UNIT_GROUP" "/var/lib/$UNIT_STATE_DIR"
+        # As systemd does for StateDirectory=: ownership is adjusted recursively (never
+        # through a symlink), so history left by an earlier install is readable again.
+        chown -R -h "$UNIT_USER:$UNIT_GROUP" "/var/lib/$UNIT_STATE_DIR"
         chmod "$UNIT_STATE_MODE" "/var/lib/$UNIT_STATE_DIR"
     fi
 }
@@ -207,21 +209,68 @@ running_pid() {
     printf '%s\n' "$pid"
 }
 
-health_url() {
-    local urls="" i first host rest
+# Where the daemon listens: --urls on ExecStart=, else "urls =" in the settings file
+# (top level, before any [Section]), else the daemon's default. A plain-HTTP address is
+# preferred for the check; an https:// one is checked without verifying its certificate
+# (this only asks whether the daemon is up, and sends no token).
+listen_urls() {
+    local i entry file="" line
     for ((i = 1; i < ${#EXEC_ARGV[@]}; i++)); do
         if [[ ${EXEC_ARGV[i]} == --urls ]]; then
-            urls=${EXEC_ARGV[i + 1]-}
+            printf '%s\n' "${EXEC_ARGV[i + 1]-}"
+            return
         fi
     done
-    urls=${urls:-http://127.0.0.1:5180}
-    first=${urls%%;*}
+    for entry in "${ENV_ARGV[@]}"; do
+        [[ $entry == SettingsFile=* ]] && file=${entry#SettingsFile=}
+    done
+    if [[ -n $file && -r $file ]]; then
+        while IFS= read -r line || [[ -n $line ]]; do
+            [[ $line =~ ^[[:space:]]*\[ ]] && break
+            if [[ $line =~ ^[[:space:]]*urls[[:space:]]*=[[:space:]]*([^[:space:]]+) ]]; then
+                printf '%s\n' "${BASH_REMATCH[1]}"
+                return
+            fi
+        done <"$file"
+    fi
+    printf '%s\n' http://127.0.0.1:5180
+}
+
+HEALTH_URL=""
+HEALTH_CURL_ARGS=()
+set_health_url() {
+    local urls first="" url host rest all
+    urls=$(listen_urls)
+    IFS=';' read -r -a all <<<"$urls"
+    for url in "${all[@]}"; do
+        if [[ $url == http://* ]]; then
+            first=$url
+            break
+        fi
+    done
+    if [[ -z $first ]]; then
+        first=${all[0]}
+        HEALTH_CURL_ARGS=(--insecure)
+    fi
     rest=${first#*://}
     host=${rest%%:*}
     case $host in
         0.0.0.0 | \* | + | "[::]") first=${first/"$host"/127.0.0.1} ;;
     esac
-    printf '%s/healthz\n' "${first%/}"
+    HEALTH_URL=${first%/}/healthz
+}
+
+# Like systemd, start the daemon with nothing open but stdin, stdout and stderr: a
+# descriptor inherited from the caller (a lock held by "flock ... run-without-systemd", a
+# pipe) would otherwise stay open for as long as the daemon runs.
+close_inherited_fds() {
+    local fd
+    for fd in /proc/"$BASHPID"/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then
+            eval "exec $fd>&-" 2>/dev/null || true
+        fi
+    done
 }
 
 start_background() {
@@ -238,6 +287,7 @@ start_background() {
     (
         cd "$UNIT_WORKDIR"
         umask "$UNIT_UMASK"
+        close_inherited_fds
         exec setsid "${COMMAND[@]}" </dev/null >>"$LOG_FILE" 2>&1
     ) &
     pid=$!
@@ -245,14 +295,15 @@ start_background() {
     say "started pid $pid as $UNIT_USER; log: $LOG_FILE"
 
     # What Type=notify gives systemd: do not report success before the daemon serves.
-    url=$(health_url)
+    set_health_url
+    url=$HEALTH_URL
     for ((i = 0; i < 60; i++)); do
         if ! alive "$pid"; then
             rm -f -- "$PID_FILE"
             tail -n 20 -- "$LOG_FILE" >&2 || true
             die "the daemon exited during startup; see $LOG_FILE"
         fi
-        if command -v curl >/dev/null && curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then
+        if command -v curl >/dev/null && curl -fsS "${HEALTH_CURL_ARGS[@]}" -o /dev/null --max-time 2 "$url" 2>/dev/null; then
             say "healthy at $url"
             return 0
         fi
@@ -306,6 +357,7 @@ case $MODE in
         (
             cd "$UNIT_WORKDIR"
             umask "$UNIT_UMASK"
+            close_inherited_fds
             exec "${COMMAND[@]}"
         ) &
         child=$!

@@ -41,6 +41,7 @@ public static class DaemonApp
             Args = ["--hostBuilder:reloadConfigOnChange=false", .. args],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.AddPinsSettingsFile();
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, DefaultUrl);
@@ -48,6 +49,7 @@ public static class DaemonApp
 
         builder.Host.UseSystemd();
         builder.ConfigurePinsKestrel();
+        builder.ConfigurePinsHttps();
         builder.AddActivity();
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
@@ -117,7 +119,7 @@ public static class DaemonApp
         app.UseFailedAuthThrottle();
         app.UseSessionAntiForgery();
         app.UseAuthorization();
-        app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
+        app.Lifetime.ApplicationStarted.Register(() => ReportListeners(app));
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutMissingScript(app));
 
         app.MapHealth();
@@ -142,11 +144,15 @@ public static class DaemonApp
         if (upgrade.UseSudo && !File.Exists(upgrade.ScriptPath))
         {
             app.Logger.LogWarning(
-                "Upgrade:ScriptPath '{ScriptPath}' does not exist: every job will fail until it is installed (ops/install.sh)", upgrade.ScriptPath);
+                "Upgrade:ScriptPath '{ScriptPath}' does not exist: every job will fail until it is installed (apt install --reinstall pinsdaemon)", upgrade.ScriptPath);
         }
     }
 
-    private static void WarnAboutPlainHttp(WebApplication app)
+    /// <summary>
+    /// Warns about plain HTTP on the network, and logs the HTTPS certificate's fingerprint so the
+    /// administrator can compare it with what a client is shown (journalctl -u pinsdaemon).
+    /// </summary>
+    private static void ReportListeners(WebApplication app)
     {
         foreach (var url in app.Urls)
         {
@@ -154,6 +160,13 @@ public static class DaemonApp
             {
                 app.Logger.LogWarning(
                     "Listening on {Url} over plain HTTP: the bearer token crosses the network in clear text. Use HTTPS (see the README).", url);
+            }
+            else if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+                     && app.Services.GetRequiredService<ServerCertificateProvider>().Current is { } certificate)
+            {
+                app.Logger.LogInformation(
+                    "Listening on {Url} with certificate SHA-256 fingerprint {Fingerprint} (valid until {NotAfter:yyyy-MM-dd})",
+                    url, certificate.Fingerprint, certificate.Certificate.NotAfter.ToUniversalTime());
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
+using PinsDaemon.Host.Configuration;
 
 namespace PinsDaemon.Host;
 
@@ -16,6 +17,9 @@ internal static class StartupFailure
             case OptionsValidationException invalid:
                 // One line per wrong setting, each naming it; no stack trace.
                 return new Failure([.. invalid.Failures.Select(failure => $"configuration error: {failure}")], ExitCodes.Configuration);
+            case SettingsFileException settings:
+                // The settings file (SettingsFile) is missing, malformed or writable by others.
+                return new Failure([$"configuration error: {settings.Message}"], ExitCodes.Configuration);
             case not null when Fleet.FleetWiring.ConfigurationProblem(exception) is { } fleet:
                 // A fleet certificate, data directory or agent journal that cannot be used: the message names it.
                 return new Failure([$"configuration error: {fleet}"], ExitCodes.Configuration);

@@ -1,20 +1,25 @@
 #!/bin/bash
-# tests/e2e/arm64.sh: proves the linux-arm64 build works, on this x86-64 machine, under
-# emulation (issue 3: "ARM64 is a claim we prove, not assume").
+# tests/e2e/arm64.sh: proves the arm64 package works, on this x86-64 machine, under
+# emulation (issue 3: "ARM64 is a claim we prove, not assume"), and that each package's
+# binaries are built for its architecture.
+#
+#   tests/e2e/arm64.sh [--deb-dir DIR]   (DIR holds pinsdaemon_*_amd64.deb and _arm64.deb;
+#                                         default: build both with ops/deb/build.sh)
 #
 #   1. installs what it needs (idempotent): the arm64 architecture in dpkg, Debian's
 #      qemu-user (it provides /usr/bin/qemu-aarch64) and the arm64 multiarch libraries
 #      libc6, libstdc++6, libssl3 and zlib1g (the loader is /lib/ld-linux-aarch64.so.1,
 #      the libraries land in /usr/lib/aarch64-linux-gnu)
-#   2. publishes linux-x64 and linux-arm64 self-contained into temporary folders (with
-#      --artifacts-path, so no bin/ or obj/ is written into the checkout)
-#   3. starts the arm64 daemon under qemu-aarch64 with ops/dev/fake-upgrade.sh, waits
-#      for /healthz, runs one dry run, follows its WebSocket replay with
+#   2. unpacks both packages with dpkg-deb -x; `file` and `readelf` check that every ELF
+#      file in each is for its architecture
+#   3. starts the arm64 package's daemon under qemu-aarch64 with ops/dev/fake-upgrade.sh,
+#      waits for /healthz, runs one dry run, follows its WebSocket replay with
 #      tests/e2e/ws-client.mjs and reads GET /jobs/{id}/log
 #
-# Runs as root (apt-get). Needs the .NET 10 SDK and Node 20.10+ (global WebSocket behind
-# --experimental-websocket); installs file and curl if missing. Prints PASS/FAIL per
-# check and ends with "arm64: N passed, M failed"; exits 1 if any check failed.
+# Runs as root (apt-get). Needs Node 20.10+ (global WebSocket behind
+# --experimental-websocket), and the .NET 10 SDK unless --deb-dir is given; installs file
+# and curl if missing. Prints PASS/FAIL per check and ends with "arm64: N passed, M
+# failed"; exits 1 if any check failed.
 #
 # binfmt_misc is not used: in a container it is usually not mounted and cannot be
 # registered without systemd, so the binary is started explicitly as
@@ -34,7 +39,15 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 readonly HERE REPO
-readonly PROJECT=$REPO/src/PinsDaemon.Host/PinsDaemon.Host.csproj
+DEB_DIR=""
+case ${1-} in
+    "") ;;
+    --deb-dir) DEB_DIR=$(realpath -- "${2:?--deb-dir needs a directory}") ;;
+    *)
+        echo "usage: tests/e2e/arm64.sh [--deb-dir DIR]" >&2
+        exit 64
+        ;;
+esac
 readonly FAKE_SCRIPT=$REPO/ops/dev/fake-upgrade.sh
 readonly WS_CLIENT=$HERE/ws-client.mjs
 # Seen: about 20 s to become healthy under emulation on 2 cores. Generous, for a busy
@@ -131,47 +144,55 @@ if [[ $(id -u) -ne 0 ]]; then abort "run as root (it installs packages with apt-
 check "prerequisites installed (qemu-user, arm64 libc6/libstdc++6/libssl3/zlib1g)" install_prerequisites
 command -v qemu-aarch64 >/dev/null || abort "qemu-aarch64 is on PATH"
 [[ -e /lib/ld-linux-aarch64.so.1 ]] || abort "the arm64 loader /lib/ld-linux-aarch64.so.1 exists"
-command -v dotnet >/dev/null || abort "dotnet (the .NET 10 SDK) is on PATH"
 command -v node >/dev/null || abort "node (20.10+) is on PATH"
-info "$(qemu-aarch64 --version | head -n 1); node $(node --version); dotnet $(dotnet --version)"
+info "$(qemu-aarch64 --version | head -n 1); node $(node --version)"
 
-# ---------------------------------------------------------------- 2. publish
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-
-# publish RID: self-contained into $WORK/publish-RID, intermediates into $WORK/artifacts-RID.
-publish() {
-    local rid=$1 started=$SECONDS
-    if dotnet publish "$PROJECT" -c Release -r "$rid" --self-contained \
-        -o "$WORK/publish-$rid" --artifacts-path "$WORK/artifacts-$rid" >"$WORK/publish-$rid.log" 2>&1; then
-        info "published $rid in $((SECONDS - started)) s"
-    else
-        tail -n 30 "$WORK/publish-$rid.log" | sed 's/^/    /'
-        return 1
-    fi
-}
-# is_machine FILE PATTERN: `file` says the binary is built for that machine.
-is_machine() {
-    local description
-    description=$(file -b "$1" 2>/dev/null) || return 1
-    info "$(basename "$1"): $description"
-    grep -q -- "$2" <<<"$description"
-}
-
-check "dotnet publish -r linux-x64 --self-contained" publish linux-x64
-check "the linux-x64 binary is x86-64 ELF" is_machine "$WORK/publish-linux-x64/pinsdaemon" 'ELF 64-bit.*x86-64'
-rm -rf "$WORK/publish-linux-x64" "$WORK/artifacts-linux-x64"
-
-if publish linux-arm64; then
-    pass "dotnet publish -r linux-arm64 --self-contained"
-else
-    abort "dotnet publish -r linux-arm64 --self-contained"
+# ---------------------------------------------------------------- 2. the packages
+if [[ -z $DEB_DIR ]]; then
+    command -v dotnet >/dev/null || abort "dotnet (the .NET 10 SDK) is on PATH to build the packages"
+    DEB_DIR=$WORK/debs
+    for arch in amd64 arm64; do
+        started=$SECONDS
+        if "$REPO/ops/deb/build.sh" --arch "$arch" --out "$DEB_DIR" >"$WORK/build-$arch.log" 2>&1; then
+            info "built the $arch package in $((SECONDS - started)) s"
+        else
+            tail -n 30 "$WORK/build-$arch.log" | sed 's/^/    /'
+            abort "ops/deb/build.sh --arch $arch"
+        fi
+    done
 fi
-readonly BINARY=$WORK/publish-linux-arm64/pinsdaemon
-if is_machine "$BINARY" 'ELF 64-bit.*ARM aarch64'; then
-    pass "the linux-arm64 binary is ARM aarch64 ELF"
+
+# every_elf_is DIR FILE-PATTERN READELF-MACHINE: every ELF file under DIR is for that machine,
+# by `file` and by `readelf -h`; prints the main binary's description.
+every_elf_is() {
+    local dir=$1 pattern=$2 machine=$3 path count=0 bad=0
+    while IFS= read -r -d '' path; do
+        [[ $(head -c 4 "$path" | od -An -tx1 | tr -d ' ') == 7f454c46 ]] || continue
+        count=$((count + 1))
+        if ! file -b "$path" | grep -q -- "$pattern" ||
+            [[ $(readelf -h "$path" | sed -n 's/^ *Machine: *//p') != "$machine" ]]; then
+            info "$path: $(file -b "$path")"
+            bad=$((bad + 1))
+        fi
+    done < <(find "$dir" -type f -print0)
+    info "$(basename "$dir"): $count ELF files; pinsdaemon: $(file -b "$dir/usr/lib/pinsdaemon/pinsdaemon")"
+    ((count > 10 && bad == 0))
+}
+
+for arch in amd64 arm64; do
+    deb=$(find "$DEB_DIR" -maxdepth 1 -name "pinsdaemon_*_$arch.deb" | sort -V | tail -n 1)
+    [[ -n $deb ]] || abort "$DEB_DIR holds a pinsdaemon_*_$arch.deb"
+    dpkg-deb -x "$deb" "$WORK/$arch" || abort "dpkg-deb -x $(basename "$deb")"
+    check "$(basename "$deb"): Architecture field is $arch" test "$(dpkg-deb -f "$deb" Architecture)" = "$arch"
+done
+check "every ELF file in the amd64 package is x86-64 (file, readelf)" \
+    every_elf_is "$WORK/amd64" 'ELF 64-bit.*x86-64' 'Advanced Micro Devices X86-64'
+if every_elf_is "$WORK/arm64" 'ELF 64-bit.*ARM aarch64' 'AArch64'; then
+    pass "every ELF file in the arm64 package is ARM aarch64 (file, readelf)"
 else
-    abort "the linux-arm64 binary is ARM aarch64 ELF"
+    abort "every ELF file in the arm64 package is ARM aarch64 (file, readelf)"
 fi
+readonly DAEMON_DIR=$WORK/arm64/usr/lib/pinsdaemon
 
 # ---------------------------------------------------------------- 3. run under qemu
 free_port() {
@@ -187,10 +208,10 @@ TOKEN=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
 readonly TOKEN
 mkdir -p "$WORK/storage"
 
-info "starting the arm64 daemon under qemu-aarch64 on $BASE"
+info "starting the arm64 package's daemon under qemu-aarch64 on $BASE"
 HEALTH_T0=$SECONDS
 (
-    cd "$WORK/publish-linux-arm64"
+    cd "$DAEMON_DIR"
     exec env API_TOKEN="$TOKEN" \
         Upgrade__UseSudo=false \
         Upgrade__ScriptPath="$FAKE_SCRIPT" \

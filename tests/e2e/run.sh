@@ -1,19 +1,26 @@
 #!/bin/bash
-# tests/e2e/run.sh: end-to-end test of the installed daemon, run as root on Debian
-# without systemd (CI). It changes the machine: it installs PinsDaemon with
-# ops/install.sh, exercises it, then removes it with ops/uninstall.sh (also when a
-# check fails or the run is interrupted). It never runs the upgrade with --apply: only
-# dry runs, which refresh the package lists and change no package.
+# tests/e2e/run.sh: end-to-end test of the amd64 package on a Debian host without systemd
+# (CI), as root. It changes the machine: it installs pinsdaemon_<version>_amd64.deb with
+# apt-get, exercises it, then purges it (also when a check fails or the run is
+# interrupted). It never runs the upgrade with --apply: only dry runs, which refresh the
+# package lists and change no package.
 #
-#   1. install, start the daemon as sysupdate-api (ops/run-without-systemd.sh), /healthz
-#   2. a dry run over HTTP, followed over a WebSocket (tests/e2e/ws-client.mjs):
-#      real apt-get output, end frame and GET /jobs/{id} say succeeded with exit 0
-#   3. the privilege boundary, checked as the service user: the eleven sudoers forms
-#      and nothing else; a run started through sudo outlives the caller
-#   4. install again (token kept, daemon still serving), uninstall, nothing left
+#   tests/e2e/run.sh [--deb FILE]     (default: build the package with ops/deb/build.sh)
 #
-# PINSDAEMON_PUBLISH, when set, is a linux-x64 publish to install (install.sh --from-dir)
-# instead of publishing again (.ci/run publishes once for this test and tests/system/).
+#   1. apt-get install ./pinsdaemon_…_amd64.deb: user, token, certificate, sudoers, unit
+#   2. start it the way the package says without systemd (run-without-systemd), on free
+#      loopback ports set in the conffile, HTTP and HTTPS
+#   3. a dry run over HTTP, followed over a WebSocket (tests/e2e/ws-client.mjs): real
+#      apt-get output, end frame and GET /jobs/{id} say succeeded with exit 0
+#   4. HTTPS answers with the certificate whose fingerprint the install printed, and with
+#      the administrator's own after pinsdaemon-tls import
+#   5. the privilege boundary, checked as the service user: the eleven sudoers forms and
+#      nothing else; a run started through sudo outlives the caller
+#   6. reinstall while running (token kept, daemon back), apt-get remove (token and
+#      history kept), apt-get purge: the file lists before and after are the same
+#
+# Without --deb, PINSDAEMON_PUBLISH (a linux-x64 self-contained publish) is packaged instead
+# of publishing again.
 #
 # Prints PASS/FAIL per check and ends with "e2e: N passed, M failed"; exits 1 if any
 # check failed.
@@ -22,45 +29,60 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 readonly HERE REPO
-readonly OPS=$REPO/ops
+readonly PACKAGE=pinsdaemon
 readonly USER_NAME=sysupdate-api
 readonly SCRIPT=/usr/libexec/pinsdaemon/system-upgrade.sh
+readonly RUNNER=/usr/libexec/pinsdaemon/run-without-systemd
 readonly SUDOERS=/etc/sudoers.d/pinsdaemon
-readonly UNIT=/etc/systemd/system/pinsdaemon.service
-readonly TEMPLATE_UNIT=/etc/systemd/system/pinsdaemon-upgrade@.service
+readonly CONF=/etc/pinsdaemon/pinsdaemon.conf
+readonly TEMPLATE_UNIT=/usr/lib/systemd/system/pinsdaemon-upgrade@.service
 readonly RUNS_DIR=/var/lib/pinsdaemon-upgrade
 readonly TOKEN_FILE=/etc/pinsdaemon/api-token
+readonly TLS_KEY=/etc/pinsdaemon/tls.key
 readonly STATE_DIR=/var/lib/pinsdaemon
-readonly INSTALL_DIR=/usr/lib/pinsdaemon
+readonly LIB_DIR=/usr/lib/pinsdaemon
 readonly PID_FILE=/run/pinsdaemon/pinsdaemon.pid
 readonly LOG_FILE=/var/log/pinsdaemon.log
-readonly BASE=http://127.0.0.1:5180
-readonly WS_BASE=ws://127.0.0.1:5180
 # A dry run is apt-get update plus a simulation: seconds on a good mirror, minutes on
 # a slow one. Generous, so a slow mirror is not reported as a daemon bug.
 readonly JOB_TIMEOUT=600
 
+DEB=""
+case ${1-} in
+    "") ;;
+    --deb)
+        DEB=${2:?--deb needs a file}
+        DEB=$(realpath -- "$DEB")
+        ;;
+    *)
+        echo "usage: tests/e2e/run.sh [--deb FILE]" >&2
+        exit 64
+        ;;
+esac
+
 PASSED=0
 FAILED=0
 INSTALLED=no
-UNINSTALLED=no
 WORK=$(mktemp -d /tmp/pinsdaemon-e2e.XXXXXX)
 readonly WORK
+chmod 0755 "$WORK"
 
 # shellcheck source=tests/e2e/checks.sh
-source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+source "$HERE/checks.sh"
 info() { echo "e2e: $*"; }
 as_user() { runuser -u "$USER_NAME" -- "$@"; }
+apt_quiet() { DEBIAN_FRONTEND=noninteractive apt-get "$@" >>"$WORK/apt.log" 2>&1; }
 
 finish() {
     local status=$?
-    if [[ $INSTALLED == yes && $UNINSTALLED == no ]]; then
+    if [[ $INSTALLED == yes ]]; then
         if ((FAILED > 0)) && [[ -f $LOG_FILE ]]; then
             info "last lines of $LOG_FILE:"
             tail -n 40 "$LOG_FILE" | sed 's/^/    /'
         fi
-        info "cleaning up with ops/uninstall.sh"
-        "$OPS/uninstall.sh" >"$WORK/uninstall-cleanup.log" 2>&1 || cat "$WORK/uninstall-cleanup.log"
+        info "cleaning up: apt-get purge $PACKAGE"
+        "$RUNNER" --stop >/dev/null 2>&1
+        apt_quiet purge -y "$PACKAGE" || tail -n 20 "$WORK/apt.log"
     fi
     rm -rf -- "$WORK"
     if ((PASSED + FAILED == 0)); then
@@ -76,17 +98,12 @@ trap 'exit 130' INT TERM
 
 # --- 0. prerequisites of the test itself ----------------------------------------------
 if ((EUID != 0)); then
-    echo "e2e: must run as root (it installs the daemon and creates a system user)" >&2
+    echo "e2e: must run as root (it installs the package)" >&2
     exit 1
 fi
-missing=()
-for tool in sudo curl; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
-done
-if ((${#missing[@]} > 0)); then
-    info "installing ${missing[*]} (needed by ops/install.sh)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >"$WORK/apt.log" 2>&1 ||
-        { cat "$WORK/apt.log"; exit 1; }
+if [[ -d /run/systemd/system ]]; then
+    echo "e2e: systemd is running here: this test drives the package without systemd (the lab, tests/system/, covers systemd)" >&2
+    exit 1
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if ((node_major < 20)); then
@@ -97,61 +114,112 @@ NODE_WS=(node)
 if [[ $(node -p 'typeof WebSocket') != function ]]; then
     NODE_WS=(node --experimental-websocket)
 fi
-if [[ -e $UNIT || -e $SUDOERS ]] || id "$USER_NAME" >/dev/null 2>&1; then
+if dpkg-query -W -f='${db:Status-Abbrev}' "$PACKAGE" 2>/dev/null | grep -q '^[a-z][a-zA-Z]'; then
     if [[ ${CI-} == true ]]; then
-        info "a previous installation is present; removing it first"
-        "$OPS/uninstall.sh" >/dev/null
+        info "$PACKAGE is installed; purging it first"
+        "$RUNNER" --stop >/dev/null 2>&1
+        apt_quiet purge -y "$PACKAGE" || { tail -n 20 "$WORK/apt.log"; exit 1; }
     else
-        echo "e2e: PinsDaemon is already installed here; run ops/uninstall.sh first (CI=true does that itself)" >&2
+        echo "e2e: $PACKAGE is installed here; apt-get purge it first (CI=true does that itself)" >&2
         exit 1
     fi
 fi
-if curl -s -o /dev/null --max-time 2 "$BASE/healthz"; then
-    echo "e2e: something already answers on $BASE; stop it first" >&2
-    exit 1
+if [[ -z $DEB ]]; then
+    info "building the amd64 package (ops/deb/build.sh)"
+    build_args=(--arch amd64 --out "$WORK")
+    if [[ -n ${PINSDAEMON_PUBLISH-} ]]; then build_args+=(--publish-dir "$PINSDAEMON_PUBLISH"); fi
+    DEB=$("$REPO/ops/deb/build.sh" "${build_args[@]}" 2>"$WORK/build.log" | tail -n 1) ||
+        { tail -n 30 "$WORK/build.log"; exit 1; }
 fi
+[[ -f $DEB ]] || { echo "e2e: $DEB does not exist" >&2; exit 1; }
+# The package's dependencies and the test's tools first, so that the file lists compared at
+# the end differ by what the package itself creates, nothing else.
+deps=$(dpkg-deb -f "$DEB" Depends | sed 's/([^)]*)//g; s/|[^,]*//g; s/,/ /g')
+# shellcheck disable=SC2086  # one word per package
+apt_quiet update && apt_quiet install -y --no-install-recommends $deps curl openssl ||
+    { tail -n 20 "$WORK/apt.log"; exit 1; }
 
-INSTALL_ARGS=()
-if [[ -n ${PINSDAEMON_PUBLISH-} ]]; then
-    # .ci/run publishes once for this test and the system lab.
-    INSTALL_ARGS+=(--from-dir "$PINSDAEMON_PUBLISH")
-fi
-if [[ -d /run/systemd/system ]]; then
-    # This test drives the fallback path; keep systemd's copy from taking the port.
-    INSTALL_ARGS+=(--no-start)
-fi
+free_port() {
+    node -e 'const s = require("net").createServer();
+             s.listen(0, "127.0.0.1", () => { process.stdout.write(String(s.address().port)); s.close(); });'
+}
+HTTP_PORT=$(free_port)
+HTTPS_PORT=$(free_port)
+while [[ $HTTPS_PORT == "$HTTP_PORT" ]]; do HTTPS_PORT=$(free_port); done
+readonly BASE=http://127.0.0.1:$HTTP_PORT
+readonly WS_BASE=ws://127.0.0.1:$HTTP_PORT
+readonly HTTPS_BASE=https://127.0.0.1:$HTTPS_PORT
 
-# --- 1. install and start -------------------------------------------------------------
-info "running ops/install.sh (without PINSDAEMON_PUBLISH it publishes the daemon: a few minutes on 2 cores)"
+# Everything on the machine outside scratch, cache and log space: purge must bring this
+# list back exactly. The package manager's own bookkeeping is left out.
+file_list() {
+    {
+        find /etc /usr /var /opt /srv /run -xdev \
+            \( -path /var/cache -o -path /var/log -o -path /var/tmp -o -path /var/lib/apt -o \
+            -path /var/lib/dpkg -o -path /var/lib/ucf -o -path /run/user -o -path /var/mail -o \
+            -path /run/systemd/nspawn -o -path /var/lib/machines \) -prune -o -print
+        getent passwd | cut -d: -f1 | sed 's/^/user: /'
+        getent group | cut -d: -f1 | sed 's/^/group: /'
+    } | LC_ALL=C sort
+}
+# sudo makes its timestamp directory on first use by anyone; the user's own entry in it is
+# the package's to remove.
+if [[ -d /run/sudo ]]; then install -d -m 0700 /run/sudo/ts; fi
+file_list >"$WORK/files-before"
+
+# --- 1. install ---------------------------------------------------------------------------
+info "apt-get install $(basename "$DEB")"
 INSTALLED=yes
-if "$OPS/install.sh" "${INSTALL_ARGS[@]}" >"$WORK/install1.log" 2>&1; then
-    pass "ops/install.sh exits 0"
+cp -- "$DEB" "$WORK/"
+if DEBIAN_FRONTEND=noninteractive apt-get install -y "$WORK/$(basename "$DEB")" >"$WORK/install1.log" 2>&1; then
+    pass "apt-get install ./$(basename "$DEB") exits 0"
 else
-    fail "ops/install.sh exits 0"
+    fail "apt-get install ./$(basename "$DEB") exits 0"
     cat "$WORK/install1.log"
     exit 1
 fi
+sed -n '/^Setting up pinsdaemon/,$p' "$WORK/install1.log" | grep '^pinsdaemon:\|^    ' | sed 's/^/  | /'
+
+check "the install output says how to read the token" grep -q "sudo cat $TOKEN_FILE" "$WORK/install1.log"
+check "the install output says how to start the daemon without systemd" grep -qF "$RUNNER" "$WORK/install1.log"
+PRINTED_FINGERPRINT=$(grep -A1 'fingerprint' "$WORK/install1.log" | grep -Eo '([0-9A-F]{2}:){31}[0-9A-F]{2}' | head -n 1)
+check "the install output prints the certificate's SHA-256 fingerprint" test -n "$PRINTED_FINGERPRINT"
+check "pinsdaemon-tls fingerprint prints it again" test "$(pinsdaemon-tls fingerprint)" == "$PRINTED_FINGERPRINT"
 
 layout_ok() {
-    local ok=0
-    [[ $(stat -c '%U:%G %a' "$SCRIPT") == "root:root 755" ]] || { echo "  $SCRIPT: $(stat -c '%U:%G %a' "$SCRIPT")"; ok=1; }
-    [[ $(stat -c '%U:%G %a' "$SUDOERS") == "root:root 440" ]] || { echo "  $SUDOERS: $(stat -c '%U:%G %a' "$SUDOERS")"; ok=1; }
-    [[ $(stat -c '%U:%G %a' "$TOKEN_FILE") == "root:root 600" ]] || { echo "  $TOKEN_FILE: $(stat -c '%U:%G %a' "$TOKEN_FILE")"; ok=1; }
-    [[ $(stat -c '%U %a' "$STATE_DIR") == "$USER_NAME 700" ]] || { echo "  $STATE_DIR: $(stat -c '%U %a' "$STATE_DIR")"; ok=1; }
-    [[ $(stat -c '%U:%G %a' "$RUNS_DIR") == "root:$USER_NAME 750" ]] || { echo "  $RUNS_DIR: $(stat -c '%U:%G %a' "$RUNS_DIR")"; ok=1; }
-    [[ -f $TEMPLATE_UNIT ]] || { echo "  $TEMPLATE_UNIT missing"; ok=1; }
-    [[ $(stat -c '%U:%G %a' "$INSTALL_DIR") == "root:root 755" ]] || { echo "  $INSTALL_DIR: $(stat -c '%U:%G %a' "$INSTALL_DIR")"; ok=1; }
-    [[ -f $UNIT && -x $INSTALL_DIR/pinsdaemon ]] || { echo "  unit or binary missing"; ok=1; }
-    [[ -z $(find "$INSTALL_DIR" \( ! -user root -o -perm /022 \) -print -quit) ]] || { echo "  $INSTALL_DIR has files not owned by root or writable by others"; ok=1; }
+    local ok=0 path expected actual
+    while read -r path expected; do
+        actual=$(stat -c '%U:%G %a' "$path" 2>&1)
+        [[ $actual == "$expected" ]] || { echo "  $path: $actual, expected $expected"; ok=1; }
+    done <<EOF
+$SCRIPT root:root 755
+$(dirname "$SCRIPT") root:root 755
+$SUDOERS root:root 440
+$TOKEN_FILE root:root 600
+$TLS_KEY root:root 600
+$CONF root:root 644
+$STATE_DIR $USER_NAME:$USER_NAME 700
+$RUNS_DIR root:$USER_NAME 750
+$TEMPLATE_UNIT root:root 644
+$LIB_DIR root:root 755
+$LIB_DIR/pinsdaemon root:root 755
+EOF
+    [[ -z $(find "$LIB_DIR" \( ! -user root -o -perm /022 \) -print -quit) ]] ||
+        { echo "  $LIB_DIR has files not owned by root or writable by others"; ok=1; }
+    ! dpkg -L "$PACKAGE" | grep -q '^/usr/local' || { echo "  the package ships files under /usr/local"; ok=1; }
+    [[ -z $(find /usr/local -newer "$WORK/files-before" -print -quit) ]] || { echo "  something was written under /usr/local"; ok=1; }
+    dpkg-query -W -f='${Conffiles}\n' "$PACKAGE" | grep -q "^ $CONF " || { echo "  $CONF is not a conffile"; ok=1; }
     visudo -cf "$SUDOERS" >/dev/null || { echo "  $SUDOERS does not parse"; ok=1; }
     return $ok
 }
-check "installed files have the intended owners and modes" layout_ok
+check "installed files have Debian's layout, owners and modes" layout_ok
 
-if "$OPS/run-without-systemd.sh" >"$WORK/start.log" 2>&1; then
-    pass "ops/run-without-systemd.sh starts the daemon"
+# --- 2. start it without systemd, as the package says ---------------------------------------
+sed -i "s|^urls = .*|urls = $BASE;$HTTPS_BASE|" "$CONF"
+if "$RUNNER" >"$WORK/start.log" 2>&1; then
+    pass "$RUNNER starts the daemon"
 else
-    fail "ops/run-without-systemd.sh starts the daemon"
+    fail "$RUNNER starts the daemon"
     cat "$WORK/start.log"
     exit 1
 fi
@@ -176,12 +244,25 @@ check "the daemon process runs as $USER_NAME" daemon_runs_as_service_user
 
 TOKEN=$(tr -d '\r\n' <"$TOKEN_FILE")
 
-# --- 2. a dry run over HTTP, followed over a WebSocket -------------------------------------------
+# --- 3. a dry run over HTTP, followed over a WebSocket ---------------------------------------
 unauthorized() {
     [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
         --data '{"dryRun":true}' "$BASE/upgrade") == 401 ]]
 }
 check "POST /upgrade without a token is refused with 401" unauthorized
+
+# wait_for_end ID FILE: polls GET /jobs/{id} into FILE until the job is no longer running.
+wait_for_end() {
+    local id=$1 file=$2 status="" i
+    for ((i = 0; i < JOB_TIMEOUT; i++)); do
+        curl -s -o "$file" -H "Authorization: Bearer $TOKEN" "$BASE/jobs/$id"
+        status=$(json "$file" 'j.status' 2>/dev/null)
+        [[ $status == running || -z $status ]] || break
+        sleep 1
+    done
+    echo "  job $id: $status"
+    [[ $status == succeeded ]]
+}
 
 JOB_ID=""
 start_dry_run() {
@@ -207,15 +288,8 @@ if [[ -n $JOB_ID ]]; then
             grep -Eq '^Inst |[0-9]+ upgraded, [0-9]+ newly installed' "$WORK/lines.txt"
     }
     check "the log carries real apt-get output (Reading package lists, Inst lines or the summary)" real_apt_output
-    check "progress frames arrived between the lines" test "$(json "$WORK/ws.json" 'j.progress')" -gt 0
     no_channel_lines() { ! grep -q '^pinsdaemon-status \|^pinsdaemon: channel ' "$WORK/lines.txt"; }
     check "status-channel lines stay out of the log" no_channel_lines
-
-    end_frame_ok() {
-        [[ $(json "$WORK/ws.json" 'j.end && j.end.status') == succeeded &&
-            $(json "$WORK/ws.json" 'j.end && j.end.exitCode') == 0 ]]
-    }
-    check "the end frame says succeeded, exit code 0" end_frame_ok
 
     job_ok() {
         local code
@@ -294,7 +368,61 @@ if [[ -n $JOB_ID ]]; then
         quiet "${NODE_WS[@]}" "$HERE/ws-client.mjs" "$WS_BASE/logs/$JOB_ID" --timeout 30
 fi
 
-# --- 3. the privilege boundary, as the service user --------------------------------------------
+# --- 4. HTTPS with the printed fingerprint -----------------------------------------------------
+# A client that pins, as the CLI will: it accepts the connection only if the certificate's
+# SHA-256 fingerprint is the one the install printed, then asks for the job list.
+https_pinned() {
+    node - "$HTTPS_BASE/jobs" "$TOKEN" "$1" <<'EOF'
+const [url, token, pinned] = process.argv.slice(2);
+const https = require("node:https");
+const request = https.get(url, { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false }, (res) => {
+    const seen = res.socket.getPeerCertificate().fingerprint256;
+    const protocol = res.socket.getProtocol();
+    if (seen !== pinned) { console.log(`  fingerprint ${seen} is not the pinned ${pinned}`); process.exit(1); }
+    let body = "";
+    res.on("data", (d) => (body += d));
+    res.on("end", () => {
+        console.log(`  GET ${url} over ${protocol}, certificate ${seen} -> ${res.statusCode}, ${JSON.parse(body).length} job(s)`);
+        process.exit(res.statusCode === 200 ? 0 : 1);
+    });
+});
+request.setTimeout(30000, () => { console.log("  timed out"); process.exit(1); });
+request.on("error", (e) => { console.log(`  ${e.message}`); process.exit(1); });
+EOF
+}
+check "HTTPS answers with the certificate whose fingerprint the install printed" https_pinned "$PRINTED_FINGERPRINT"
+check "the daemon logged the fingerprint at start" grep -q "Listening on $HTTPS_BASE with certificate SHA-256 fingerprint $PRINTED_FINGERPRINT" "$LOG_FILE"
+
+# The administrator's own certificate instead of the generated one.
+make_pair() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=$1" \
+        -keyout "$WORK/$1.key" -out "$WORK/$1.crt" >/dev/null 2>&1
+}
+make_pair own && make_pair other
+OWN_FINGERPRINT=$(openssl x509 -in "$WORK/own.crt" -noout -fingerprint -sha256 | sed 's/^[^=]*=//')
+refuse "pinsdaemon-tls import refuses a key that is not the certificate's" quiet pinsdaemon-tls import "$WORK/own.crt" "$WORK/other.key"
+check "pinsdaemon-tls fingerprint still prints the package's certificate" test "$(pinsdaemon-tls fingerprint)" == "$PRINTED_FINGERPRINT"
+check "pinsdaemon-tls import installs the administrator's certificate and key" quiet pinsdaemon-tls import "$WORK/own.crt" "$WORK/own.key"
+check "pinsdaemon-tls fingerprint prints the imported certificate's" test "$(pinsdaemon-tls fingerprint)" == "$OWN_FINGERPRINT"
+check "the imported key is root's, mode 0600" test "$(stat -c '%U %a' "$TLS_KEY")" == "root 600"
+restart_daemon() { "$RUNNER" --stop >/dev/null && "$RUNNER" >>"$WORK/start.log" 2>&1; }
+check "the daemon restarts with it" restart_daemon
+check "HTTPS answers with the imported certificate" https_pinned "$OWN_FINGERPRINT"
+
+plain_http_refused_with_setting() {
+    local out
+    out=$(runuser -u "$USER_NAME" -- env SettingsFile="$WORK/plain.conf" API_TOKEN="$TOKEN" Upgrade__UseSudo=false \
+        Storage__Directory="$WORK/plain-state" timeout 60 "$LIB_DIR/pinsdaemon" 2>&1)
+    local status=$?
+    echo "  exit $status: $(grep -m1 'configuration error' <<<"$out")"
+    [[ $status == 78 ]] && grep -q "AllowPlainHttpOnNetwork = true' under \[Network\] in $WORK/plain.conf" <<<"$out"
+}
+printf 'urls = http://0.0.0.0:%s\n' "$(free_port)" >"$WORK/plain.conf"
+chmod 0644 "$WORK/plain.conf"
+install -d -o "$USER_NAME" -m 0700 "$WORK/plain-state"
+check "plain HTTP on a network address is refused (exit 78), naming the setting in the file" plain_http_refused_with_setting
+
+# --- 5. the privilege boundary, as the service user ------------------------------------------
 new_id() { cat /proc/sys/kernel/random/uuid; }
 
 # The launcher returns at once; the run goes on in a session of its own (no systemd here)
@@ -365,7 +493,7 @@ check "$USER_NAME has no login shell and a locked password" no_login_shell
 
 not_writable() {
     local path
-    for path in "$SCRIPT" "$(dirname "$SCRIPT")" "$INSTALL_DIR" "$INSTALL_DIR/pinsdaemon" "$SUDOERS" /etc/sudoers.d; do
+    for path in "$SCRIPT" "$(dirname "$SCRIPT")" "$LIB_DIR" "$LIB_DIR/pinsdaemon" "$SUDOERS" /etc/sudoers.d "$CONF"; do
         if as_user test -w "$path"; then
             echo "  $path is writable by $USER_NAME"
             return 1
@@ -373,57 +501,72 @@ not_writable() {
     done
     ! as_user touch "$(dirname "$SCRIPT")/e2e-probe" 2>/dev/null
 }
-check "the script, its directory, the daemon and sudoers are not writable by $USER_NAME" not_writable
+check "the script, its directory, the daemon, sudoers and the settings are not writable by $USER_NAME" not_writable
 refuse "the token file is not readable by $USER_NAME" quiet as_user cat "$TOKEN_FILE"
+refuse "the TLS key is not readable by $USER_NAME" quiet as_user cat "$TLS_KEY"
 
-# --- 4. install again, then uninstall --------------------------------------------------------------
-if "$OPS/install.sh" "${INSTALL_ARGS[@]}" >"$WORK/install2.log" 2>&1; then
-    pass "ops/install.sh runs a second time"
+# --- 6. reinstall, remove, purge ------------------------------------------------------------
+if DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall "$WORK/$(basename "$DEB")" >"$WORK/install2.log" 2>&1; then
+    pass "apt-get install --reinstall exits 0"
 else
-    fail "ops/install.sh runs a second time"
+    fail "apt-get install --reinstall exits 0"
     cat "$WORK/install2.log"
 fi
-check "the second install kept the API token" test "$(tr -d '\r\n' <"$TOKEN_FILE")" == "$TOKEN"
-if ! [[ -d /run/systemd/system ]] && ! "$OPS/run-without-systemd.sh" --status >/dev/null 2>&1; then
-    "$OPS/run-without-systemd.sh" >>"$WORK/start.log" 2>&1
-fi
+check "the reinstall kept the API token" test "$(tr -d '\r\n' <"$TOKEN_FILE")" == "$TOKEN"
+check "the reinstall kept the (imported) certificate" test "$(pinsdaemon-tls fingerprint)" == "$OWN_FINGERPRINT"
+check "the reinstall kept the edited conffile" grep -qx "urls = $BASE;$HTTPS_BASE" "$CONF"
+check "the daemon that ran before the reinstall runs again" "$RUNNER" --status
 
 second_job_ok() {
-    local code id status="" i
+    local code id
     healthy || return 1
     code=$(curl -s -o "$WORK/post2.json" -w '%{http_code}' -X POST \
         -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
         --data '{"dryRun":true}' "$BASE/upgrade")
     id=$(json "$WORK/post2.json" 'j.jobId' 2>/dev/null)
     [[ $code == 202 && -n $id ]] || { echo "  POST /upgrade -> $code"; return 1; }
-    # Wait for the end: uninstalling under a running job would leave its sudo behind.
-    for ((i = 0; i < JOB_TIMEOUT; i++)); do
-        curl -s -o "$WORK/job2.json" -H "Authorization: Bearer $TOKEN" "$BASE/jobs/$id"
-        status=$(json "$WORK/job2.json" 'j.status' 2>/dev/null)
-        [[ $status == running || -z $status ]] || break
-        sleep 1
-    done
-    echo "  second dry run: $status"
-    [[ $status == succeeded ]]
+    # Wait for the end: removing the package under a running job would leave its sudo behind.
+    wait_for_end "$id" "$WORK/job2.json"
 }
-check "after the second install the daemon serves the same token and runs a dry run" second_job_ok
+check "after the reinstall the daemon accepts the same token and runs a dry run" second_job_ok
+history_kept() {
+    [[ -z $JOB_ID ]] || [[ $(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/jobs/$JOB_ID" | json /dev/stdin 'j.status') == succeeded ]]
+}
+check "the first job is still in the history" history_kept
 
-if "$OPS/uninstall.sh" >"$WORK/uninstall.log" 2>&1; then
-    pass "ops/uninstall.sh exits 0"
+if DEBIAN_FRONTEND=noninteractive apt-get remove -y "$PACKAGE" >"$WORK/remove.log" 2>&1; then
+    pass "apt-get remove exits 0"
 else
-    fail "ops/uninstall.sh exits 0"
-    cat "$WORK/uninstall.log"
+    fail "apt-get remove exits 0"
+    cat "$WORK/remove.log"
 fi
-UNINSTALLED=yes
-
-nothing_left() {
-    local ok=0 path
-    if id "$USER_NAME" >/dev/null 2>&1; then echo "  user $USER_NAME still exists"; ok=1; fi
-    for path in "$SUDOERS" "$SCRIPT" "$(dirname "$SCRIPT")" "$UNIT" "$TEMPLATE_UNIT" "$INSTALL_DIR" /etc/pinsdaemon "$STATE_DIR" "$RUNS_DIR" /run/pinsdaemon \
-        /etc/systemd/system/multi-user.target.wants/pinsdaemon.service; do
-        if [[ -e $path || -L $path ]]; then echo "  $path still exists"; ok=1; fi
-    done
-    if curl -s -o /dev/null --max-time 2 "$BASE/healthz"; then echo "  the daemon still answers"; ok=1; fi
+removed_ok() {
+    local ok=0
+    curl -s -o /dev/null --max-time 2 "$BASE/healthz" && { echo "  the daemon still answers"; ok=1; }
+    [[ -e $SUDOERS ]] && { echo "  $SUDOERS is still there"; ok=1; }
+    [[ -e $SCRIPT || -e $LIB_DIR ]] && { echo "  the program is still there"; ok=1; }
+    [[ $(tr -d '\r\n' <"$TOKEN_FILE" 2>/dev/null) == "$TOKEN" ]] || { echo "  the token is gone"; ok=1; }
+    [[ -n $JOB_ID && -d $STATE_DIR/jobs/$JOB_ID ]] || { echo "  the history is gone"; ok=1; }
     return $ok
 }
-check "after uninstall: no user, sudoers file, script, unit, daemon, token or history" nothing_left
+check "after apt-get remove: daemon stopped, program and sudoers gone, token and history kept" removed_ok
+
+if DEBIAN_FRONTEND=noninteractive apt-get purge -y "$PACKAGE" >"$WORK/purge.log" 2>&1; then
+    pass "apt-get purge exits 0"
+else
+    fail "apt-get purge exits 0"
+    cat "$WORK/purge.log"
+fi
+INSTALLED=no
+nothing_left() {
+    file_list >"$WORK/files-after"
+    local left
+    left=$(LC_ALL=C comm -13 "$WORK/files-before" "$WORK/files-after")
+    if [[ -n $left ]]; then
+        echo "  left behind:"
+        sed 's/^/    /' <<<"$left" | head -n 40
+        return 1
+    fi
+    ! dpkg-query -W "$PACKAGE" >/dev/null 2>&1
+}
+check "after apt-get purge: the file, user and group lists are as before the install" nothing_left

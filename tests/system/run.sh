@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/system/run.sh: PinsDaemon under a real systemd. Boots Debian 12 (systemd 252 as PID 1)
-# in systemd-nspawn containers, installs the daemon with ops/install.sh and its real unit, and
-# runs the scenarios of issue 10 against a local apt repository of test packages.
+# in systemd-nspawn containers, installs the amd64 package with apt-get (its real units), and
+# runs the scenarios of issues 10 and 11 against a local apt repository of test packages.
 #
 #   tests/system/run.sh [--keep] [SCENARIO...]
 #
@@ -11,9 +11,11 @@
 #             (tests/system/lab shell MACHINE enters one; tests/system/lab down RUN_DIR ends it)
 #
 # Environment:
-#   PINSDAEMON_PUBLISH    a self-contained linux-x64 publish of src/PinsDaemon.Host to install
-#                         (.ci/run publishes once for the e2e test and this lab); without it,
-#                         this script publishes into its run directory
+#   PINSDAEMON_DEB        the amd64 package to install (.ci/run builds it once for lintian,
+#                         the e2e test and this lab); without it, this script builds one into
+#                         its run directory with ops/deb/build.sh, from:
+#   PINSDAEMON_PUBLISH    a self-contained linux-x64 publish of src/PinsDaemon.Host; without
+#                         it, this script publishes into its run directory
 #   PINSDAEMON_HOST_LOCK  a lock file to hold while a scenario installs onto this host
 #                         (scenario 7), for machines where others install at the same time
 #   LAB_CACHE             where root filesystems are cached (/var/cache/pinsdaemon-lab)
@@ -41,7 +43,7 @@ SKIPPED=0
 T0=$SECONDS
 
 say() { echo "system: $*"; }
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 KEEP=no
 SELECTED=()
@@ -156,28 +158,31 @@ else
 fi
 
 started=$SECONDS
-if [[ -n ${PINSDAEMON_PUBLISH-} ]]; then
-    if [[ -x $PINSDAEMON_PUBLISH/pinsdaemon ]]; then
-        export PINS_PUBLISH=$PINSDAEMON_PUBLISH
-        say "installing the daemon published in $PINS_PUBLISH"
+if [[ -n ${PINSDAEMON_DEB-} ]]; then
+    if [[ -f $PINSDAEMON_DEB && $(dpkg-deb -f "$PINSDAEMON_DEB" Package 2>/dev/null)_$(dpkg-deb -f "$PINSDAEMON_DEB" Architecture 2>/dev/null) == pinsdaemon_amd64 ]]; then
+        PINS_DEB=$(cd "$(dirname "$PINSDAEMON_DEB")" && pwd -P)/$(basename "$PINSDAEMON_DEB")
+        say "installing the package $PINS_DEB"
     else
-        fail "PINSDAEMON_PUBLISH=$PINSDAEMON_PUBLISH has no executable pinsdaemon"
+        fail "PINSDAEMON_DEB=$PINSDAEMON_DEB is not the amd64 pinsdaemon package"
         exit 1
     fi
 else
-    export PINS_PUBLISH=$LAB_RUN_DIR/publish
-    say "publishing the daemon (linux-x64, self-contained); set PINSDAEMON_PUBLISH to reuse a publish"
-    if DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet publish "$REPO/src/PinsDaemon.Host/PinsDaemon.Host.csproj" \
-        -c Release -r linux-x64 --self-contained -o "$PINS_PUBLISH" \
-        --artifacts-path "$LAB_RUN_DIR/artifacts" -v quiet -nologo >"$LAB_RUN_DIR/publish.log" 2>&1; then
-        rm -rf -- "$LAB_RUN_DIR/artifacts"
-        pass "dotnet publish of the daemon ($((SECONDS - started)) s)"
+    build=("$REPO/ops/deb/build.sh" --arch amd64 --out "$LAB_RUN_DIR/deb")
+    if [[ -n ${PINSDAEMON_PUBLISH-} ]]; then
+        build+=(--publish-dir "$PINSDAEMON_PUBLISH")
+        say "packaging the daemon published in $PINSDAEMON_PUBLISH"
     else
-        tail -n 30 "$LAB_RUN_DIR/publish.log"
-        fail "dotnet publish of the daemon"
+        say "publishing the daemon (linux-x64, self-contained) and packaging it; set PINSDAEMON_DEB or PINSDAEMON_PUBLISH to reuse one"
+    fi
+    if PINS_DEB=$("${build[@]}" 2>"$LAB_RUN_DIR/build.log" | tail -n 1) && [[ -f $PINS_DEB ]]; then
+        pass "ops/deb/build.sh --arch amd64: $(basename "$PINS_DEB") ($((SECONDS - started)) s)"
+    else
+        tail -n 30 "$LAB_RUN_DIR/build.log"
+        fail "ops/deb/build.sh --arch amd64"
         exit 1
     fi
 fi
+export PINS_DEB
 
 export PINS_PACKAGES=$LAB_RUN_DIR/packages
 if repo_build "$PINS_PACKAGES"; then
@@ -185,6 +190,17 @@ if repo_build "$PINS_PACKAGES"; then
 else
     fail "building the local apt repository (dpkg-deb, apt-ftparchive)"
     exit 1
+fi
+# Only the package scenarios (a name containing "package") upgrade pinsdaemon itself.
+if [[ ${SCENARIOS[*]} == *package* ]]; then
+    started=$SECONDS
+    if repo_build_self "$PINS_PACKAGES" "$PINS_DEB"; then
+        pass "self-upgrade repository: pinsdaemon $REPO_SELF_VERSION, pinslab-after 2 depending on it ($((SECONDS - started)) s)"
+    else
+        fail "building the self-upgrade repository (dpkg-deb -R, apt-ftparchive)"
+        exit 1
+    fi
+    export PINS_SELF_VERSION=$REPO_SELF_VERSION
 fi
 say "run directory $LAB_RUN_DIR, machines named $LAB_ID-*"
 

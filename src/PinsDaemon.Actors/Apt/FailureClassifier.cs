@@ -51,7 +51,7 @@ public static class FailureClassifier
         1 when usedSudo && output.Contains("sudo:", StringComparison.Ordinal) => new FailureReason(
             "sudoRefused",
             "sudo refused to run the upgrade script as root. The sudoers rule is missing or does not match Upgrade:ScriptPath: " +
-            "reinstall the package, or check /etc/sudoers.d/pinsdaemon with 'sudo -l -U sysupdate-api'."),
+            "reinstall the package (apt install --reinstall pinsdaemon), or check /etc/sudoers.d/pinsdaemon with 'sudo -l -U sysupdate-api'."),
         64 => new FailureReason("badArguments", "The upgrade script rejected its arguments: Upgrade:ScriptPath does not point at PinsDaemon's system-upgrade.sh."),
         65 => new FailureReason("startFailed", "The upgrade script refused this job id: it was already used."),
         74 => new FailureReason("scriptError", $"The upgrade script could not prepare the run: {Trim(output)}"),

@@ -18,7 +18,7 @@ internal static partial class FileSecurity
 
     /// <summary>
     /// Why <paramref name="path"/> could be changed by someone other than root, or null when it
-    /// cannot. Checked as <c>ops/install.sh</c> checks it: the path as written, where every
+    /// cannot. Two checks: the path as written, where every
     /// symbolic link on the way must itself be root's, and the real path it resolves to, where the
     /// file and every directory above it must be root's and not group- or world-writable. A
     /// symbolic link in a root-owned directory that leads into someone else's directory is

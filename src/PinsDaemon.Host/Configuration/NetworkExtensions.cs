@@ -77,6 +77,12 @@ internal static class NetworkExtensions
             context => context.RequestServices.GetRequiredService<IOptions<NetworkOptions>>().Value.KnownProxies.Length > 0,
             branch => branch.UseForwardedHeaders());
 
+    /// <summary>Where the daemon is told to listen: <c>urls</c> (<c>--urls</c>) and Kestrel's own endpoints.</summary>
+    internal static IEnumerable<string> ConfiguredUrls(IConfiguration configuration) =>
+        (configuration[WebHostDefaults.ServerUrlsKey] ?? string.Empty)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
+
     /// <summary>True for http(s) URLs whose host is not a loopback address or <c>localhost</c>.</summary>
     internal static bool IsNetworkFacing(string url)
     {
@@ -149,17 +155,16 @@ internal static class NetworkExtensions
                 }
             }
 
-            var urls = (configuration[WebHostDefaults.ServerUrlsKey] ?? string.Empty)
-                .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
-            foreach (var url in urls)
+            foreach (var url in ConfiguredUrls(configuration))
             {
                 if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && IsNetworkFacing(url) && !options.AllowPlainHttpOnNetwork)
                 {
+                    var settingsFile = configuration[SettingsFile.Key];
+                    var where = string.IsNullOrEmpty(settingsFile) ? string.Empty : $" ('AllowPlainHttpOnNetwork = true' under [Network] in {settingsFile})";
                     return ValidateOptionsResult.Fail(
                         $"Refusing to listen on {url}: over plain HTTP on a network address, the bearer token would cross the network in clear text. " +
                         "Listen on https:// (see the README's HTTPS section), keep to 127.0.0.1 behind a TLS proxy, " +
-                        "or set Network:AllowPlainHttpOnNetwork=true to accept the risk.");
+                        $"or set Network:AllowPlainHttpOnNetwork=true{where} to accept the risk.");
                 }
             }
 

@@ -34,7 +34,7 @@ internal sealed class UpgradeOptionsValidator(IOptions<StorageOptions> storage) 
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(
                 $"Upgrade:ScriptPath '{options.ScriptPath}' runs as root, but {problem}. Anyone who can change it can run code as root: " +
-                "install it with ops/install.sh (root-owned, mode 0755, in a root-owned directory).");
+                "reinstall it with apt install --reinstall pinsdaemon (root-owned, mode 0755, in a root-owned directory).");
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 #!/usr/bin/perl
-# hold-apt-lists-lock.pl STATE_DIR: takes apt's lock on /var/lib/apt/lists (an fcntl write
-# lock, as apt-get update takes it), writes STATE_DIR/locked, and holds it until
+# hold-apt-lists-lock.pl STATE_DIR [LOCK_FILE]: takes apt's lock on /var/lib/apt/lists (an
+# fcntl write lock, as apt-get update takes it; LOCK_FILE names another system's, e.g. a lab
+# container's through /proc/PID/root), writes STATE_DIR/locked, and holds it until
 # STATE_DIR/release exists (at most 5 minutes). To apt this looks like another package manager
 # updating its lists: system-upgrade.sh's update waits and retries.
 use strict;
@@ -8,8 +9,9 @@ use warnings;
 use Fcntl qw(O_RDWR O_CREAT);
 use File::FcntlLock;
 
-my $state = shift or die "usage: hold-apt-lists-lock.pl STATE_DIR\n";
-sysopen(my $fh, "/var/lib/apt/lists/lock", O_RDWR | O_CREAT, 0640) or die "open: $!\n";
+my $state = shift or die "usage: hold-apt-lists-lock.pl STATE_DIR [LOCK_FILE]\n";
+my $file = shift // "/var/lib/apt/lists/lock";
+sysopen(my $fh, $file, O_RDWR | O_CREAT, 0640) or die "open: $!\n";
 my $lock = File::FcntlLock->new(l_type => F_WRLCK, l_whence => 0, l_start => 0, l_len => 0);
 # Waits while someone else (a real apt-get update) holds it.
 $lock->lock($fh, F_SETLKW) or die "lock: " . $lock->error . "\n";

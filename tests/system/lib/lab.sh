@@ -66,10 +66,11 @@ LAB_STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-30}
 # Boot to multi-user takes under a second on an idle machine; the CI machine is shared.
 LAB_BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-120}
 # What the root filesystem holds besides minbase: systemd as PID 1 (systemd, systemd-sysv,
-# dbus for unprivileged systemctl), sudo, and what ops/install.sh needs (curl, useradd from
-# passwd, pgrep from procps). Changing this list, the suite, the host's apt sources or
-# LAB_ROOTFS_RECIPE builds a new cache entry.
-LAB_ROOTFS_PACKAGES=(systemd systemd-sysv dbus sudo curl passwd procps)
+# dbus for unprivileged systemctl), sudo, the pinsdaemon package's other dependencies (adduser,
+# openssl; the container has no Debian mirror), curl, passwd (userdel for the purge) and procps
+# (pgrep). Changing this list, the suite, the host's apt sources or LAB_ROOTFS_RECIPE builds a
+# new cache entry.
+LAB_ROOTFS_PACKAGES=(systemd systemd-sysv dbus sudo curl passwd procps adduser openssl)
 # Bump when the build hooks below change.
 LAB_ROOTFS_RECIPE=1
 

@@ -1,16 +1,17 @@
 # shellcheck shell=bash
 # tests/system/lib/pins.sh: PinsDaemon in a lab container, on top of lab.sh and repo.sh.
 #
-# Needs PINS_PUBLISH (a self-contained linux-x64 publish of src/PinsDaemon.Host) and
-# PINS_PACKAGES (a directory made by repo_build).
+# Needs PINS_DEB (the amd64 package, pinsdaemon_<version>_amd64.deb) and PINS_PACKAGES (a
+# directory made by repo_build).
 #
 #   pins_attach_host PORT TOKEN_FILE  the daemon installed on this host, as NAME "host"
 #   pins_client NAME CMD..., pins_root NAME CMD...  run CMD where a client reaches NAME's
 #                        daemon, or as root on NAME
-#   pins_up NAME [NSPAWN ARGS...]   a fresh container whose only apt source is the local
-#                        repository, with version 1 of the test packages installed and
-#                        PinsDaemon installed by ops/install.sh --from-dir with its real unit,
-#                        running and healthy
+#   pins_up NAME [NSPAWN ARGS...]   pins_boot, then pins_install of the amd64 package: its
+#                        real units, running and healthy
+#   pins_boot NAME [NSPAWN ARGS...]  a fresh container whose only apt source is the local
+#                        repository, with version 1 of the test packages installed
+#   pins_install NAME DEB [OPTIONS...]  apt-get install DEB in NAME (output in $(lab_dir NAME)/install.log)
 #   pins_api NAME METHOD PATH [JSON]  one request with the token; prints the HTTP status, the
 #                        body lands in $(pins_body NAME)
 #   pins_start NAME dry-run|apply     POST /upgrade; prints the job id
@@ -78,13 +79,22 @@ pins_root() {
 pins_port() { cat "$(lab_dir "$1")/port" 2>/dev/null || echo "$PINS_PORT"; }
 
 pins_up() {
-    local name=$1 dir
+    pins_boot "$@" || return 1
+    pins_install "$1" "/srv/pinslab/deb/$(basename "$PINS_DEB")" || return 1
+    pins_save_token "$1" "$(lab_exec "$1" cat /etc/pinsdaemon/api-token)" || return 1
+    pins_wait_healthy "$1"
+}
+
+# pins_boot NAME [NSPAWN ARGS...]: the container with the local repository as its only apt
+# source and version 1 of the test packages, without PinsDaemon. The amd64 package is in
+# /srv/pinslab/deb/, the self-upgrade repository (pinsdaemon version 2) in
+# /srv/pinslab/packages/self/.
+pins_boot() {
+    local name=$1
     shift
-    lab_up "$name" --bind-ro="$PINS_PUBLISH:/srv/pinslab/publish" \
+    lab_up "$name" --bind-ro="$(dirname "$PINS_DEB"):/srv/pinslab/deb" \
         --bind-ro="$PINS_PACKAGES:/srv/pinslab/packages" "$@" || return 1
-    dir=$(lab_dir "$name")
-    lab_copy "$name" "$PINS_REPO_ROOT/ops" /srv/pinslab/ops || return 1
-    if ! lab_exec "$name" bash -s >"$dir/install.log" 2>&1 <<'EOF'; then
+    lab_exec "$name" bash -s >"$(lab_dir "$name")/boot.log" 2>&1 <<'EOF' || { tail -n 12 "$(lab_dir "$name")/boot.log" >&2; return 1; }
 set -eu
 cat >/etc/apt/sources.list.d/pinslab.sources <<SOURCES
 Types: deb
@@ -93,15 +103,24 @@ Suites: ./
 Trusted: yes
 SOURCES
 dpkg -i /srv/pinslab/packages/v1/*.deb
-/srv/pinslab/ops/install.sh --from-dir /srv/pinslab/publish
 EOF
-        tail -n 12 "$dir/install.log" >&2
-        lab_say "installing PinsDaemon in $name failed (log: $dir/install.log); its journal:"
+}
+
+# pins_install NAME DEB [APT-GET OPTIONS...]: apt-get install DEB (a path inside the container)
+# in NAME; its output is appended to $(lab_dir NAME)/install.log.
+pins_install() {
+    local name=$1 deb=$2 log
+    shift 2
+    log=$(lab_dir "$name")/install.log
+    # apt reads a local package as user _apt: from a copy it can read.
+    if ! lab_exec "$name" bash -c 'deb=$1; shift; cp -- "$deb" /var/cache/apt/archives/ &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" "/var/cache/apt/archives/${deb##*/}"' \
+        sh "$deb" "$@" >>"$log" 2>&1; then
+        tail -n 12 "$log" >&2
+        lab_say "apt-get install $deb in $name failed (log: $log); its journal:"
         lab_exec "$name" journalctl -u pinsdaemon -n 20 --no-pager -o cat >&2
         return 1
     fi
-    pins_save_token "$name" "$(lab_exec "$name" cat /etc/pinsdaemon/api-token)" || return 1
-    pins_wait_healthy "$name"
 }
 
 pins_healthy() {

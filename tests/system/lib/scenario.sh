@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Sourced first by every scenario under tests/system/scenarios/: the libraries, PASS/FAIL
 # bookkeeping (tests/e2e/checks.sh) and cleanup. run.sh runs each scenario as a process of its
-# own, with LAB_RUN_DIR, PINS_PUBLISH and PINS_PACKAGES set.
+# own, with LAB_RUN_DIR, PINS_DEB and PINS_PACKAGES set.
 #
 #   up NAME [NSPAWN ARGS...]   pins_up, or FAIL and end the scenario; the machine is powered
 #                              off and removed when the scenario ends
@@ -84,25 +84,28 @@ trap 'exit 130' INT TERM
 
 # --- an apply held in a postinst, for the scenarios that disturb the daemon mid-dpkg ----------
 
+# The package whose postinst holds; scenario 14 holds pinslab-after instead.
+HELD=pinslab-service
+
 upgrade_unit() { echo "pinsdaemon-upgrade@$1-$2.service"; }
 
-# held_apply_start NAME: starts an apply whose pinslab-service postinst holds (lib/postinst.sh),
+# held_apply_start NAME: starts an apply whose $HELD postinst holds (lib/postinst.sh),
 # follows it with a WebSocket client, and returns once dpkg is inside that postinst and the
 # client has received the line printed just before the hold. Sets JOB and CLIENT (the
 # client's directory); FOLLOW_PID is the client.
 held_apply_start() {
     local name=$1
     shift
-    pins_control "$name" pinslab-service hold=yes lines=20 lines_after=20 "$@"
+    pins_control "$name" "$HELD" hold=yes lines=20 lines_after=20 "$@"
     JOB=$(pins_start "$name" apply) || abort "POST /upgrade {dryRun:false} starts a job"
     CLIENT=$SCENARIO_WORK/client
     pins_follow "$name" "$JOB" "$CLIENT"
     background "$FOLLOW_PID"
-    pins_wait_holding "$name" pinslab-service || abort "dpkg reaches pinslab-service's postinst, which holds"
+    pins_wait_holding "$name" "$HELD" || abort "dpkg reaches $HELD's postinst, which holds"
     wait_for 60 "the client to receive the line before the hold" \
-        pins_client_has "$CLIENT" "pinslab-service 2: holding until" ||
+        pins_client_has "$CLIENT" "$HELD 2: holding until" ||
         abort "the WebSocket client follows the job up to the postinst's hold"
-    pass "apply $JOB is inside pinslab-service's postinst, and a WebSocket client follows it"
+    pass "apply $JOB is inside $HELD's postinst, and a WebSocket client follows it"
 }
 
 # check_run_outlived_daemon NAME: after something was done to the daemon, the run is still in
@@ -112,7 +115,7 @@ check_run_outlived_daemon() {
     state=$(pins_unit_state "$name" "$(upgrade_unit apply "$JOB")")
     info "$(upgrade_unit apply "$JOB"): ${state:-unknown}"
     check "the run goes on in its own unit, $(upgrade_unit apply "$JOB")" test "$state" == active
-    check "dpkg is still inside pinslab-service's postinst" pins_holding "$name" pinslab-service
+    check "dpkg is still inside $HELD's postinst" pins_holding "$name" "$HELD"
 }
 
 # check_job_running_again NAME: the (new) daemon re-attached to the run.
@@ -130,7 +133,7 @@ check_job_running_again() {
 # byte for byte, the job succeeded and dpkg is clean.
 held_apply_finish() {
     local name=$1
-    pins_release "$name" pinslab-service
+    pins_release "$name" "$HELD"
     wait "$FOLLOW_PID"
     info "ws-client: $(head -c 500 "$CLIENT/summary.json")"
     check "the client reconnected with ?after= (last seq it had) and went on" \

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Scenario 7: without systemd (the CI host itself): the detached run survives a SIGKILL of the
 # daemon's process group, and the daemon re-attaches.
-# A dry run only: never --apply on the host. The daemon is installed on this host with
-# ops/install.sh and started by ops/run-without-systemd.sh (what a container without systemd
-# uses), under PINSDAEMON_HOST_LOCK when set, and removed with ops/uninstall.sh at the end.
+# A dry run only: never --apply on the host. The package is installed on this host with
+# apt-get and started by its run-without-systemd (what a container without systemd uses),
+# under PINSDAEMON_HOST_LOCK when set, and purged at the end.
 # To catch the run mid-way, the test holds apt's lists lock (lib/hold-apt-lists-lock.pl) as
 # another package manager would: the script's apt-get update waits and retries every 10 s.
 # Proves: where systemd is not PID 1, the run lives in a session of its own, outside the
@@ -11,7 +11,6 @@
 source "$(dirname "$0")/../lib/scenario.sh"
 # shellcheck source=ops/layout.sh
 source "$PINS_REPO_ROOT/ops/layout.sh"
-OPS=$PINS_REPO_ROOT/ops
 
 [[ -d /run/systemd/system ]] &&
     skip "systemd runs this host, so the root script would start a unit here, not a detached session"
@@ -20,11 +19,12 @@ if [[ -n ${PINSDAEMON_HOST_LOCK-} ]]; then
     exec {host_lock}>"$PINSDAEMON_HOST_LOCK"
     flock -w 1800 "$host_lock" || abort "took the host-install lock $PINSDAEMON_HOST_LOCK"
 fi
-if id "$SERVICE_USER" >/dev/null 2>&1 || [[ -e $UNIT_PATH || -e $SUDOERS_PATH ]]; then
+if dpkg-query -W -f='${db:Status-Abbrev}' "$SERVICE" 2>/dev/null | grep -q '^[a-z][a-zA-Z]'; then
     if [[ ${CI-} == true ]]; then
-        "$OPS/uninstall.sh" >"$SCENARIO_WORK/uninstall-before.log" 2>&1
+        "$RUN_WITHOUT_SYSTEMD" --stop >/dev/null 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y "$SERVICE" >"$SCENARIO_WORK/purge-before.log" 2>&1
     else
-        abort "PinsDaemon is already installed on this host: run ops/uninstall.sh first (CI=true does it)"
+        abort "the pinsdaemon package is installed on this host: apt-get purge it first (CI=true does it)"
     fi
 fi
 
@@ -39,20 +39,28 @@ done
 [[ -n $PORT ]] || abort "found a free port on 127.0.0.1"
 
 uninstall() {
-    "$OPS/run-without-systemd.sh" --stop >/dev/null 2>&1
-    "$OPS/uninstall.sh" >"$SCENARIO_WORK/uninstall.log" 2>&1 || {
-        fail "ops/uninstall.sh removes the daemon from this host"
-        cat "$SCENARIO_WORK/uninstall.log"
+    "$RUN_WITHOUT_SYSTEMD" --stop >/dev/null 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y "$SERVICE" >"$SCENARIO_WORK/purge.log" 2>&1 || {
+        fail "apt-get purge pinsdaemon removes the daemon from this host"
+        cat "$SCENARIO_WORK/purge.log"
     }
 }
 at_end uninstall
-"$OPS/install.sh" --from-dir "$PINS_PUBLISH" --urls "http://127.0.0.1:$PORT" >"$SCENARIO_WORK/install.log" 2>&1 ||
-    { tail -n 30 "$SCENARIO_WORK/install.log"; abort "ops/install.sh --from-dir installs the daemon on this host"; }
-"$OPS/run-without-systemd.sh" >"$SCENARIO_WORK/start.log" 2>&1 ||
-    { tail -n 30 "$SCENARIO_WORK/start.log"; abort "ops/run-without-systemd.sh starts the daemon"; }
+# apt reads a local package as user _apt: from a copy it can read.
+DEB_COPY=$(mktemp -d /tmp/pinslab-deb.XXXXXX)
+chmod 0755 "$DEB_COPY"
+cp -- "$PINS_DEB" "$DEB_COPY/"
+remove_copy() { rm -rf -- "$DEB_COPY"; }
+at_end remove_copy
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$DEB_COPY/$(basename "$PINS_DEB")" \
+    >"$SCENARIO_WORK/install.log" 2>&1 ||
+    { tail -n 30 "$SCENARIO_WORK/install.log"; abort "apt-get install ./$(basename "$PINS_DEB") on this host"; }
+sed -i "s|^urls = .*|urls = http://127.0.0.1:$PORT|" "$SETTINGS_PATH"
+"$RUN_WITHOUT_SYSTEMD" >"$SCENARIO_WORK/start.log" 2>&1 ||
+    { tail -n 30 "$SCENARIO_WORK/start.log"; abort "$RUN_WITHOUT_SYSTEMD starts the daemon"; }
 pins_attach_host "$PORT" "$TOKEN_PATH"
 pins_wait_healthy host || abort "the daemon answers on 127.0.0.1:$PORT"
-pass "PinsDaemon installed on this host and running without systemd on 127.0.0.1:$PORT"
+pass "the package installed on this host and running without systemd on 127.0.0.1:$PORT"
 
 LOCK=$SCENARIO_WORK/apt-lock
 mkdir -p "$LOCK"
@@ -82,8 +90,8 @@ run_alive() { pgrep -f -- "system-upgrade\.sh .*$JOB" >/dev/null; }
 check "the run is still alive (system-upgrade.sh with the job id)" run_alive
 pgrep -a -f -- "system-upgrade\.sh .*$JOB" | cut -c1-160 | sed 's/^/  /'
 
-"$OPS/run-without-systemd.sh" >>"$SCENARIO_WORK/start.log" 2>&1 ||
-    { tail -n 30 "$SCENARIO_WORK/start.log"; abort "ops/run-without-systemd.sh starts the daemon again"; }
+"$RUN_WITHOUT_SYSTEMD" >>"$SCENARIO_WORK/start.log" 2>&1 ||
+    { tail -n 30 "$SCENARIO_WORK/start.log"; abort "$RUN_WITHOUT_SYSTEMD starts the daemon again"; }
 pins_wait_healthy host || abort "the daemon answers again"
 pins_job host "$JOB" "$SCENARIO_WORK/job-reattached.json" || abort "GET /jobs/{id} answers 200 after the restart"
 info "job: $(head -c 300 "$SCENARIO_WORK/job-reattached.json")"

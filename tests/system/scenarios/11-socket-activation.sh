@@ -28,7 +28,7 @@ exited_cleanly() {
 }
 
 lab_exec $M systemctl disable --now pinsdaemon.service >/dev/null 2>&1
-lab_exec $M install -m 0644 /srv/pinslab/ops/pinsdaemon.socket /etc/systemd/system/pinsdaemon.socket
+# The package ships pinsdaemon.socket (not enabled) next to the service.
 lab_exec $M mkdir -p /etc/systemd/system/pinsdaemon.service.d
 printf '[Service]\nEnvironment=Daemon__IdleExitAfter=00:00:03\n' |
     lab_exec $M tee /etc/systemd/system/pinsdaemon.service.d/idle.conf >/dev/null
