@@ -93,6 +93,12 @@ public sealed class PageSpecs
             rows);
         Assert.Contains("Dry run finished: 2 packages would change.", browser.Id("banner").Text, StringComparison.Ordinal);
         browser.Until(() => HistoryRows(browser) is [[_, "Dry run", "Succeeded", ..]], "the dry run in the history");
+
+        // The machine (GET /host): what it is, the updates the dry run found, its own reboot flag.
+        browser.Until(() => browser.Id("host-updates").Text.StartsWith("2 updates waiting (1 security), found by the dry run of", StringComparison.Ordinal), "the updates waiting");
+        var prettyName = File.ReadLines("/etc/os-release").Single(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))["PRETTY_NAME=".Length..].Trim('"');
+        Assert.StartsWith(prettyName + " · ", browser.Id("host-facts").Text, StringComparison.Ordinal);
+        Assert.Equal(File.Exists("/run/reboot-required"), browser.Id("host-reboot").Displayed);
         browser.Screenshot("dry-run-plan");
 
         // Upgrade asks first, listing what will change; declining starts nothing.
