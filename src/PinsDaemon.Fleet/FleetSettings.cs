@@ -49,6 +49,12 @@ public sealed record FleetSettings
     /// <summary>How long a rebooting host may take to rejoin and report before it counts as failed.</summary>
     public TimeSpan RebootTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long a host whose node left or stopped answering while its job ran is waited for: its
+    /// job runs on outside the daemon, so a restarted daemon or a Wi-Fi drop need not fail it.
+    /// </summary>
+    public TimeSpan RejoinTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often the coordinator asks a running host how its job is going.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 }

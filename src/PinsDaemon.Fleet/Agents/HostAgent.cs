@@ -38,6 +38,12 @@ public sealed class HostAgent : ReceiveActor
     /// <summary>Journal writes go one after the other, off the actor's thread.</summary>
     private Task _lastWrite = Task.CompletedTask;
 
+    /// <summary>
+    /// True at start while rollouts journaled as "starting" are looked for among the jobs the
+    /// supervisor restored: until then nobody is told such a rollout's job was lost.
+    /// </summary>
+    private bool _resolving;
+
     public HostAgent(string name, IActorRef jobs, AgentJournal journal, IReadOnlyList<AgentJournalEntry> entries, IHostSummarySource summary, IRebootRequester? reboots)
     {
         _name = name;
@@ -59,6 +65,41 @@ public sealed class HostAgent : ReceiveActor
         Receive<AgentProtocol.RequestReboot>(HandleReboot);
         Receive<AgentProtocol.GetHostSummary>(_ => HandleSummary());
         Receive<AgentProtocol.ReadJobLog>(HandleReadLog);
+        Receive<StartingResolved>(HandleStartingResolved);
+    }
+
+    /// <summary>What a job started for <paramref name="rolloutId"/> has as the client of its first audit entry.</summary>
+    public static string ClientOf(string rolloutId) => $"fleet rollout {rolloutId}";
+
+    protected override void PreStart()
+    {
+        if (!_entries.Values.Any(entry => entry.JobId is null))
+        {
+            return;
+        }
+
+        // The daemon stopped between asking for a job and journaling its id. With the run model
+        // the job (and its run) may well exist, restored by the supervisor: its audit names the
+        // rollout. A job that is not there was never created, but nothing is started again anyway.
+        _resolving = true;
+        _jobs.Ask<JobProtocol.JobList>(JobProtocol.ListJobs.Instance, AskTimeout).PipeTo(
+            Self,
+            success: list => new StartingResolved(list.Jobs),
+            failure: _ => new StartingResolved([]));
+    }
+
+    private void HandleStartingResolved(StartingResolved resolved)
+    {
+        _resolving = false;
+        foreach (var entry in _entries.Values.Where(entry => entry.JobId is null).ToArray())
+        {
+            var client = ClientOf(entry.RolloutId);
+            if (resolved.Jobs.FirstOrDefault(job => job.Audit.Count > 0 && job.Audit[0].Client == client) is { } job)
+            {
+                _log.Info("Fleet: found job {0} of rollout {1}, started before the daemon restarted", job.JobId, entry.RolloutId);
+                Journal(entry with { JobId = job.JobId }, null, null);
+            }
+        }
     }
 
     public static Props Props(string name, IActorRef jobs, AgentJournal journal, IReadOnlyList<AgentJournalEntry> entries, IHostSummarySource summary, IRebootRequester? reboots) =>
@@ -81,6 +122,12 @@ public sealed class HostAgent : ReceiveActor
 
         if (_entries.TryGetValue(start.RolloutId, out var known))
         {
+            if (known.JobId is null && _resolving)
+            {
+                // Answered by the coordinator's next poll, once the restored jobs were looked through.
+                return;
+            }
+
             Sender.Tell(known.JobId is { } jobId
                 ? new AgentProtocol.JobStartedForRollout(start.RolloutId, jobId)
                 : Lost(start.RolloutId));
@@ -104,7 +151,7 @@ public sealed class HostAgent : ReceiveActor
         }
 
         var self = Self;
-        _jobs.Ask<JobProtocol.IStartJobReply>(new JobProtocol.StartJob(journaled.Start.DryRun, $"fleet rollout {rolloutId}"), AskTimeout)
+        _jobs.Ask<JobProtocol.IStartJobReply>(new JobProtocol.StartJob(journaled.Start.DryRun, ClientOf(rolloutId)), AskTimeout)
             .PipeTo(self, success: answer => new StartAnswered(rolloutId, answer), failure: ex => new StartAnswered(rolloutId, ex));
     }
 
@@ -157,7 +204,11 @@ public sealed class HostAgent : ReceiveActor
 
         if (entry.JobId is not { } jobId)
         {
-            Sender.Tell(Lost(get.RolloutId));
+            if (!_resolving)
+            {
+                Sender.Tell(Lost(get.RolloutId));
+            }
+
             return;
         }
 
@@ -282,4 +333,6 @@ public sealed class HostAgent : ReceiveActor
     private sealed record StartingJournaled(AgentProtocol.StartRolloutJob Start, bool Written);
 
     private sealed record StartAnswered(string RolloutId, object Answer);
+
+    private sealed record StartingResolved(IReadOnlyList<JobSnapshot> Jobs);
 }

@@ -224,9 +224,14 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
         var member = memberEvent.Member;
         if (memberEvent is ClusterEvent.MemberRemoved)
         {
-            _members.Remove(member.Address);
-            _unreachable.Remove(member.Address);
-            _names.Remove(member.Address);
+            // Keyed by address: a new incarnation on the same address may already be there.
+            if (_members.TryGetValue(member.Address, out var current) && current.UniqueAddress.Equals(member.UniqueAddress))
+            {
+                _members.Remove(member.Address);
+                _unreachable.Remove(member.Address);
+                _names.Remove(member.Address);
+            }
+
             HandleUnreachable(member, "nodeLeft");
             return;
         }
@@ -319,21 +324,41 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
-        var address = member.Address.ToString();
+        GoneAway(member.Address.ToString(), member.UniqueAddress.Uid, reason);
+    }
+
+    /// <summary>The hosts whose job was followed at <paramref name="address"/> (that incarnation, when given) wait to rejoin.</summary>
+    private void GoneAway(string address, long? incarnation, string reason)
+    {
         foreach (var rollout in _rollouts.Values.Where(r => r.IsActive).ToArray())
         {
             var record = rollout;
-            foreach (var host in rollout.Hosts.Where(h => h.State == HostRolloutState.Running && h.Step != HostEntry.Rebooting && h.Address == address))
+            // Only the incarnation the job was followed on: a late "removed" of an old incarnation
+            // must not send a host that already came back on the same address away again.
+            foreach (var host in rollout.Hosts.Where(h => h.State == HostRolloutState.Running && h.Step != HostEntry.Rebooting
+                         && h.Address == address && (h.Incarnation is null || incarnation is null || h.Incarnation == incarnation)))
             {
-                _log.Warning("Fleet: {0} became unreachable during rollout {1} ({2})", host.Host, rollout.RolloutId, reason);
+                if (host.Step == HostEntry.Rejoining)
+                {
+                    if (host.AwayReason != reason && reason == "nodeLeft")
+                    {
+                        // Unreachable first, then downed and removed: it left, as far as anyone can tell.
+                        record = record.WithHost(host with { AwayReason = reason });
+                    }
+
+                    continue;
+                }
+
+                // The job runs on outside the daemon (a daemon restart, a Wi-Fi drop): wait for the
+                // node to come back and say how it ended, rather than count a failure that may not be one.
+                _log.Warning("Fleet: {0} went away during rollout {1} ({2}); waiting up to {3} for it to rejoin", host.Host, rollout.RolloutId, reason, _settings.RejoinTimeout);
                 record = record.WithHost(host with
                 {
-                    State = HostRolloutState.Unreachable,
-                    Reason = reason,
-                    Message = reason == "nodeLeft"
-                        ? "The node left the fleet while its job ran; how the job ended is unknown here (see GET /jobs on that host)."
-                        : "The node stopped answering while its job ran; how the job ended is unknown here (see GET /jobs on that host).",
-                    FinishedAt = Now,
+                    Step = HostEntry.Rejoining,
+                    AwaySince = Now,
+                    AwayReason = reason,
+                    Message = (reason == "nodeLeft" ? "The node left the fleet while its job ran" : "The node stopped answering while its job ran")
+                        + $"; its job runs on outside the daemon, so the rollout waits up to {_settings.RejoinTimeout} for the node to come back and report it.",
                 });
             }
 
@@ -342,6 +367,51 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
                 Update(record);
             }
         }
+    }
+
+    /// <summary>
+    /// A host away while its job ran: back (its name answers from a usable member, perhaps a new
+    /// incarnation at a new address) is followed again there; away too long is unreachable.
+    /// </summary>
+    private HostEntry? Rejoin(RolloutRecord rollout, HostEntry host)
+    {
+        if (Resolve(host.Host).Member is { } member)
+        {
+            _log.Info("Fleet: {0} is back in the fleet; following its job of rollout {1} again", host.Host, rollout.RolloutId);
+            var address = member.Address.ToString();
+            if (rollout.Status == RolloutStatus.Cancelled)
+            {
+                // The cancel was asked while it was away; the agent cancels at most its own job.
+                Context.ActorSelection(AgentPath(address)).Tell(new AgentProtocol.CancelRolloutJob(rollout.RolloutId));
+            }
+
+            return host with
+            {
+                Step = null,
+                AwaySince = null,
+                AwayReason = null,
+                Address = address,
+                Incarnation = member.UniqueAddress.Uid,
+                Message = "The node came back; its job is followed again.",
+            };
+        }
+
+        if (host.AwaySince is { } since && Now - since > _settings.RejoinTimeout)
+        {
+            var reason = host.AwayReason ?? "nodeUnreachable";
+            _log.Warning("Fleet: {0} did not rejoin within {1} during rollout {2} ({3})", host.Host, _settings.RejoinTimeout, rollout.RolloutId, reason);
+            return host with
+            {
+                State = HostRolloutState.Unreachable,
+                Step = null,
+                Reason = reason,
+                Message = (reason == "nodeLeft" ? "The node left the fleet while its job ran" : "The node stopped answering while its job ran")
+                    + $" and did not come back within {_settings.RejoinTimeout} (Fleet:RejoinTimeout); how the job ended is unknown here (see GET /jobs on that host).",
+                FinishedAt = Now,
+            };
+        }
+
+        return null;
     }
 
     private IReadOnlyList<RolloutProtocol.MemberInfo> MemberInfos() => _members.Values
@@ -707,7 +777,8 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
                     if (host.RebootRequestedAt is { } asked && Now - asked > _settings.RebootTimeout)
                     {
                         _log.Warning("Fleet: {0} did not come back within {1} of its reboot", host.Host, _settings.RebootTimeout);
-                        Update(rollout.WithHost(host with
+                        // The latest record: an earlier host of this tick may have changed it.
+                        Update(_rollouts[rollout.RolloutId].WithHost(host with
                         {
                             State = HostRolloutState.Failed,
                             Step = null,
@@ -720,9 +791,25 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
                     continue;
                 }
 
+                if (host.Step == HostEntry.Rejoining)
+                {
+                    if (Rejoin(rollout, host) is { } changed)
+                    {
+                        Update(_rollouts[rollout.RolloutId].WithHost(changed));
+                    }
+
+                    continue;
+                }
+
                 if (host.Address is { } address && _members.Values.Any(m => m.Address.ToString() == address && IsUsable(m)))
                 {
                     Context.ActorSelection(AgentPath(address)).Tell(new AgentProtocol.GetRolloutJob(rollout.RolloutId));
+                }
+                else if (host.Address is { } gone && _members.Values.All(m => m.Address.ToString() != gone))
+                {
+                    // Not a member at all (it left before this coordinator started, so no event
+                    // will come): wait for it as for any host that went away.
+                    GoneAway(gone, host.Incarnation, "nodeLeft");
                 }
             }
 

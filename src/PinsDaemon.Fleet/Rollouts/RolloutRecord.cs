@@ -9,6 +9,8 @@ namespace PinsDaemon.Fleet.Rollouts;
 /// </summary>
 /// <param name="Address">The node's Akka address when it was last resolved; its agent lives there.</param>
 /// <param name="Incarnation">The node's unique id when its job started: a rebooted node comes back with another.</param>
+/// <param name="AwaySince">While <see cref="Rejoining"/>: when the node left or stopped answering.</param>
+/// <param name="AwayReason">While <see cref="Rejoining"/>: <c>nodeLeft</c> or <c>nodeUnreachable</c>, the reason if it never comes back.</param>
 public sealed record HostEntry(
     string Host,
     int Group,
@@ -22,7 +24,9 @@ public sealed record HostEntry(
     DateTimeOffset? StartedAt = null,
     DateTimeOffset? FinishedAt = null,
     bool? RebootRequired = null,
-    DateTimeOffset? RebootRequestedAt = null)
+    DateTimeOffset? RebootRequestedAt = null,
+    DateTimeOffset? AwaySince = null,
+    string? AwayReason = null)
 {
     public bool IsFinal => State is HostRolloutState.Succeeded or HostRolloutState.Failed or HostRolloutState.Skipped or HostRolloutState.Unreachable;
 
@@ -30,6 +34,12 @@ public sealed record HostEntry(
     public bool IsFailure => State is HostRolloutState.Failed or HostRolloutState.Unreachable;
 
     public const string Rebooting = "rebooting";
+
+    /// <summary>
+    /// The node went away while its job ran. The job runs on outside the daemon (the run model),
+    /// so the rollout waits for the node to come back and report how it ended.
+    /// </summary>
+    public const string Rejoining = "rejoining";
 }
 
 /// <summary>A rollout: what was asked (its hosts named), where it is, and every host. Replicated as one value.</summary>

@@ -103,9 +103,9 @@ internal sealed class FleetLogSession(
                         foreach (var host in rollout.Hosts)
                         {
                             _hosts[host.Host] = host;
-                            if (host is { JobId: { } jobId, Address: { } address } && !readers.ContainsKey(host.Host))
+                            if (host is { JobId: { } jobId, Address: not null } && !readers.ContainsKey(host.Host))
                             {
-                                readers[host.Host] = ReadHostAsync(host.Host, jobId, address, readersCancel.Token);
+                                readers[host.Host] = ReadHostAsync(host.Host, jobId, readersCancel.Token);
                             }
                         }
 
@@ -140,18 +140,23 @@ internal sealed class FleetLogSession(
         }
     }
 
-    /// <summary>Reads one host's log from its agent to the end of its job.</summary>
-    private async Task ReadHostAsync(string host, PinsDaemon.Contracts.JobId jobId, string address, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one host's log from its agent to the end of its job. The agent is asked where the
+    /// rollout last saw the host: a daemon that restarted while its job ran comes back at a new
+    /// address (or incarnation) and serves the same job's log from there.
+    /// </summary>
+    private async Task ReadHostAsync(string host, PinsDaemon.Contracts.JobId jobId, CancellationToken cancellationToken)
     {
-        var agent = system.ActorSelection($"{address}/user/{AgentProtocol.ActorName}");
         var afterSeq = _lastSeq.GetValueOrDefault(host);
         JobProgress? progress = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             object? answer;
+            var address = _hosts[host].Address;
             await _reads.WaitAsync(cancellationToken);
             try
             {
+                var agent = system.ActorSelection($"{address}/user/{AgentProtocol.ActorName}");
                 answer = await AskAsync(agent, new AgentProtocol.ReadJobLog(jobId, afterSeq, ChunkBytes), cancellationToken);
             }
             finally
@@ -161,6 +166,12 @@ internal sealed class FleetLogSession(
 
             if (answer is not AgentProtocol.JobLogChunk chunk)
             {
+                if (_hosts[host].Address != address)
+                {
+                    // The host came back elsewhere while it was asked where it was: ask it there.
+                    continue;
+                }
+
                 // Unreachable, gone, or its job pruned: give up once the rollout says the host will
                 // not come back; until then try again.
                 if (_hosts.GetValueOrDefault(host) is { State: HostRolloutState.Unreachable } || _rolloutFinished || answer is AgentProtocol.JobLogUnavailable)

@@ -47,6 +47,9 @@ public sealed class FleetOptions
 
     [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00", ErrorMessage = "Fleet:RebootTimeout must be between 00:00:05 and 1.00:00:00.")]
     public TimeSpan RebootTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00", ErrorMessage = "Fleet:RejoinTimeout must be between 00:00:05 and 1.00:00:00.")]
+    public TimeSpan RejoinTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>The three PEM files of a node (<c>Fleet:Tls:*</c>); <c>ops/fleet-certs.sh</c> makes them.</summary>

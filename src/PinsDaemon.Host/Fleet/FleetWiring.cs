@@ -73,6 +73,7 @@ internal static class FleetWiring
             StableAfter = options.StableAfter,
             AcceptableHeartbeatPause = options.AcceptableHeartbeatPause,
             RebootTimeout = options.RebootTimeout,
+            RejoinTimeout = options.RejoinTimeout,
         };
     }
 }

@@ -68,11 +68,43 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
         new AgentJournal(_directory).Save([new AgentJournalEntry(Rollout1, null, DateTimeOffset.UtcNow)]);
         var jobs = CreateTestProbe();
         var agent = Agent(jobs);
+        await jobs.ExpectMsgAsync<JobProtocol.ListJobs>();
+        // Nothing of the rollout among the restored jobs (another client's job is not it).
+        jobs.Reply(new JobProtocol.JobList([Job() with { Audit = [new AuditEntry(DateTimeOffset.UtcNow, "127.0.0.1", "start dry run", "accepted")] }]));
 
+        // Unanswered while the restored jobs are looked through (the coordinator asks again).
+        await AwaitAssertAsync(async () =>
+        {
+            agent.Tell(new AgentProtocol.GetRolloutJob(Rollout1));
+            await ExpectMsgAsync<AgentProtocol.RolloutJobLost>(TimeSpan.FromMilliseconds(500));
+        });
         agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: true));
         await ExpectMsgAsync<AgentProtocol.RolloutJobLost>();
+        await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public async Task Should_find_the_job_it_was_starting_when_the_daemon_stopped_among_the_restored_jobs_and_follow_it()
+    {
+        new AgentJournal(_directory).Save([new AgentJournalEntry(Rollout1, null, DateTimeOffset.UtcNow)]);
+        var jobs = CreateTestProbe();
+        var agent = Agent(jobs);
         agent.Tell(new AgentProtocol.GetRolloutJob(Rollout1));
-        await ExpectMsgAsync<AgentProtocol.RolloutJobLost>();
+        await jobs.ExpectMsgAsync<JobProtocol.ListJobs>();
+        // The run outlived the daemon: the supervisor restored its job, whose audit names the rollout.
+        var job = Job() with { Audit = [new AuditEntry(DateTimeOffset.UtcNow, HostAgent.ClientOf(Rollout1), "start dry run", "accepted")] };
+        jobs.Reply(new JobProtocol.JobList([job]));
+        // Not called lost while it was being looked for.
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        // Journaled: the next daemon knows it without looking.
+        await AwaitAssertAsync(() => Assert.Equal(job.JobId, Assert.Single(new AgentJournal(_directory).Load()).JobId));
+
+        agent.Tell(new AgentProtocol.GetRolloutJob(Rollout1));
+        Assert.Equal(job.JobId, (await jobs.ExpectMsgAsync<JobProtocol.GetJob>()).JobId);
+        jobs.Reply(new JobProtocol.JobFound(job));
+        Assert.Equal(job.JobId, (await ExpectMsgAsync<AgentProtocol.RolloutJobState>()).Job.JobId);
+        agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: true));
+        Assert.Equal(job.JobId, (await ExpectMsgAsync<AgentProtocol.JobStartedForRollout>()).JobId);
         await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
     }
 
