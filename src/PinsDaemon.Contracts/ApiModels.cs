@@ -4,7 +4,13 @@ namespace PinsDaemon.Contracts;
 public sealed record UpgradeRequest(bool DryRun);
 
 /// <summary>The answer to <c>POST /upgrade</c>.</summary>
-public sealed record JobAccepted(string JobId, string Status, bool DryRun, string StatusUrl, string LogsUrl);
+public sealed record JobAccepted(string JobId, string Status, bool DryRun, string StatusUrl, string LogsUrl)
+{
+    /// <summary><c>upgrade</c> or <c>full-upgrade</c>, as <see cref="JobSnapshot.Mode"/>.</summary>
+    public string Mode { get; init; } = UpgradeModes.Upgrade;
+
+    public bool Autoremove { get; init; }
+}
 
 /// <summary>The answer to <c>POST /jobs/{id}/ticket</c>.</summary>
 public sealed record TicketResponse(string Ticket, DateTimeOffset ExpiresAt, string LogsUrl);

@@ -5,6 +5,7 @@ using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
+using PinsDaemon.Host.Activation;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
@@ -47,6 +48,7 @@ public static class DaemonApp
 
         builder.Host.UseSystemd();
         builder.ConfigurePinsKestrel();
+        builder.AddActivity();
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();
