@@ -149,6 +149,24 @@ public sealed class PageSpecs
     }
 
     [BrowserFact]
+    public async Task Should_not_confirm_an_upgrade_with_the_plan_of_another_clients_full_upgrade_dry_run()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("page-upgrade.sh");
+        using var browser = SignedIn(daemon);
+        using (var response = await daemon.Client.PostAsync("/upgrade", new StringContent("""{"dryRun": true, "mode": "full-upgrade"}""", System.Text.Encoding.UTF8, "application/json")))
+        {
+            response.EnsureSuccessStatusCode();
+        }
+
+        browser.Until(() => HistoryRows(browser) is [[_, "Dry run (full-upgrade)", "Succeeded", ..]], "the other client's full-upgrade dry run");
+
+        // Upgrade runs apt-get upgrade: it plans that first rather than reuse a full-upgrade's plan.
+        browser.Button("Upgrade").Click();
+        browser.Until(() => Visible(browser.Id("confirm")), "the confirmation");
+        Assert.Equal(["Dry run", "Dry run (full-upgrade)"], HistoryRows(browser).Select(row => row[1]));
+    }
+
+    [BrowserFact]
     public async Task Should_offer_cancel_only_while_a_cancel_can_be_accepted()
     {
         await using var daemon = await DaemonFixture.StartAsync("cancellable.sh");

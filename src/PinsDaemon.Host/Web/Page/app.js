@@ -209,7 +209,14 @@
   }
 
   function modeName(job) {
-    return job.dryRun ? 'Dry run' : 'Upgrade';
+    // Jobs other clients started may be full-upgrades or add autoremove (the page starts plain upgrades).
+    const extras = [job.mode && job.mode !== 'upgrade' ? job.mode : '', job.autoremove ? 'autoremove' : ''].filter(Boolean);
+    return `${job.dryRun ? 'Dry run' : 'Upgrade'}${extras.length ? ` (${extras.join(', ')})` : ''}`;
+  }
+
+  /** Whether a job ran what the page's own buttons run: apt-get upgrade, without autoremove. */
+  function isPlainUpgrade(job) {
+    return (!job.mode || job.mode === 'upgrade') && !job.autoremove;
   }
 
   // ---- signing in and out -------------------------------------------------------------------
@@ -513,7 +520,7 @@
     if (!running && state.confirmAfter === job.jobId) {
       state.confirmAfter = null;
       setText('action-error', '');
-      if (job.status === 'succeeded' && job.plan && job.plan.length > 0) {
+      if (job.status === 'succeeded' && isPlainUpgrade(job) && job.plan && job.plan.length > 0) {
         confirmUpgrade(job);
       }
     }
@@ -928,7 +935,8 @@
 
   async function upgradeClicked() {
     const latest = state.jobs[0];
-    const fresh = latest && latest.dryRun && latest.status === 'succeeded' && latest.plan
+    // Only a plan of what Upgrade runs: another client's full-upgrade dry run plans something else.
+    const fresh = latest && latest.dryRun && isPlainUpgrade(latest) && latest.status === 'succeeded' && latest.plan
       && now() - Date.parse(latest.finishedAt) < PLAN_FRESH_MS;
     if (fresh) {
       if (latest.plan.length === 0) {
