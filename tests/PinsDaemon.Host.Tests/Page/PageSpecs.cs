@@ -93,6 +93,12 @@ public sealed class PageSpecs
             rows);
         Assert.Contains("Dry run finished: 2 packages would change.", browser.Id("banner").Text, StringComparison.Ordinal);
         browser.Until(() => HistoryRows(browser) is [[_, "Dry run", "Succeeded", ..]], "the dry run in the history");
+
+        // The machine (GET /host): what it is, the updates the dry run found, its own reboot flag.
+        browser.Until(() => browser.Id("host-updates").Text.StartsWith("2 updates waiting (1 security), found by the dry run of", StringComparison.Ordinal), "the updates waiting");
+        var prettyName = File.ReadLines("/etc/os-release").Single(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))["PRETTY_NAME=".Length..].Trim('"');
+        Assert.StartsWith(prettyName + " · ", browser.Id("host-facts").Text, StringComparison.Ordinal);
+        Assert.Equal(File.Exists("/run/reboot-required"), browser.Id("host-reboot").Displayed);
         browser.Screenshot("dry-run-plan");
 
         // Upgrade asks first, listing what will change; declining starts nothing.
@@ -140,6 +146,24 @@ public sealed class PageSpecs
         Assert.Contains("Inst zip [3.0-13] (3.0-13+deb12u1 Debian-Security:12/stable-security [amd64])", browser.LogLines());
         Assert.Contains("#job=", browser.Driver.Url, StringComparison.Ordinal);
         Assert.Equal("Plan: 2 packages would change", browser.Id("plan-title").Text);
+    }
+
+    [BrowserFact]
+    public async Task Should_not_confirm_an_upgrade_with_the_plan_of_another_clients_full_upgrade_dry_run()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("page-upgrade.sh");
+        using var browser = SignedIn(daemon);
+        using (var response = await daemon.Client.PostAsync("/upgrade", new StringContent("""{"dryRun": true, "mode": "full-upgrade"}""", System.Text.Encoding.UTF8, "application/json")))
+        {
+            response.EnsureSuccessStatusCode();
+        }
+
+        browser.Until(() => HistoryRows(browser) is [[_, "Dry run (full-upgrade)", "Succeeded", ..]], "the other client's full-upgrade dry run");
+
+        // Upgrade runs apt-get upgrade: it plans that first rather than reuse a full-upgrade's plan.
+        browser.Button("Upgrade").Click();
+        browser.Until(() => Visible(browser.Id("confirm")), "the confirmation");
+        Assert.Equal(["Dry run", "Dry run (full-upgrade)"], HistoryRows(browser).Select(row => row[1]));
     }
 
     [BrowserFact]

@@ -86,6 +86,7 @@
     timers: [],
     lastJobPoll: 0,
     lastHistoryPoll: 0,
+    host: null,
     signedIn: false,
   };
 
@@ -208,7 +209,14 @@
   }
 
   function modeName(job) {
-    return job.dryRun ? 'Dry run' : 'Upgrade';
+    // Jobs other clients started may be full-upgrades or add autoremove (the page starts plain upgrades).
+    const extras = [job.mode && job.mode !== 'upgrade' ? job.mode : '', job.autoremove ? 'autoremove' : ''].filter(Boolean);
+    return `${job.dryRun ? 'Dry run' : 'Upgrade'}${extras.length ? ` (${extras.join(', ')})` : ''}`;
+  }
+
+  /** Whether a job ran what the page's own buttons run: apt-get upgrade, without autoremove. */
+  function isPlainUpgrade(job) {
+    return (!job.mode || job.mode === 'upgrade') && !job.autoremove;
   }
 
   // ---- signing in and out -------------------------------------------------------------------
@@ -267,6 +275,7 @@
     show('sign-out', true);
     setText('sign-in-error', '');
     startTimers();
+    refreshHost();
     refreshHistory().then(() => route());
   }
 
@@ -291,6 +300,65 @@
 
     if (t - state.lastHistoryPoll >= HISTORY_POLL_MS) {
       refreshHistory().then(followRunningJob);
+      refreshHost();
+    }
+  }
+
+  // ---- the machine (GET /host) --------------------------------------------------------------
+
+  async function refreshHost() {
+    try {
+      state.host = await api('GET', '/host');
+    } catch {
+      // Not essential: the rest of the page works without it.
+      return;
+    }
+
+    renderHost(state.host);
+  }
+
+  function formatUptime(seconds) {
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+      return '';
+    }
+
+    const days = Math.floor(seconds / 86400);
+    const hours = Math.floor((seconds % 86400) / 3600);
+    return days > 0 ? `up ${plural(days, 'day', 'days')}` : `up ${plural(hours, 'hour', 'hours')}`;
+  }
+
+  function renderHost(host) {
+    const facts = [
+      host.os && (host.os.prettyName || host.os.id),
+      host.architecture,
+      host.kernel && `kernel ${host.kernel}`,
+      formatUptime(host.uptimeSeconds),
+    ].filter(Boolean);
+    setText('host-facts', facts.join(' · '));
+
+    const pending = host.pendingUpdates;
+    let updates = '';
+    if (pending) {
+      const security = pending.securityCount > 0 ? ` (${pending.securityCount} security)` : '';
+      updates = pending.count === 0
+        ? `Up to date at the last check (${formatTime(pending.checkedAt)}).`
+        : `${plural(pending.count, 'update', 'updates')} waiting${security}, found by the dry run of ${formatTime(pending.checkedAt)}.`;
+    } else if (!host.runningJob) {
+      updates = 'Updates waiting: unknown until a dry run.';
+    }
+
+    setText('host-updates', updates);
+
+    // The machine's own flag (/run/reboot-required), whoever installed the packages that set it.
+    const reboot = $('host-reboot');
+    if (host.rebootRequired) {
+      const packages = host.rebootRequiredPackages && host.rebootRequiredPackages.length
+        ? `, because of ${host.rebootRequiredPackages.join(', ')}`
+        : '';
+      reboot.textContent = `This machine needs a reboot${packages}.`;
+      reboot.hidden = false;
+    } else {
+      reboot.hidden = true;
     }
   }
 
@@ -443,14 +511,16 @@
     renderButtons();
     const listed = state.jobs.find((entry) => entry.jobId === job.jobId);
     if (!listed || listed.status !== job.status) {
-      // The history lags behind the shown job (it started or ended since): catch up now.
+      // The history lags behind the shown job (it started or ended since): catch up now, and
+      // on the machine's state, which a job's end changes (updates waiting, reboot needed).
       refreshHistory();
+      refreshHost();
     }
 
     if (!running && state.confirmAfter === job.jobId) {
       state.confirmAfter = null;
       setText('action-error', '');
-      if (job.status === 'succeeded' && job.plan && job.plan.length > 0) {
+      if (job.status === 'succeeded' && isPlainUpgrade(job) && job.plan && job.plan.length > 0) {
         confirmUpgrade(job);
       }
     }
@@ -865,7 +935,8 @@
 
   async function upgradeClicked() {
     const latest = state.jobs[0];
-    const fresh = latest && latest.dryRun && latest.status === 'succeeded' && latest.plan
+    // Only a plan of what Upgrade runs: another client's full-upgrade dry run plans something else.
+    const fresh = latest && latest.dryRun && isPlainUpgrade(latest) && latest.status === 'succeeded' && latest.plan
       && now() - Date.parse(latest.finishedAt) < PLAN_FRESH_MS;
     if (fresh) {
       if (latest.plan.length === 0) {
