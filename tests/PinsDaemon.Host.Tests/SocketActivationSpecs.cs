@@ -72,6 +72,20 @@ public sealed class SocketActivationSpecs
     }
 
     [Fact]
+    public async Task Should_stay_up_while_a_page_session_is_open()
+    {
+        using var daemon = await ActivatedDaemon.StartAsync("fake-upgrade.sh");
+        using (var client = daemon.Client())
+        {
+            using var signIn = await client.PostAsync(PinsDaemon.Contracts.ApiPaths.Session, DaemonFixture.Json($"{{\"token\": \"{daemon.Token}\"}}"));
+            signIn.EnsureSuccessStatusCode();
+        }
+
+        // No connection, no job: only the session, live for SessionStore.IdleTimeout.
+        await daemon.AssertStaysUpAsync(TimeSpan.FromSeconds(6));
+    }
+
+    [Fact]
     public async Task Should_stay_up_while_a_job_runs_and_give_the_run_no_listening_socket()
     {
         var script = Path.Combine(Path.GetTempPath(), $"pins-held-{Guid.NewGuid():N}.sh");
@@ -107,7 +121,7 @@ public sealed class SocketActivationSpecs
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _output = new();
         private readonly Task _readers;
-        private readonly string _token = DaemonFixture.NewToken();
+        public string Token { get; } = DaemonFixture.NewToken();
 
         private ActivatedDaemon(string script, string[] extraArgs)
         {
@@ -129,7 +143,7 @@ public sealed class SocketActivationSpecs
                 startInfo.ArgumentList.Add(argument);
             }
 
-            startInfo.Environment["API_TOKEN"] = _token;
+            startInfo.Environment["API_TOKEN"] = Token;
             _process = Process.Start(startInfo)
                 ?? throw new InvalidOperationException("systemd-socket-activate could not be started (Debian: apt-get install systemd)");
             _readers = Task.WhenAll(CollectAsync(_process.StandardOutput), CollectAsync(_process.StandardError));
@@ -154,7 +168,7 @@ public sealed class SocketActivationSpecs
         public HttpClient Client()
         {
             var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(60) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
             client.DefaultRequestHeaders.ConnectionClose = true;
             return client;
         }

@@ -22,6 +22,7 @@ internal static class ActivationExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IActivitySource, JobsActivity>();
         builder.Services.AddSingleton<IActivitySource, LogStreamsActivity>();
+        builder.Services.AddSingleton<IActivitySource, SessionsActivity>();
         builder.Services.AddSingleton<ActivityMonitor>();
         builder.Services.AddHostedService<MemoryRelease>();
         if (!SystemdSockets.Passed)

@@ -4,9 +4,10 @@ namespace PinsDaemon.Host.Activation;
 internal sealed class ActivityMonitor(IEnumerable<IActivitySource> sources, ILogger<ActivityMonitor> logger)
 {
     /// <summary>The first source that counts above zero, or null when all are idle.</summary>
-    public async Task<string?> BusyWithAsync(CancellationToken cancellationToken)
+    /// <param name="memoryOnly">Only the sources that hold a job's memory (<see cref="IActivitySource.HoldsMemory"/>).</param>
+    public async Task<string?> BusyWithAsync(CancellationToken cancellationToken, bool memoryOnly = false)
     {
-        foreach (var source in sources)
+        foreach (var source in sources.Where(source => !memoryOnly || source.HoldsMemory))
         {
             try
             {

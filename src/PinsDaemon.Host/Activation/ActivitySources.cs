@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Contracts;
+using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Streaming;
 
 namespace PinsDaemon.Host.Activation;
@@ -39,4 +40,17 @@ internal sealed class LogStreamsActivity(LogConnectionLimiter streams) : IActivi
     public string Name => "log streams";
 
     public ValueTask<int> CountAsync(CancellationToken cancellationToken) => ValueTask.FromResult(streams.OpenCount());
+}
+
+/// <summary>The web page's sessions that have not expired (SessionStore.IdleTimeout after their last use).</summary>
+/// <param name="services">Looked up when first counted, as <see cref="JobsActivity"/> does: the store
+/// derives its key from the token, which is validated at start.</param>
+internal sealed class SessionsActivity(IServiceProvider services) : IActivitySource
+{
+    public string Name => "sessions";
+
+    public bool HoldsMemory => false;
+
+    public ValueTask<int> CountAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(services.GetRequiredService<SessionStore>().LiveCount());
 }

@@ -11,6 +11,12 @@ internal interface IActivitySource
     /// <summary>What it counts, for the log line that says why the daemon stays up.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether this activity holds a job's memory (jobs, streams, connections) and so delays
+    /// <see cref="MemoryRelease"/>; a page session that only stays signed in does not.
+    /// </summary>
+    bool HoldsMemory => true;
+
     /// <summary>How many are active now. Throwing counts as active: when in doubt, stay up.</summary>
     ValueTask<int> CountAsync(CancellationToken cancellationToken);
 }

@@ -34,7 +34,7 @@ internal sealed class MemoryRelease(ActivityMonitor activity, IHostApplicationLi
         using var timer = new PeriodicTimer(CheckEvery, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            if (await activity.BusyWithAsync(stoppingToken) is not null)
+            if (await activity.BusyWithAsync(stoppingToken, memoryOnly: true) is not null)
             {
                 busy = true;
                 idleSince = clock.GetUtcNow();

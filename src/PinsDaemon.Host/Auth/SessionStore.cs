@@ -129,6 +129,16 @@ public sealed class SessionStore
         }
     }
 
+    /// <summary>Sessions live now: a socket-activated daemon does not exit while a page has one.</summary>
+    public int LiveCount()
+    {
+        lock (_lock)
+        {
+            var now = _clock.GetUtcNow();
+            return _sessions.Values.Count(entry => !IsExpired(entry, now));
+        }
+    }
+
     /// <summary>Ends the session; true when there was one.</summary>
     public bool Revoke(string? secret)
     {
