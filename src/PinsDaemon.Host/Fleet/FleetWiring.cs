@@ -32,6 +32,9 @@ internal static class FleetWiring
             sp.GetRequiredService<IOptions<FleetOptions>>().Value,
             sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton(sp => FleetStartup.Load(sp.GetRequiredService<FleetSettings>()));
+        services.AddSingleton<IHostSummarySource>(sp => new HostStatusSummary(
+            new Lazy<HostStatus.HostStatusReader>(sp.GetRequiredService<HostStatus.HostStatusReader>),
+            rebootAllowed: sp.GetService<IRebootRequester>() is not null));
         // Registered before AddAkka's hosted service, so it runs first: the files are read before
         // the actor system starts (FleetStartup says why).
         services.AddHostedService<FleetStartupCheck>();
@@ -43,7 +46,8 @@ internal static class FleetWiring
         akka.WithPinsFleet(
             services.GetRequiredService<FleetStartup>(),
             services.GetRequiredService<TimeProvider>(),
-            reboots: services.GetService<IRebootRequester>());
+            services.GetRequiredService<IHostSummarySource>(),
+            services.GetService<IRebootRequester>());
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
