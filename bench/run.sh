@@ -104,6 +104,8 @@ command -v webhook >/dev/null || need+=(webhook)
 command -v ssh >/dev/null || need+=(openssh-client)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v jq >/dev/null || need+=(jq)
+# systemd-socket-activate (Debian's systemd package) passes a listening socket as systemd does.
+command -v systemd-socket-activate >/dev/null || need+=(systemd)
 if ((${#need[@]} > 0)); then
     say "installing ${need[*]}"
     # Wait for the dpkg lock rather than fail: other jobs on the machine may be using apt.
@@ -144,7 +146,7 @@ publish_daemon() {
 
 if [[ -n $BUILDS ]]; then
     say "reusing the builds in $BUILDS"
-    for dir in daemon bare; do
+    for dir in daemon bare akka; do
         [[ -d $BUILDS/$dir ]] || die "--builds $BUILDS has no $dir/"
         cp -a "$BUILDS/$dir" "$WORK/$dir"
     done
@@ -156,6 +158,10 @@ else
     dotnet publish "$HERE/BareAspNet/BareAspNet.csproj" -c Release -r "$RID" --self-contained "${PUBLISH_ARGS[@]}" \
         --artifacts-path "$WORK/artifacts-bench" -o "$WORK/bare" -nologo -v quiet >"$WORK/build-bare.log" 2>&1 ||
         die "building bench/BareAspNet failed: $(grep -E 'error' "$WORK/build-bare.log" | sort -u | head -5)"
+    say "building the ASP.NET Core + Akka.Hosting + one actor baseline"
+    dotnet publish "$HERE/AkkaAspNet/AkkaAspNet.csproj" -c Release -r "$RID" --self-contained "${PUBLISH_ARGS[@]}" \
+        --artifacts-path "$WORK/artifacts-bench" -o "$WORK/akka" -nologo -v quiet >"$WORK/build-akka.log" 2>&1 ||
+        die "building bench/AkkaAspNet failed: $(grep -E 'error' "$WORK/build-akka.log" | sort -u | head -5)"
 fi
 say "building the client"
 dotnet publish "$HERE/PinsDaemon.Bench/PinsDaemon.Bench.csproj" -c Release \
@@ -167,17 +173,21 @@ gc_settings() {
     jq -S -c '.runtimeOptions.configProperties // {} | with_entries(select(.key | startswith("System.GC")))' "$1"
 }
 DAEMON_GC=$(gc_settings "$WORK/daemon/pinsdaemon.runtimeconfig.json")
-BARE_GC=$(gc_settings "$WORK/bare/bare-aspnet.runtimeconfig.json")
-if [[ $DAEMON_GC != "$BARE_GC" ]]; then
-    # The bare app imports the repository's Directory.Build.props, so this only happens when
+align_gc() {
+    local config=$1 theirs
+    theirs=$(gc_settings "$config")
+    [[ $theirs == "$DAEMON_GC" ]] && return 0
+    # The baselines import the repository's Directory.Build.props, so this only happens when
     # the daemon's GC is configured in its own csproj: copy the daemon's System.GC.* settings.
-    say "aligning the bare app's GC settings ($BARE_GC) with the daemon's ($DAEMON_GC)"
+    say "aligning $(basename "$config")'s GC settings ($theirs) with the daemon's ($DAEMON_GC)"
     jq --argjson gc "$DAEMON_GC" '.runtimeOptions.configProperties |= ((. // {} | with_entries(select(.key | startswith("System.GC") | not))) + $gc)' \
-        "$WORK/bare/bare-aspnet.runtimeconfig.json" >"$WORK/bare/runtimeconfig.tmp"
-    mv "$WORK/bare/runtimeconfig.tmp" "$WORK/bare/bare-aspnet.runtimeconfig.json"
-    [[ $(gc_settings "$WORK/bare/bare-aspnet.runtimeconfig.json") == "$DAEMON_GC" ]] || die "could not align the GC settings"
-fi
-say "GC settings (daemon = bare): $DAEMON_GC"
+        "$config" >"$config.tmp"
+    mv "$config.tmp" "$config"
+    [[ $(gc_settings "$config") == "$DAEMON_GC" ]] || die "could not align the GC settings of $config"
+}
+align_gc "$WORK/bare/bare-aspnet.runtimeconfig.json"
+align_gc "$WORK/akka/akka-aspnet.runtimeconfig.json"
+say "GC settings (daemon = baselines): $DAEMON_GC"
 
 # --- sshd on loopback ---------------------------------------------------------------------
 free_port() {
@@ -259,6 +269,7 @@ say "running; servers' logs go to $WORK/run (use --keep to keep them)"
 "$WORK/client/pinsdaemon-bench" \
     --daemon "$WORK/daemon/pinsdaemon" \
     --bare "$WORK/bare/bare-aspnet" \
+    --akka "$WORK/akka/akka-aspnet" \
     --webhook "$(command -v webhook)" \
     --scripts "$HERE/scripts" \
     --work "$WORK/run" \

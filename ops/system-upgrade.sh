@@ -2,11 +2,11 @@
 # system-upgrade.sh: the only part of PinsDaemon that ever runs as root.
 #
 # The daemon (user sysupdate-api) runs it through sudo, and sudoers allows exactly
-#   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --dry-run --job ID
-#   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --apply --job ID
+#   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --dry-run|--apply [--full-upgrade] [--autoremove] --job ID
 #   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --cancel --job ID
-# where ID is the daemon's job id, a lowercase hyphenated UUID, so nothing the daemon
-# sends over HTTP ever reaches a root command line but a mode and a checked id.
+# (each combination its own line in sudoers, the words in this order), where ID is the
+# daemon's job id, a lowercase hyphenated UUID, so nothing the daemon sends over HTTP ever
+# reaches a root command line but fixed words and a checked id.
 #
 # Forms:
 #   --dry-run --job ID, --apply --job ID   the LAUNCHER (runs for under a second): checks
@@ -23,16 +23,22 @@
 #   --dry-run, --apply  alone, run by root: in the foreground, status channel on stdout
 #       (see below), exactly as before runs had files: for an admin at a shell.
 #
-#   dry-run  apt-get update, then apt-get -s upgrade --with-new-pkgs (simulation).
-#            Refreshes the package lists; installs, removes and configures nothing.
+#   dry-run  apt-get update, then apt-get -s upgrade --with-new-pkgs (simulation), or
+#            apt-get -s full-upgrade with --full-upgrade; with --autoremove also
+#            apt-get -s autoremove. Refreshes the package lists; installs, removes and
+#            configures nothing.
 #   apply    apt-get update, repair an interrupted dpkg (dpkg --configure -a) if
 #            needed, download (apt-get --download-only), then
-#            apt-get -y upgrade --with-new-pkgs (what "apt upgrade" does).
+#            apt-get -y upgrade --with-new-pkgs (what "apt upgrade" does), or
+#            apt-get -y full-upgrade (may install new dependencies and remove packages);
+#            with --autoremove, after a successful upgrade, apt-get -y autoremove.
 #
 # A run's files, in RUNS_DIR (root:sysupdate-api 0750; files 0640), NAME = MODE-ID:
 #   NAME.out, NAME.err   the run's stdout and stderr
 #   NAME.status          status events, one a line (below): package output never reaches
 #                        this file, so it can neither forge nor split an event
+#   NAME.options         what the run does, written by the launcher before it starts:
+#                        upgrade=upgrade|full-upgrade autoremove=yes|no
 #   NAME.run             run record, one line written atomically by the launcher:
 #                        supervisor=systemd unit=U | supervisor=detached pid=P, then
 #                        boot_id= init_start= (PID 1's start time, in clock ticks after
@@ -68,6 +74,7 @@
 #   kept-back <packages...>           a dry run's packages the upgrade keeps back
 #   autoremovable <packages...>       a dry run's packages no longer needed (apt autoremove)
 #   upgraded <package> <old|-> <new>  what dpkg changed (from dpkg's database, not output)
+#   removed <package> <old>           what dpkg removed (likewise)
 #   dpkg-interrupted <packages...>    (before repair, or in a dry run)
 #   cancel-refused                    a SIGTERM arrived while dpkg was running; ignored
 #   stopped <SIGNAL> <phase>          a SIGTERM/SIGINT/SIGHUP stopped the run before dpkg
@@ -92,7 +99,7 @@
 
 set -u
 
-readonly USAGE="usage: system-upgrade.sh --dry-run|--apply|--cancel --job ID | --dry-run|--apply"
+readonly USAGE="usage: system-upgrade.sh --dry-run|--apply [--full-upgrade] [--autoremove] [--job ID] | --cancel --job ID"
 readonly RUNS_DIR=/var/lib/pinsdaemon-upgrade
 readonly RUNS_GROUP=sysupdate-api
 readonly UNIT_PREFIX=pinsdaemon-upgrade@
@@ -112,37 +119,50 @@ ACTION=""
 MODE=""
 JOB=""
 NAME=""
-case $# in
-    1)
-        case $1 in
-            --dry-run) ACTION=foreground MODE=dry-run ;;
-            --apply) ACTION=foreground MODE=apply ;;
-            *) usage ;;
-        esac
-        ;;
-    2)
-        case $1 in
-            --worker) ACTION=worker ;;
-            --record-exit) ACTION=record-exit ;;
-            *) usage ;;
-        esac
-        [[ $2 =~ $NAME_RE ]] || usage
+# What the run does: apt-get upgrade or full-upgrade, and whether it removes what is no longer
+# needed afterwards. Fixed words only, in a fixed order, after --dry-run or --apply.
+# (Unset first: a variable of the same name from the environment would stay exported.)
+unset UPGRADE AUTOREMOVE args next
+UPGRADE=upgrade
+AUTOREMOVE=no
+args=("$@")
+case ${args[0]-} in
+    --worker | --record-exit)
+        (($# == 2)) && [[ $2 =~ $NAME_RE ]] || usage
+        ACTION=${1#--}
         NAME=$2
         MODE=${NAME%-*-*-*-*-*}
         JOB=${NAME#"$MODE"-}
         ;;
-    3)
-        [[ $2 == --job && $3 =~ $UUID_RE ]] || usage
+    --cancel)
+        (($# == 3)) && [[ $2 == --job && $3 =~ $UUID_RE ]] || usage
+        ACTION=cancel
         JOB=$3
-        case $1 in
-            --dry-run) ACTION=launch MODE=dry-run ;;
-            --apply) ACTION=launch MODE=apply ;;
-            --cancel) ACTION=cancel ;;
-            *) usage ;;
-        esac
+        ;;
+    --dry-run | --apply)
+        MODE=${1#--}
+        next=1
+        if [[ ${args[next]-} == --full-upgrade ]]; then
+            UPGRADE=full-upgrade
+            next=$((next + 1))
+        fi
+        if [[ ${args[next]-} == --autoremove ]]; then
+            AUTOREMOVE=yes
+            next=$((next + 1))
+        fi
+        if (($# == next)); then
+            ACTION=foreground
+        elif (($# == next + 2)) && [[ ${args[next]} == --job && ${args[next + 1]} =~ $UUID_RE ]]; then
+            ACTION=launch
+            JOB=${args[next + 1]}
+        else
+            usage
+        fi
+        unset next
         ;;
     *) usage ;;
 esac
+unset args
 [[ -z $MODE || -n $NAME ]] || NAME=$MODE-$JOB
 readonly ACTION MODE JOB NAME
 
@@ -416,20 +436,35 @@ report_changes() {
     while IFS=$'\t' read -r package old new; do
         status "upgraded $package ${old:--} $new"
     done < <(join -t $'\t' -a 2 -o 0,1.2,2.2 "$WORK_DIR/before" "$WORK_DIR/after" | awk -F '\t' '$2 != $3')
+    # Every package that was installed and is no longer (full-upgrade's removals, autoremove).
+    while IFS=$'\t' read -r package old; do
+        status "removed $package $old"
+    done < <(join -t $'\t' -v 1 "$WORK_DIR/before" "$WORK_DIR/after")
 }
 
 do_upgrade() {
-    local status line
+    local status line list
+    local -a upgrade=("$UPGRADE")
+    # "upgrade" alone would keep back every package that needs a new dependency.
+    [[ $UPGRADE == upgrade ]] && upgrade+=(--with-new-pkgs)
     if [[ $MODE == dry-run ]]; then
         # A simulation runs no maintainer script: its output is apt's alone, so its plan
         # lines are also sent as events. It is not dpkg either: a signal still stops it.
         phase simulate
-        run_step "${APT_GET[@]}" -s upgrade --with-new-pkgs >"$WORK_DIR/simulation"
+        run_step "${APT_GET[@]}" -s "${upgrade[@]}" >"$WORK_DIR/simulation"
         status=$?
         cat -- "$WORK_DIR/simulation"
-        ((status == 0)) || step_failed "$status" "apt-get -s upgrade"
+        ((status == 0)) || step_failed "$status" "apt-get -s $UPGRADE"
+        if [[ $AUTOREMOVE == yes ]]; then
+            # What autoremove would remove now; its Remv lines join the plan.
+            run_step "${APT_GET[@]}" -s autoremove >"$WORK_DIR/autoremove"
+            status=$?
+            cat -- "$WORK_DIR/autoremove"
+            ((status == 0)) || step_failed "$status" "apt-get -s autoremove"
+            cat -- "$WORK_DIR/autoremove" >>"$WORK_DIR/simulation"
+        fi
         # The indented lists after apt's headings: packages kept back, and those no longer needed.
-        local list=""
+        list=""
         while IFS= read -r line; do
             case $line in
                 'Inst '* | 'Conf '* | 'Remv '* | 'Purg '*) status "plan $line"; list="" ;;
@@ -446,16 +481,24 @@ do_upgrade() {
     # Download first, in a step of its own: until every package is here nothing on the
     # system has changed, so the run can still be cancelled.
     phase download
-    run_step "${APT_GET[@]}" -y --download-only upgrade --with-new-pkgs
+    run_step "${APT_GET[@]}" -y --download-only "${upgrade[@]}"
     status=$?
-    ((status == 0)) || step_failed "$status" "apt-get --download-only upgrade"
+    ((status == 0)) || step_failed "$status" "apt-get --download-only $UPGRADE"
 
     installed_versions >"$WORK_DIR/before"
     phase install
-    run_step "${APT_GET[@]}" -y upgrade --with-new-pkgs
+    run_step "${APT_GET[@]}" -y "${upgrade[@]}"
     status=$?
+    if ((status == 0)) && [[ $AUTOREMOVE == yes ]]; then
+        # Only after a successful upgrade: what it left no longer needed goes too.
+        run_step "${APT_GET[@]}" -y autoremove
+        status=$?
+        report_changes
+        ((status == 0)) || step_failed "$status" "apt-get autoremove"
+        return 0
+    fi
     report_changes
-    ((status == 0)) || step_failed "$status" "apt-get upgrade"
+    ((status == 0)) || step_failed "$status" "apt-get $UPGRADE"
 }
 
 report_restarts() {
@@ -604,7 +647,7 @@ prune_runs() {
         [[ $name =~ $NAME_RE && $name != "$NAME" ]] && finished+=("$name")
     done < <(ls -1t -- "$RUNS_DIR"/*.exit 2>/dev/null)
     for name in "${finished[@]:KEEP_RUNS}"; do
-        rm -f -- "$RUNS_DIR/$name".{out,err,status,run,exit}
+        rm -f -- "$RUNS_DIR/$name".{out,err,status,run,exit,options}
     done
 }
 
@@ -648,6 +691,9 @@ launch() {
     for file in out err status; do
         install -m 0640 -o root -g "$GROUP" /dev/null "$(run_file "$NAME" "$file")" || exit 74
     done
+    # What the worker does, from this command line only: it reads this root-owned file, never
+    # anything the daemon can write.
+    write_atomically "$(run_file "$NAME" options)" "upgrade=$UPGRADE autoremove=$AUTOREMOVE" || exit 74
     if [[ -d /run/systemd/system ]]; then
         unit=$UNIT_PREFIX$NAME.service
         # The record exists before the unit starts, so the worker knows ExecStopPost=
@@ -699,6 +745,10 @@ worker() {
         warn "$NAME has already ended"
         exit 65
     }
+    read_options || {
+        warn "$NAME has no valid options file: start it with --$MODE --job $JOB"
+        exit 74
+    }
     exec {EVENTS_FD}>>"$(run_file "$NAME" status)" || exit 74
     # Held for the whole run: a second worker, or a launcher, sees this run is active.
     exec {ACTIVE_LOCK}>"$RUNS_DIR/.active.lock" || exit 74
@@ -708,6 +758,15 @@ worker() {
     }
     trap record_detached_exit EXIT
     upgrade
+}
+
+# The launcher's NAME.options: fixed words only.
+read_options() {
+    local file
+    file=$(run_file "$NAME" options)
+    [[ -f $file && ! -L $file ]] || return 1
+    UPGRADE=$(record_field "$file" upgrade) && AUTOREMOVE=$(record_field "$file" autoremove) || return 1
+    [[ $UPGRADE == upgrade || $UPGRADE == full-upgrade ]] && [[ $AUTOREMOVE == yes || $AUTOREMOVE == no ]]
 }
 
 record_exit() {

@@ -11,6 +11,9 @@ internal sealed class BenchOptions
 
     public required string Webhook { get; init; }
 
+    /// <summary>The "bare ASP.NET Core + Akka.Hosting + one actor" baseline (bench/AkkaAspNet).</summary>
+    public required string Akka { get; init; }
+
     public required string Scripts { get; init; }
 
     public required string Work { get; init; }
@@ -94,6 +97,7 @@ internal sealed class BenchOptions
             Daemon = Required("daemon"),
             Bare = Required("bare"),
             Webhook = Required("webhook"),
+            Akka = Required("akka"),
             Scripts = Required("scripts"),
             Work = Required("work"),
             Runs = runs,

@@ -30,6 +30,9 @@ internal sealed class BenchRunner(BenchOptions options)
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>"RSS 10 s after the job, clients gone" (issue 13): the daemon gives memory back 6 s after it is idle.</summary>
+    private static readonly TimeSpan AfterJob = TimeSpan.FromSeconds(10);
+
     private readonly string _token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
     private readonly Samples _samples = new();
     private readonly List<string> _notes = [];
@@ -71,6 +74,11 @@ internal sealed class BenchRunner(BenchOptions options)
             await bare.WaitHealthyAsync("/healthz", "ok", StartTimeout);
         }
 
+        await using (var akka = StartAkka(0))
+        {
+            await akka.WaitHealthyAsync("/healthz", "ok", StartTimeout);
+        }
+
         await using (var hook = StartWebhook(0))
         {
             await hook.WaitHealthyAsync("/", "OK", StartTimeout);
@@ -98,13 +106,12 @@ internal sealed class BenchRunner(BenchOptions options)
     private async Task RunOnceAsync(int run)
     {
         await MeasureBareAsync(run);
+        await MeasureAkkaAsync(run);
         await MeasureWebhookAsync(run);
         await MeasureFloorsAsync(run);
         await MeasureDaemonAsync(run);
-        if (run <= options.MillionRuns)
-        {
-            await MeasureMemoryAsync(run);
-        }
+        await MeasureMemoryAsync(run);
+        await MeasureActivationAsync(run);
     }
 
     private async Task MeasureBareAsync(int run)
@@ -113,6 +120,14 @@ internal sealed class BenchRunner(BenchOptions options)
         Add("bare.startup.ms", run, (await bare.WaitHealthyAsync("/healthz", "ok", StartTimeout)).TotalMilliseconds);
         await Task.Delay(options.Settle);
         Add("bare.idle.rss.mib", run, ProcFs.MiB(bare.RssKiB));
+    }
+
+    private async Task MeasureAkkaAsync(int run)
+    {
+        await using var akka = StartAkka(run);
+        Add("akka.startup.ms", run, (await akka.WaitHealthyAsync("/healthz", "ok", StartTimeout)).TotalMilliseconds);
+        await Task.Delay(options.Settle);
+        Add("akka.idle.rss.mib", run, ProcFs.MiB(akka.RssKiB));
     }
 
     private async Task MeasureWebhookAsync(int run)
@@ -199,17 +214,12 @@ internal sealed class BenchRunner(BenchOptions options)
         SetScript("seq-100k.sh");
         var one = await StreamJobAsync(daemon.Pid, api, 1, LineCheck.TextIsSeq, sampleRss: false);
         RecordStream("daemon.100k.1sub", run, one, HundredK);
-        await Task.Delay(options.Settle);
-        Add("daemon.rss.after100k.mib", run, ProcFs.MiB(daemon.RssKiB));
 
         // The same job with nobody watching, then with N watchers: its own run time.
         var none = await StreamJobAsync(daemon.Pid, api, 0, LineCheck.TextIsSeq, sampleRss: false);
         RecordStream("daemon.100k.0sub", run, none, HundredK);
-        var many = await StreamJobAsync(daemon.Pid, api, options.Subscribers, LineCheck.TextIsSeq, sampleRss: true);
+        var many = await StreamJobAsync(daemon.Pid, api, options.Subscribers, LineCheck.TextIsSeq, sampleRss: false);
         RecordStream("daemon.100k.nsub", run, many, HundredK);
-        Add("daemon.100k.nsub.rss.peak.mib", run, ProcFs.MiB(many.PeakRssKiB));
-        await Task.Delay(options.Settle);
-        Add("daemon.rss.after100k.nsub.mib", run, ProcFs.MiB(daemon.RssKiB));
 
         // The opt-in ?batch=true frames (several lines to a frame), for comparison.
         var batched = await StreamJobAsync(daemon.Pid, api, options.Subscribers, LineCheck.TextIsSeq, sampleRss: false, batch: true);
@@ -233,8 +243,10 @@ internal sealed class BenchRunner(BenchOptions options)
     }
 
     /// <summary>
-    /// Issue 4, on a daemon of its own so nothing earlier skews it: RSS idle, after the warm-up
-    /// jobs, peak during a 100k-line job, peak during a 1M-line job (one subscriber each), and after.
+    /// Issues 4 and 13, on a daemon of its own so nothing earlier skews it: RSS idle; 10 s after
+    /// one 100k-line job and after three (clients gone: the daemon gives memory back once idle);
+    /// the peak during a 100k-line job with N subscribers and during a 1M-line job with one, and
+    /// RSS 10 s after that.
     /// </summary>
     private async Task MeasureMemoryAsync(int run)
     {
@@ -242,27 +254,60 @@ internal sealed class BenchRunner(BenchOptions options)
         await daemon.WaitHealthyAsync("/healthz", "ok", StartTimeout);
         using var api = new DaemonApi(daemon.BaseAddress, _token);
         await Task.Delay(options.Settle);
-        Add("daemon.1m.rss.before.mib", run, ProcFs.MiB(daemon.RssKiB));
+        var idle = ProcFs.MiB(daemon.RssKiB);
+        Add("daemon.mem.idle.mib", run, idle);
 
-        // The same warm-up as the main daemon: what follows compares line counts, not JIT states.
         SetScript("seq-100k.sh");
-        for (var i = 0; i < options.WarmupJobs; i++)
+        await StreamJobAsync(daemon.Pid, api, 1, LineCheck.TextIsSeq, sampleRss: false);
+        await Task.Delay(AfterJob);
+        Add("daemon.mem.after1.mib", run, ProcFs.MiB(daemon.RssKiB));
+        for (var i = 0; i < 2; i++)
         {
-            await StreamJobAsync(daemon.Pid, api, 2, LineCheck.TextIsSeq, sampleRss: false);
+            await StreamJobAsync(daemon.Pid, api, 1, LineCheck.TextIsSeq, sampleRss: false);
         }
 
-        await Task.Delay(options.Settle);
-        Add("daemon.1m.rss.warm.mib", run, ProcFs.MiB(daemon.RssKiB));
-        var hundred = await StreamJobAsync(daemon.Pid, api, 1, LineCheck.TextIsSeq, sampleRss: true);
-        RecordStream("daemon.mem.100k", run, hundred, HundredK);
-        Add("daemon.mem.100k.rss.peak.mib", run, ProcFs.MiB(hundred.PeakRssKiB));
+        await Task.Delay(AfterJob);
+        Add("daemon.mem.after3.mib", run, ProcFs.MiB(daemon.RssKiB));
 
-        SetScript("seq-1m.sh");
-        var million = await StreamJobAsync(daemon.Pid, api, 1, LineCheck.TextIsSeq, sampleRss: true);
-        RecordStream("daemon.1m.1sub", run, million, Million);
-        Add("daemon.1m.rss.peak.mib", run, ProcFs.MiB(million.PeakRssKiB));
-        await Task.Delay(options.Settle);
-        Add("daemon.1m.rss.after.mib", run, ProcFs.MiB(daemon.RssKiB));
+        var many = await StreamJobAsync(daemon.Pid, api, options.Subscribers, LineCheck.TextIsSeq, sampleRss: true);
+        RecordStream("daemon.mem.100k.nsub", run, many, HundredK);
+        Add("daemon.mem.100k.nsub.peak.mib", run, ProcFs.MiB(many.PeakRssKiB));
+        Add("daemon.mem.100k.nsub.over.mib", run, ProcFs.MiB(many.PeakRssKiB) - idle);
+        await Task.Delay(AfterJob);
+
+        if (run <= options.MillionRuns)
+        {
+            SetScript("seq-1m.sh");
+            var million = await StreamJobAsync(daemon.Pid, api, 1, LineCheck.TextIsSeq, sampleRss: true);
+            RecordStream("daemon.1m.1sub", run, million, Million);
+            Add("daemon.1m.rss.peak.mib", run, ProcFs.MiB(million.PeakRssKiB));
+            Add("daemon.1m.rss.over.mib", run, ProcFs.MiB(million.PeakRssKiB) - idle);
+            await Task.Delay(AfterJob);
+            Add("daemon.1m.rss.after.mib", run, ProcFs.MiB(daemon.RssKiB));
+        }
+    }
+
+    /// <summary>
+    /// Socket activation as systemd does it, without systemd as PID 1: systemd-socket-activate
+    /// holds the listening socket and starts the daemon at the first connection. Measures that
+    /// connection from connect to the first byte of the answer, then the process left between
+    /// uses once the daemon exited for being idle (none: 0 MiB).
+    /// </summary>
+    private async Task MeasureActivationAsync(int run)
+    {
+        var (_, uri) = NewAddress();
+        var environment = DaemonEnvironment(run, "activated");
+        environment["Daemon__IdleExitAfter"] = "00:00:01";
+        string[] arguments = ["-l", $"{uri.Host}:{uri.Port}", .. environment.Keys.SelectMany(name => new[] { "-E", name }), options.Daemon];
+        await using var activated = ServerProcess.Start("socket-activated daemon", "/usr/bin/systemd-socket-activate", arguments, environment, Path.Combine(RunDirectory(run), "activated.log"), uri, Path.GetDirectoryName(options.Daemon));
+        await activated.WaitListeningAsync(StartTimeout);
+        Add("activation.firstbyte.ms", run, (await FirstByte.MeasureAsync(uri, "/healthz", StartTimeout)).TotalMilliseconds);
+        if (!await activated.WaitExitAsync(StartTimeout))
+        {
+            throw new BenchException($"the socket-activated daemon did not exit when idle; see {activated.LogPath}");
+        }
+
+        Add("activation.between.mib", run, 0);
     }
 
     private async Task<Trigger> TriggerOnceAsync(DaemonApi api)
@@ -306,6 +351,11 @@ internal sealed class BenchRunner(BenchOptions options)
 
         Add($"{key}.cpu.server.ms", run, job.ServerCpu.TotalMilliseconds);
         Add($"{key}.cpu.client.ms", run, job.ClientCpu.TotalMilliseconds);
+        var delivered = job.Subscribers.Sum(subscriber => subscriber.Lines);
+        if (delivered > 0)
+        {
+            Add($"{key}.cpu.per.line.us", run, job.ServerCpu.TotalMicroseconds / delivered);
+        }
         if (job.Subscribers.Count == 0)
         {
             return;
@@ -364,23 +414,33 @@ internal sealed class BenchRunner(BenchOptions options)
     private ServerProcess StartDaemon(int run, string name = "daemon")
     {
         var (url, uri) = NewAddress();
-        var directory = RunDirectory(run);
-        var storage = Path.Combine(directory, $"{name}-storage");
+        return ServerProcess.Start("pinsdaemon", options.Daemon, ["--urls", url], DaemonEnvironment(run, name), Path.Combine(RunDirectory(run), $"{name}.log"), uri);
+    }
+
+    /// <summary>What the unit gives the daemon, with a fresh storage directory.</summary>
+    private Dictionary<string, string> DaemonEnvironment(int run, string name)
+    {
+        var storage = Path.Combine(RunDirectory(run), $"{name}-storage");
         Directory.CreateDirectory(storage);
-        var environment = new Dictionary<string, string>(ServerEnvironment)
+        return new Dictionary<string, string>(ServerEnvironment)
         {
             ["API_TOKEN"] = _token,
             ["Upgrade__ScriptPath"] = CurrentScript,
             ["Upgrade__UseSudo"] = "false",
             ["Storage__Directory"] = storage,
         };
-        return ServerProcess.Start("pinsdaemon", options.Daemon, ["--urls", url], environment, Path.Combine(directory, $"{name}.log"), uri);
     }
 
     private ServerProcess StartBare(int run)
     {
         var (url, uri) = NewAddress();
         return ServerProcess.Start("bare ASP.NET Core", options.Bare, ["--urls", url], ServerEnvironment, Path.Combine(RunDirectory(run), "bare.log"), uri);
+    }
+
+    private ServerProcess StartAkka(int run)
+    {
+        var (url, uri) = NewAddress();
+        return ServerProcess.Start("ASP.NET Core + Akka.Hosting", options.Akka, ["--urls", url], ServerEnvironment, Path.Combine(RunDirectory(run), "akka.log"), uri);
     }
 
     private ServerProcess StartWebhook(int run)

@@ -46,7 +46,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string> environment,
         string logPath,
-        Uri baseAddress)
+        Uri baseAddress,
+        string? workingDirectory = null)
     {
         // The working directory is the content root (appsettings.json, and the directory the
         // host watches for configuration changes): the unit sets WorkingDirectory=/usr/lib/pinsdaemon,
@@ -54,7 +55,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         var startInfo = new ProcessStartInfo("/bin/sh")
         {
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(executable) ?? "/",
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(executable) ?? "/",
         };
         startInfo.ArgumentList.Add("-c");
         startInfo.ArgumentList.Add("log=$1; shift; exec \"$@\" </dev/null >>\"$log\" 2>&1");
@@ -127,6 +128,36 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>SIGTERM, as systemd stops a unit; SIGKILL if it has not exited in time.</summary>
+    /// <summary>Until the log says the socket listens (systemd-socket-activate's "Listening on"); connecting would start the daemon.</summary>
+    public async Task WaitListeningAsync(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (!File.Exists(LogPath) || !File.ReadAllText(LogPath).Contains("Listening on", StringComparison.Ordinal))
+        {
+            if (_process.HasExited || Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new BenchException($"{Name} did not listen; see {LogPath}");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>True once the process has exited on its own.</summary>
+    public async Task<bool> WaitExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public async Task StopAsync()
     {
         if (_process.HasExited)

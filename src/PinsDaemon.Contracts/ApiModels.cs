@@ -4,7 +4,13 @@ namespace PinsDaemon.Contracts;
 public sealed record UpgradeRequest(bool DryRun);
 
 /// <summary>The answer to <c>POST /upgrade</c>.</summary>
-public sealed record JobAccepted(string JobId, string Status, bool DryRun, string StatusUrl, string LogsUrl);
+public sealed record JobAccepted(string JobId, string Status, bool DryRun, string StatusUrl, string LogsUrl)
+{
+    /// <summary><c>upgrade</c> or <c>full-upgrade</c>, as <see cref="JobSnapshot.Mode"/>.</summary>
+    public string Mode { get; init; } = UpgradeModes.Upgrade;
+
+    public bool Autoremove { get; init; }
+}
 
 /// <summary>The answer to <c>POST /jobs/{id}/ticket</c>.</summary>
 public sealed record TicketResponse(string Ticket, DateTimeOffset ExpiresAt, string LogsUrl);
@@ -24,6 +30,9 @@ public static class ApiPaths
 
     public const string Jobs = "/jobs";
 
+    /// <summary>The page's session: <c>POST</c> signs in, <c>GET</c> reads it, <c>DELETE</c> signs out.</summary>
+    public const string Session = "/session";
+
     public static string Job(JobId id) => $"/jobs/{id}";
 
     /// <summary><c>GET</c>: the log's lines as a JSON array, a page at a time (<c>?after=N&amp;limit=M</c>; a <c>Link: rel="next"</c> header points at the rest).</summary>
@@ -34,3 +43,6 @@ public static class ApiPaths
     /// <summary>The log WebSocket (<c>?after=N</c>, <c>?batch=true</c>).</summary>
     public static string Logs(JobId id) => $"/logs/{id}";
 }
+
+/// <summary>The answer to <c>POST /session</c> and <c>GET /session</c>: the value of the <c>X-CSRF-Token</c> header.</summary>
+public sealed record SessionResponse(string CsrfToken);

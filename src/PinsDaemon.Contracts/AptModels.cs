@@ -16,3 +16,16 @@ public sealed record PlanEntry(string Package, string? From, string? To, string?
 
 /// <summary>A package an apply changed: <paramref name="From"/> is null for a newly installed one.</summary>
 public sealed record UpgradedPackage(string Package, string? From, string To);
+
+/// <summary>A package an apply removed, with the version that was installed.</summary>
+public sealed record RemovedPackage(string Package, string From);
+
+/// <summary>The values of a job's <c>mode</c>: what <c>POST /upgrade</c> accepts and <c>GET /jobs/{id}</c> reports.</summary>
+public static class UpgradeModes
+{
+    public const string Upgrade = "upgrade";
+
+    public const string FullUpgrade = "full-upgrade";
+
+    public static readonly IReadOnlyList<string> All = [Upgrade, FullUpgrade];
+}

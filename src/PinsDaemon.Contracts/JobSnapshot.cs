@@ -21,6 +21,15 @@ public sealed record JobSnapshot(
     public IReadOnlyList<AuditEntry> Audit { get; init; } = Audit ?? [];
 
     /// <summary>
+    /// What the job runs: <c>upgrade</c> (<c>apt-get upgrade --with-new-pkgs</c>) or
+    /// <c>full-upgrade</c> (may also remove packages). Jobs recorded before modes existed were upgrades.
+    /// </summary>
+    public string Mode { get; init; } = UpgradeModes.Upgrade;
+
+    /// <summary>Whether the job also removes what is no longer needed (<c>apt-get autoremove</c>) after a successful upgrade; a dry run shows what it would remove.</summary>
+    public bool Autoremove { get; init; }
+
+    /// <summary>
     /// Who runs the upgrade, outside the daemon: <c>systemd</c> (a unit of its own) or
     /// <c>detached</c> (a session of its own). Null until the run started, and for jobs recorded
     /// before runs had files of their own.
@@ -38,6 +47,12 @@ public sealed record JobSnapshot(
 
     public JobProgress? Progress { get; init; }
 
+    /// <summary>
+    /// Whether <c>POST /jobs/{id}/cancel</c> would be accepted now: the job runs, dpkg has not
+    /// started changing the system, and no stop was asked for yet. False once it has ended.
+    /// </summary>
+    public bool Cancellable { get; init; }
+
     /// <summary>A succeeded dry run's plan: what a real upgrade would do, package by package. Null when unknown, and for an apply.</summary>
     public IReadOnlyList<PlanEntry>? Plan { get; init; }
 
@@ -49,6 +64,9 @@ public sealed record JobSnapshot(
 
     /// <summary>What an apply changed; null when unknown, and for a dry run.</summary>
     public IReadOnlyList<UpgradedPackage>? Upgraded { get; init; }
+
+    /// <summary>What an apply removed (a full-upgrade's removals, autoremove), from dpkg's database; null when unknown, and for a dry run.</summary>
+    public IReadOnlyList<RemovedPackage>? Removed { get; init; }
 
     /// <summary>After a succeeded apply: whether the machine needs a reboot (<c>/run/reboot-required</c>). Null when unknown.</summary>
     public bool? RebootRequired { get; init; }

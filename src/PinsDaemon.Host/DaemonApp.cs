@@ -5,6 +5,7 @@ using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
+using PinsDaemon.Host.Activation;
 using PinsDaemon.Host.Auth;
 using PinsDaemon.Host.Configuration;
 using PinsDaemon.Host.Endpoints;
@@ -14,6 +15,7 @@ using PinsDaemon.Host.HostStatus;
 using PinsDaemon.Host.Metrics;
 using PinsDaemon.Host.OpenApi;
 using PinsDaemon.Host.Streaming;
+using PinsDaemon.Host.Web;
 
 namespace PinsDaemon.Host;
 
@@ -46,6 +48,7 @@ public static class DaemonApp
 
         builder.Host.UseSystemd();
         builder.ConfigurePinsKestrel();
+        builder.AddActivity();
         builder.Logging.AddPinsLogFilters();
         builder.Services.AddPinsOptions(builder.Configuration);
         builder.Services.AddPinsAuth();
@@ -63,6 +66,7 @@ public static class DaemonApp
                 : new DetachedRunner(upgrade.ScriptPath, services.GetRequiredService<JobStore>().RunsDirectory);
         });
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
+        builder.Services.AddSingleton<Web.StaticAssets>();
         builder.Services.AddPinsHostStatus();
         builder.Services.AddHostedService<SystemdWatchdog>();
         var fleet = FleetWiring.IsEnabled(builder.Configuration);
@@ -103,6 +107,7 @@ public static class DaemonApp
     {
         var app = builder.Build();
         app.UsePinsForwardedHeaders();
+        app.UsePinsSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
@@ -110,11 +115,14 @@ public static class DaemonApp
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = KeepAliveInterval, KeepAliveTimeout = KeepAliveTimeout });
         app.UseAuthentication();
         app.UseFailedAuthThrottle();
+        app.UseSessionAntiForgery();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutPlainHttp(app));
         app.Lifetime.ApplicationStarted.Register(() => WarnAboutMissingScript(app));
 
         app.MapHealth();
+        app.MapPage();
+        app.MapSession();
         app.MapUpgrade();
         app.MapJobs();
         app.MapLogs();

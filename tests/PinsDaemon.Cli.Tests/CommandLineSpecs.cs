@@ -69,6 +69,18 @@ public sealed class CommandLineSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Should_repeat_hostile_input_back_with_control_characters_shown_as_the_daemon_shows_them()
+    {
+        // A window-title escape (OSC ... BEL) and a C1 CSI, as a job id.
+        var result = await _pins.RunAsync("show", "\u001b]0;owned\u0007 \u009b31m");
+
+        Assert.Equal(64, result.ExitCode);
+        Assert.DoesNotContain(result.Stderr, c => char.IsControl(c) && c is not '\n');
+        // ControlCharacters.Neutralize, shared with the daemon: C0 as control pictures, C1 as U+FFFD.
+        Assert.Contains("'\u241B]0;owned\u2407 \uFFFD31m' is not a job id", result.Stderr);
+    }
+
+    [Fact]
     public async Task Should_exit_64_when_no_host_is_configured_and_say_how_to_add_one()
     {
         var result = await _pins.RunAsync("jobs");

@@ -99,13 +99,18 @@ public sealed class AptAwareSpecs
         await using var daemon = await DaemonFixture.StartAsync("cancellable.sh");
         var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
         await Eventually.WaitUntilAsync(async () => (await daemon.GetJobAsync(jobId)).GetProperty("lineCount").GetInt64() == 1);
-        Assert.Equal("update", (await daemon.GetJobAsync(jobId)).GetProperty("progress").GetProperty("phase").GetString());
+        var updating = await daemon.GetJobAsync(jobId);
+        Assert.Equal("update", updating.GetProperty("progress").GetProperty("phase").GetString());
+        Assert.True(updating.GetProperty("cancellable").GetBoolean());
 
         using var response = await daemon.Client.PostAsync($"/jobs/{jobId}/cancel", null);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        // Asked once: a second cancel has nothing left to do.
+        Assert.False((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("cancellable").GetBoolean());
 
         var job = await daemon.WaitForEndAsync(jobId);
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        Assert.False(job.GetProperty("cancellable").GetBoolean());
         Assert.Equal("cancelled", job.GetProperty("reason").GetString());
         Assert.Contains(job.GetProperty("audit").EnumerateArray(), a => a.GetProperty("action").GetString() == "cancel" && a.GetProperty("outcome").GetString() == "accepted");
 
@@ -121,6 +126,8 @@ public sealed class AptAwareSpecs
         await using var daemon = await DaemonFixture.StartAsync("install-phase.sh");
         var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
         await Eventually.WaitUntilAsync(async () => (await daemon.GetJobAsync(jobId)).GetProperty("lineCount").GetInt64() == 1);
+        var installing = await daemon.GetJobAsync(jobId);
+        Assert.Equal(("running", false), (installing.GetProperty("status").GetString(), installing.GetProperty("cancellable").GetBoolean()));
 
         using var response = await daemon.Client.PostAsync($"/jobs/{jobId}/cancel", null);
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);

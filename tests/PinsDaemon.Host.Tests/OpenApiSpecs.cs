@@ -32,6 +32,9 @@ public sealed class OpenApiSpecs
         await daemon.WaitForEndAsync(jobId);
 
         await checker.CheckAsync(daemon.Client, HttpMethod.Post, "/upgrade", "/upgrade", HttpStatusCode.BadRequest, DaemonFixture.Json("{\"dryrun\": true}"));
+        await checker.CheckAsync(daemon.Client, HttpMethod.Post, "/upgrade", "/upgrade", HttpStatusCode.BadRequest, DaemonFixture.Json("{\"dryRun\": true, \"mode\": \"dist-upgrade\"}"));
+        var full = await checker.CheckAsync(daemon.Client, HttpMethod.Post, "/upgrade", "/upgrade", HttpStatusCode.Accepted, DaemonFixture.Json("{\"dryRun\": true, \"mode\": \"full-upgrade\", \"autoremove\": true}"));
+        await daemon.WaitForEndAsync(full.GetProperty("jobId").GetString()!);
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/jobs", "/jobs", HttpStatusCode.OK);
         var job = await checker.CheckAsync(daemon.Client, HttpMethod.Get, $"/jobs/{jobId}", "/jobs/{jobId}", HttpStatusCode.OK);
         Assert.Equal("detached", job.GetProperty("supervisor").GetString());
@@ -53,7 +56,7 @@ public sealed class OpenApiSpecs
         // A body the document does not describe is caught: the check itself can fail, also on a
         // reason or supervisor outside the lists clients match on.
         Assert.Throws<Xunit.Sdk.XunitException>(() => checker.Check("/jobs/{jobId}", "get", "200", "application/json", JsonDocument.Parse("{\"jobId\":\"x\"}").RootElement));
-        foreach (var (member, value) in new[] { ("reason", "lostTrack"), ("supervisor", "cron") })
+        foreach (var (member, value) in new[] { ("reason", "lostTrack"), ("supervisor", "cron"), ("mode", "dist-upgrade") })
         {
             var changed = JsonNode.Parse(job.GetRawText())!;
             changed[member] = value;

@@ -34,6 +34,49 @@ public sealed class UpgradeApiSpecs
     }
 
     [Fact]
+    public async Task Should_run_the_mode_and_autoremove_asked_for_and_report_them_with_removals()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("modes.sh");
+
+        // The default: an upgrade, nothing removed afterwards.
+        var plain = await daemon.StartJobAsync();
+        Assert.Equal("upgrade", plain.GetProperty("mode").GetString());
+        Assert.False(plain.GetProperty("autoremove").GetBoolean());
+        var planned = await daemon.WaitForEndAsync(plain.GetProperty("jobId").GetString()!);
+        Assert.Equal("upgrade", planned.GetProperty("mode").GetString());
+        Assert.Contains("args: --dry-run", await LogTextAsync(daemon, planned));
+        Assert.DoesNotContain("--full-upgrade", await LogTextAsync(daemon, planned));
+        var removal = Assert.Single(planned.GetProperty("plan").EnumerateArray(), e => e.GetProperty("action").GetString() == "remove");
+        Assert.Equal("libold1", removal.GetProperty("package").GetString());
+        Assert.Equal(JsonValueKind.Null, removal.GetProperty("to").ValueKind);
+
+        using var response = await daemon.Client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": false, \"mode\": \"full-upgrade\", \"autoremove\": true}"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("full-upgrade", accepted.GetProperty("mode").GetString());
+        Assert.True(accepted.GetProperty("autoremove").GetBoolean());
+
+        var job = await daemon.WaitForEndAsync(accepted.GetProperty("jobId").GetString()!);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal("full-upgrade", job.GetProperty("mode").GetString());
+        Assert.True(job.GetProperty("autoremove").GetBoolean());
+        // The script got the fixed words, in the order sudoers spells them.
+        Assert.Contains("args: --apply --full-upgrade --autoremove", await LogTextAsync(daemon, job));
+        var removed = Assert.Single(job.GetProperty("removed").EnumerateArray());
+        Assert.Equal("libold1", removed.GetProperty("package").GetString());
+        Assert.Equal("1.2-3", removed.GetProperty("from").GetString());
+        Assert.Equal(2, job.GetProperty("upgraded").GetArrayLength());
+        Assert.Contains("1 package removed", job.GetProperty("message").GetString());
+        Assert.Contains("start upgrade", job.GetProperty("audit")[0].GetProperty("action").GetString());
+    }
+
+    private static async Task<string> LogTextAsync(DaemonFixture daemon, JsonElement job)
+    {
+        var lines = await daemon.Client.GetFromJsonAsync<JsonElement>($"/jobs/{job.GetProperty("jobId").GetString()}/log");
+        return string.Join("\n", lines.EnumerateArray().Select(line => line.GetProperty("text").GetString()));
+    }
+
+    [Fact]
     public async Task Should_report_a_failing_script_as_failed_with_its_exit_code()
     {
         await using var daemon = await DaemonFixture.StartAsync("exit-3.sh");
@@ -89,6 +132,13 @@ public sealed class UpgradeApiSpecs
     [InlineData("{\"dryRun\": true, \"extra\": 1}", "Unknown member 'extra'")]
     [InlineData("{\"dryRun\": true, \"dryRun\": false}", "twice")]
     [InlineData("{\"dryRun\": true} {}", "after the JSON object")]
+    [InlineData("{\"dryRun\": true, \"mode\": \"dist-upgrade\"}", "Unknown mode 'dist-upgrade'")]
+    [InlineData("{\"dryRun\": true, \"mode\": \"Full-Upgrade\"}", "Unknown mode")]
+    [InlineData("{\"dryRun\": true, \"mode\": 1}", "'mode' must be")]
+    [InlineData("{\"dryRun\": true, \"mode\": null}", "'mode' must be")]
+    [InlineData("{\"dryRun\": true, \"mode\": \"upgrade\", \"mode\": \"full-upgrade\"}", "'mode' appears twice")]
+    [InlineData("{\"dryRun\": true, \"autoremove\": \"yes\"}", "'autoremove' must be true or false")]
+    [InlineData("{\"mode\": \"full-upgrade\"}", "'dryRun' is missing")]
     public async Task Should_reject_a_body_that_is_not_exactly_a_dryRun_boolean(string body, string expected)
     {
         await using var daemon = await DaemonFixture.StartAsync("mixed-output.sh");

@@ -8,7 +8,7 @@
 #   1. install, start the daemon as sysupdate-api (ops/run-without-systemd.sh), /healthz
 #   2. a dry run over HTTP, followed over a WebSocket (tests/e2e/ws-client.mjs):
 #      real apt-get output, end frame and GET /jobs/{id} say succeeded with exit 0
-#   3. the privilege boundary, checked as the service user: the three sudoers forms
+#   3. the privilege boundary, checked as the service user: the nine sudoers forms
 #      and nothing else; a run started through sudo outlives the caller
 #   4. install again (token kept, daemon still serving), uninstall, nothing left
 #
@@ -262,6 +262,27 @@ if [[ -n $JOB_ID ]]; then
     }
     check "GET /host/apt-history: every entry of this machine's apt history, none skipped" apt_history_ok
 
+    full_upgrade_plan_ok() {
+        # The mode reaches the root script through its own sudoers form; the plan is apt's.
+        local code id i expected actual
+        code=$(curl -s -o "$WORK/post-full.json" -w '%{http_code}' -X POST \
+            -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+            --data '{"dryRun":true,"mode":"full-upgrade","autoremove":true}' "$BASE/upgrade")
+        id=$(json "$WORK/post-full.json" 'j.jobId' 2>/dev/null)
+        [[ $code == 202 && -n $id ]] || { echo "  POST /upgrade full-upgrade -> $code $(head -c 300 "$WORK/post-full.json")"; return 1; }
+        for ((i = 0; i < JOB_TIMEOUT * 10; i++)); do
+            curl -s -o "$WORK/job-full.json" -H "Authorization: Bearer $TOKEN" "$BASE/jobs/$id"
+            [[ $(json "$WORK/job-full.json" 'j.status') != running ]] && break
+            sleep 0.1
+        done
+        expected=$( { apt-get -s full-upgrade; apt-get -s autoremove; } 2>/dev/null | grep -cE '^(Inst|Remv|Purg) ')
+        actual=$(json "$WORK/job-full.json" 'j.plan && j.plan.filter(p => p.action !== "configure").length')
+        echo "  full-upgrade job: $(json "$WORK/job-full.json" 'j.status') mode $(json "$WORK/job-full.json" 'j.mode'), plan $actual; apt-get -s full-upgrade and autoremove: $expected Inst/Remv/Purg lines"
+        [[ $(json "$WORK/job-full.json" 'j.status') == succeeded && $(json "$WORK/job-full.json" 'j.mode') == full-upgrade &&
+            $(json "$WORK/job-full.json" 'j.autoremove') == true && $actual == "$expected" ]]
+    }
+    check "a full-upgrade dry run with autoremove: its plan matches apt-get -s full-upgrade and -s autoremove on this machine" full_upgrade_plan_ok
+
     replay_ok() {
         "${NODE_WS[@]}" "$HERE/ws-client.mjs" "$WS_BASE/logs/$JOB_ID" --query-token "$TOKEN" \
             --timeout 60 >"$WORK/ws2.json" 2>&1 &&
@@ -317,9 +338,18 @@ sudo_list_ok() {
         tr '\n' ' ' | sed 's/([^)]*)//g; s/NOPASSWD://g' | tr ',' '\n' | sed 's/^ *//; s/ *$//' | grep -v '^$' | sort)
     printf '  may run: %s\n' "${commands//$'\n'/$'\n  may run: '}"
     id=$(printf '[0-9a-f]%.0s' {1..8})-$(printf '[0-9a-f]%.0s' {1..4})-$(printf '[0-9a-f]%.0s' {1..4})-$(printf '[0-9a-f]%.0s' {1..4})-$(printf '[0-9a-f]%.0s' {1..12})
-    [[ $commands == "$(printf '%s\n' "$SCRIPT --apply --job $id" "$SCRIPT --cancel --job $id" "$SCRIPT --dry-run --job $id")" ]]
+    local mode options expected=()
+    for mode in --apply --dry-run; do
+        for options in "" "--autoremove " "--full-upgrade " "--full-upgrade --autoremove "; do
+            expected+=("$SCRIPT $mode $options--job $id")
+        done
+    done
+    expected+=("$SCRIPT --cancel --job $id")
+    [[ $commands == "$(printf '%s\n' "${expected[@]}" | sort)" ]]
 }
-check "as $USER_NAME: sudo -n -l lists exactly the three forms" sudo_list_ok
+check "as $USER_NAME: sudo -n -l lists exactly the nine forms (--dry-run|--apply [--full-upgrade] [--autoremove] --job ID, --cancel --job ID)" sudo_list_ok
+refuse "as $USER_NAME: --autoremove before --full-upgrade is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --autoremove --full-upgrade --job "$(new_id)"
+refuse "as $USER_NAME: --full-upgrade with --cancel is refused" quiet as_user sudo -n -- "$SCRIPT" --cancel --full-upgrade --job "$(new_id)"
 
 no_login_shell() {
     local shell

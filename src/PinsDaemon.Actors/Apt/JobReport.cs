@@ -27,6 +27,7 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
     private readonly List<PlanEntry> _plan = [];
     private readonly HashSet<string> _planned = new(StringComparer.Ordinal);
     private readonly List<UpgradedPackage> _upgraded = [];
+    private readonly List<RemovedPackage> _removed = [];
     private readonly List<string> _rebootPackages = [];
     private readonly List<string> _servicesToRestart = [];
     private readonly List<string> _dpkgInterrupted = [];
@@ -69,6 +70,7 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
         _notices.KeptBack.ToArray(),
         _notices.Autoremovable.ToArray(),
         _upgraded.ToArray(),
+        _removed.ToArray(),
         _upgradedFromEvents,
         _recent.ToArray());
 
@@ -185,6 +187,20 @@ public sealed class JobReport(bool dryRun, bool statusOnStdout)
                 }
 
                 return false;
+            case "removed":
+                if (!_upgradedFromEvents)
+                {
+                    _upgradedFromEvents = true;
+                    _upgraded.Clear();
+                }
+
+                var removed = rest.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (removed.Length == 2 && _removed.Count < MaxEntries)
+                {
+                    _removed.Add(new RemovedPackage(removed[0], removed[1]));
+                }
+
+                return false;
             case "reboot-required":
                 _rebootRequired = true;
                 _rebootPackages.AddRange(rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(MaxEntries - _rebootPackages.Count));
@@ -277,8 +293,9 @@ public sealed record RunFacts(
     IReadOnlyList<string> KeptBack,
     IReadOnlyList<string> Autoremovable,
     IReadOnlyList<UpgradedPackage> Upgraded,
+    IReadOnlyList<RemovedPackage> Removed,
     bool ChangesReported,
     IReadOnlyList<string> RecentOutput)
 {
-    public static readonly RunFacts None = new(false, "starting", false, false, null, null, [], false, [], [], [], [], [], [], false, []);
+    public static readonly RunFacts None = new(false, "starting", false, false, null, null, [], false, [], [], [], [], [], [], [], false, []);
 }

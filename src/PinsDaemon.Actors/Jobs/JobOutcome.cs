@@ -29,6 +29,9 @@ public sealed record JobResult(
 
     /// <summary>A succeeded dry run's packages no longer needed; null when its plan is unknown, and for an apply.</summary>
     public IReadOnlyList<string>? Autoremovable { get; init; }
+
+    /// <summary>What an apply removed, known as <see cref="Upgraded"/> is; null for a dry run.</summary>
+    public IReadOnlyList<RemovedPackage>? Removed { get; init; }
 }
 
 /// <summary>
@@ -147,6 +150,11 @@ public static class JobOutcome
         }
 
         var upgraded = facts.Upgraded.Count == 0 ? "Nothing needed upgrading." : $"{Plural(facts.Upgraded.Count, "package")} upgraded or installed.";
+        if (facts.Removed.Count > 0)
+        {
+            upgraded += $" {Plural(facts.Removed.Count, "package")} removed.";
+        }
+
         bool? reboot = facts.StatusKnown ? facts.RebootRequired : null;
         var message = reboot is true ? $"{upgraded} A reboot is required." : upgraded;
         return new JobResult(
@@ -158,16 +166,28 @@ public static class JobOutcome
             facts.Upgraded,
             reboot,
             reboot is true ? facts.RebootRequiredPackages : null,
-            facts.StatusKnown ? facts.ServicesNeedingRestart : null);
+            facts.StatusKnown ? facts.ServicesNeedingRestart : null)
+        {
+            Removed = facts.Removed,
+        };
     }
 
     /// <summary>Stopped before dpkg: an apply changed nothing (known), a dry run has no plan (unknown).</summary>
     private static JobResult Stopped(bool dryRun, JobStatus status, int? code, string reason, string message) =>
-        new(status, code, reason, message, null, dryRun ? null : [], null, null, null);
+        new(status, code, reason, message, null, dryRun ? null : [], null, null, null)
+        {
+            Removed = dryRun ? null : [],
+        };
 
     /// <summary>A failure: what dpkg changed is known only from the run's own report of it.</summary>
-    private static JobResult Failed(bool dryRun, RunFacts facts, int? code, string reason, string message) =>
-        new(JobStatus.Failed, code, reason, message, null, !dryRun && (facts.ChangesReported || !facts.DpkgStarted && facts.StatusKnown) ? facts.Upgraded : null, null, null, null);
+    private static JobResult Failed(bool dryRun, RunFacts facts, int? code, string reason, string message)
+    {
+        var known = !dryRun && (facts.ChangesReported || !facts.DpkgStarted && facts.StatusKnown);
+        return new(JobStatus.Failed, code, reason, message, null, known ? facts.Upgraded : null, null, null, null)
+        {
+            Removed = known ? facts.Removed : null,
+        };
+    }
 
     private static JobResult Unknown(JobStatus status, int? code, string reason, string message) =>
         new(status, code, reason, message, null, null, null, null, null);

@@ -14,7 +14,14 @@ public static class JobProtocol
     /// Start an upgrade run for <paramref name="Client"/> (an address, for the audit record).
     /// Answered with <see cref="JobStarted"/> or <see cref="JobRejected"/>.
     /// </summary>
-    public sealed record StartJob(bool DryRun, string Client = "unknown");
+    public sealed record StartJob(bool DryRun, string Client = "unknown")
+    {
+        /// <summary><c>upgrade</c> or <c>full-upgrade</c> (<see cref="UpgradeModes"/>).</summary>
+        public string Mode { get; init; } = UpgradeModes.Upgrade;
+
+        /// <summary>Remove what is no longer needed after a successful upgrade.</summary>
+        public bool Autoremove { get; init; }
+    }
 
     /// <summary>
     /// Ask a job to stop. Answered with <see cref="CancelAccepted"/>, <see cref="CancelRefused"/>

@@ -118,11 +118,15 @@ public sealed class JobSupervisor : ReceiveActor
         var id = JobId.New();
         var createdAt = now;
         AuditEntry[] audit = [new(now, start.Client, action, "accepted")];
-        var snapshot = new JobSnapshot(id, JobStatus.Running, start.DryRun, createdAt, null, null, null, 0, null, false, audit);
+        var snapshot = new JobSnapshot(id, JobStatus.Running, start.DryRun, createdAt, null, null, null, 0, null, false, audit)
+        {
+            Mode = start.Mode,
+            Autoremove = start.Autoremove,
+        };
         Spawn(snapshot, resume: null);
         _running = id;
         Prune();
-        _log.Info("Started job {0} (dry run: {1})", id, start.DryRun);
+        _log.Info("Started job {0} (dry run: {1}, mode {2}, autoremove: {3})", id, start.DryRun, start.Mode, start.Autoremove);
         Sender.Tell(new JobProtocol.JobStarted(snapshot));
     }
 

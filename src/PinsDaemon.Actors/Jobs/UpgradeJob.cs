@@ -208,6 +208,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         var runner = _runner;
         var files = _files;
         var run = _run;
+        var options = RunOptions.Of(_snapshot);
         var launching = _runState;
         var runFiles = RunFiles;
         _snapshot = _snapshot with { StartedAt = _clock.GetUtcNow() };
@@ -221,7 +222,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         {
             // Persisted before anything runs: a daemon that dies from here on looks for the run.
             await files.WriteRunState(launching).ConfigureAwait(false);
-            var result = await runner.LaunchAsync(run, CancellationToken.None).ConfigureAwait(false);
+            var result = await runner.LaunchAsync(run, options, CancellationToken.None).ConfigureAwait(false);
             return new Launched(result, result.Started ? RunRecord.Parse(await Task.Run(() => File.Exists(runFiles.Run) ? File.ReadAllText(runFiles.Run) : string.Empty).ConfigureAwait(false)) : null);
         }
     }
@@ -424,6 +425,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
             KeptBack = result.KeptBack,
             Autoremovable = result.Autoremovable,
             Upgraded = result.Upgraded,
+            Removed = result.Removed,
             RebootRequired = result.RebootRequired,
             RebootRequiredPackages = result.RebootRequiredPackages,
             ServicesNeedingRestart = result.ServicesNeedingRestart,
@@ -506,6 +508,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     {
         Audit = _audit.ToArray(),
         Progress = _snapshot.Status.IsFinal() ? null : _report.Progress,
+        Cancellable = !_snapshot.Status.IsFinal() && _report.IsCancellable && _stop == StopRequest.None,
     };
 
     private sealed record Launched(LaunchResult Result, RunRecord? Record);

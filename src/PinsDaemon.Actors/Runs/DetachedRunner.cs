@@ -2,7 +2,8 @@ namespace PinsDaemon.Actors.Runs;
 
 /// <summary>
 /// Development and tests (<c>Upgrade:UseSudo=false</c>): the daemon starts the configured script
-/// itself, with exactly one argument (<c>--dry-run</c> or <c>--apply</c>), in a session of its own
+/// itself, with its mode (<c>--dry-run</c> or <c>--apply</c>) and the job's fixed option words
+/// (<c>--full-upgrade</c>, <c>--autoremove</c>) as arguments, in a session of its own
 /// (<c>setsid</c>), its output going to the same files a production run writes. A small fixed
 /// wrapper writes the run and exit records; its text never contains anything but constants, the
 /// run's files and the script path arrive as separate arguments. Re-attach, cancel and the rest
@@ -11,7 +12,7 @@ namespace PinsDaemon.Actors.Runs;
 public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IRunner
 {
     /// <summary>
-    /// The wrapper. $1 runs directory, $2 run name, $3 script, $4 its one argument. It forwards
+    /// The wrapper. $1 runs directory, $2 run name, $3 script, $4 and on its arguments. It forwards
     /// SIGTERM to the script (that is how a cancel reaches it) and records how the script ended,
     /// atomically, as systemd's ExecStopPost= would.
     /// </summary>
@@ -30,7 +31,7 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
         read -r s 2>/dev/null </proc/1/stat && read -ra f <<<"${s##*) }" && i=${f[19]:-}
         printf -v t '%(%s)T' -1
         record run "supervisor=detached pid=$$ boot_id=$b init_start=$i mode=${n%-*-*-*-*-*} started=$t"
-        "$3" "$4" &
+        "$3" "${@:4}" &
         child=$!
         [ -n "$stop" ] && kill -TERM "$child" 2>/dev/null
         while :; do
@@ -55,7 +56,7 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
 
     public BootIdentity CurrentBoot { get; } = BootIdentity.Current();
 
-    public async Task<LaunchResult> LaunchAsync(RunName run, CancellationToken cancellationToken)
+    public async Task<LaunchResult> LaunchAsync(RunName run, RunOptions options, CancellationToken cancellationToken)
     {
         var files = new RunFiles(runsDirectory, run);
         try
@@ -84,7 +85,7 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
         // setsid -f: a new session, so a signal to the daemon's process group (Ctrl-C, a kill
         // of the group) never reaches the run; setsid returns at once.
         var (code, output) = await RunProcesses.RunAsync(
-            "setsid", ["-f", "/bin/bash", "-c", Wrapper, "pinsdaemon-run", runsDirectory, run.ToString(), scriptPath, $"--{run.Mode}"], cancellationToken).ConfigureAwait(false);
+            "setsid", ["-f", "/bin/bash", "-c", Wrapper, "pinsdaemon-run", runsDirectory, run.ToString(), scriptPath, $"--{run.Mode}", .. options.Words], cancellationToken).ConfigureAwait(false);
         return new LaunchResult(code, output);
     }
 

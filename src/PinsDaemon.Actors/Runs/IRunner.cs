@@ -26,7 +26,7 @@ public interface IRunner
     BootIdentity CurrentBoot { get; }
 
     /// <summary>Starts the run; completes once it was started, or refused.</summary>
-    Task<LaunchResult> LaunchAsync(RunName run, CancellationToken cancellationToken);
+    Task<LaunchResult> LaunchAsync(RunName run, RunOptions options, CancellationToken cancellationToken);
 
     /// <summary>Asks the run's main process to stop (SIGTERM); the script decides whether it may.</summary>
     Task<CancelResult> CancelAsync(RunName run, CancellationToken cancellationToken);

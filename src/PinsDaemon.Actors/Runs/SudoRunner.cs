@@ -1,8 +1,8 @@
 namespace PinsDaemon.Actors.Runs;
 
 /// <summary>
-/// Production: every run goes through <c>sudo -n -- SCRIPT --dry-run|--apply|--cancel --job ID</c>,
-/// the three forms sudoers allows. The script (root) starts the run as a unit of its own, or in
+/// Production: every run goes through <c>sudo -n -- SCRIPT --dry-run|--apply [--full-upgrade]
+/// [--autoremove] --job ID</c> or <c>--cancel --job ID</c>, the fixed forms sudoers allows. The script (root) starts the run as a unit of its own, or in
 /// a session of its own without systemd, and writes its files into the runs directory, which
 /// the daemon can read but not write.
 /// </summary>
@@ -17,12 +17,12 @@ public sealed class SudoRunner(string sudoPath, string scriptPath, string runsDi
     public BootIdentity CurrentBoot { get; } = BootIdentity.Current();
 
     /// <summary>The argument vector: <c>-n</c> (never prompt) and <c>--</c> (nothing after it is a sudo option).</summary>
-    public static IReadOnlyList<string> Arguments(string scriptPath, string action, RunName run) =>
-        ["-n", "--", scriptPath, action, "--job", run.JobId.ToString()];
+    public static IReadOnlyList<string> Arguments(string scriptPath, string action, RunName run, RunOptions? options = null) =>
+        ["-n", "--", scriptPath, action, .. (options ?? RunOptions.Default).Words, "--job", run.JobId.ToString()];
 
-    public async Task<LaunchResult> LaunchAsync(RunName run, CancellationToken cancellationToken)
+    public async Task<LaunchResult> LaunchAsync(RunName run, RunOptions options, CancellationToken cancellationToken)
     {
-        var (code, output) = await RunProcesses.RunAsync(sudoPath, Arguments(scriptPath, $"--{run.Mode}", run), cancellationToken).ConfigureAwait(false);
+        var (code, output) = await RunProcesses.RunAsync(sudoPath, Arguments(scriptPath, $"--{run.Mode}", run, options), cancellationToken).ConfigureAwait(false);
         return new LaunchResult(code, output);
     }
 

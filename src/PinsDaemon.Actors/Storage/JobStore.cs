@@ -183,6 +183,7 @@ public sealed class JobStore
         return job with
         {
             Status = JobStatus.Interrupted,
+            Cancellable = false,
             FinishedAt = clock.GetUtcNow(),
             LineCount = lineCount,
             ExitCode = null,

@@ -245,7 +245,7 @@ internal sealed class DaemonClient : IDisposable
         }
 
         var detail = problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "no reason given";
-        var said = TerminalText.Neutralise(detail);
+        var said = ControlCharacters.Neutralize(detail);
         return response.StatusCode switch
         {
             HttpStatusCode.Unauthorized =>
@@ -294,7 +294,7 @@ internal sealed class DaemonClient : IDisposable
             reason.Append(": ").Append(inner.Message);
         }
 
-        return new CliException(ExitCodes.Unreachable, $"Cannot reach {Target.Label} ({Target.BaseUrl}): {TerminalText.Neutralise(reason.ToString())}") { Retryable = true };
+        return new CliException(ExitCodes.Unreachable, $"Cannot reach {Target.Label} ({Target.BaseUrl}): {ControlCharacters.Neutralize(reason.ToString())}") { Retryable = true };
     }
 
     private Uri Resolve(string path) => new(Target.BaseUrl, path.TrimStart('/'));

@@ -59,8 +59,8 @@ internal sealed class RolloutFollower : StreamFollower<FleetRolloutEndFrame>
                 // Sent again after a reconnect when the host had already ended: said once.
                 if (_ended.Add(end.Host))
                 {
-                    var message = end.Message is { } text ? $": {TerminalText.Neutralise(text)}" : ".";
-                    Status.Info($"{TerminalText.Neutralise(end.Host)}: job {end.Status.WireName()}{message}");
+                    var message = end.Message is { } text ? $": {ControlCharacters.Neutralize(text)}" : ".";
+                    Status.Info($"{ControlCharacters.Neutralize(end.Host)}: job {end.Status.WireName()}{message}");
                 }
 
                 break;
@@ -89,7 +89,7 @@ internal sealed class RolloutFollower : StreamFollower<FleetRolloutEndFrame>
         if (line.Seq > last + 1)
         {
             // The host's stored log lost lines (its disk failed: its job says logIncomplete).
-            Status.Warn($"lines {last + 1} to {line.Seq - 1} of {TerminalText.Neutralise(line.Host)} are missing from the log it kept.");
+            Status.Warn($"lines {last + 1} to {line.Seq - 1} of {ControlCharacters.Neutralize(line.Host)} are missing from the log it kept.");
         }
 
         _onLine(line);

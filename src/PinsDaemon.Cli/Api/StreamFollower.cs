@@ -147,7 +147,7 @@ internal abstract class StreamFollower<TEnd>(DaemonClient client, StatusReporter
             catch (Exception ex) when (ex is WebSocketException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
             {
                 // OperationCanceledException without Ctrl+C: the keep-alive gave up on a silent peer.
-                return (null, $"The connection to {Client.Target.Label} was lost ({TerminalText.Neutralise(ex.Message)}).");
+                return (null, $"The connection to {Client.Target.Label} was lost ({ControlCharacters.Neutralize(ex.Message)}).");
             }
 
             if (received.MessageType == WebSocketMessageType.Close)
@@ -183,7 +183,7 @@ internal abstract class StreamFollower<TEnd>(DaemonClient client, StatusReporter
         LogCloseCodes.GoingAway => $"{Client.Target.Label} is shutting down or restarting.",
         LogCloseCodes.TooSlow => $"{Client.Target.Label} closed the stream because the output was not read fast enough.",
         LogCloseCodes.InternalError => throw new CliException(ExitCodes.Failed, Vanished),
-        _ => $"{Client.Target.Label} closed the stream ({(int?)socket.CloseStatus}: {TerminalText.Neutralise(socket.CloseStatusDescription ?? string.Empty)}).",
+        _ => $"{Client.Target.Label} closed the stream ({(int?)socket.CloseStatus}: {ControlCharacters.Neutralize(socket.CloseStatusDescription ?? string.Empty)}).",
     };
 
     private bool IsKnownFrameType(ReadOnlySpan<byte> utf8)

@@ -40,7 +40,7 @@ internal static class CommonOptions
             return id;
         }
 
-        result.AddError($"'{TerminalText.Neutralise(text)}' is not a job id: a job id is a GUID such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301.");
+        result.AddError($"'{ControlCharacters.Neutralize(text)}' is not a job id: a job id is a GUID such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301.");
         return default;
     }
 }

@@ -111,12 +111,12 @@ internal static class FleetCommands
 
             foreach (var name in Names(named).Where(name => !FleetNames.IsValid(name)))
             {
-                result.AddError($"'{TerminalText.Neutralise(name)}' is not a node name: {FleetNames.Rule}.");
+                result.AddError($"'{ControlCharacters.Neutralize(name)}' is not a node name: {FleetNames.Rule}.");
             }
 
             foreach (var twice in Names(named).GroupBy(name => name, StringComparer.Ordinal).Where(group => group.Count() > 1))
             {
-                result.AddError($"--hosts names {TerminalText.Neutralise(twice.Key)} twice: a host runs once per rollout.");
+                result.AddError($"--hosts names {ControlCharacters.Neutralize(twice.Key)} twice: a host runs once per rollout.");
             }
         });
         Invocation.Bind(command, (run, ct) =>
@@ -350,7 +350,7 @@ internal static class FleetCommands
                 return id.ToString("D");
             }
 
-            result.AddError($"'{TerminalText.Neutralise(text)}' is not a rollout id: a rollout id is a GUID such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301.");
+            result.AddError($"'{ControlCharacters.Neutralize(text)}' is not a rollout id: a rollout id is a GUID such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301.");
             return string.Empty;
         },
     };

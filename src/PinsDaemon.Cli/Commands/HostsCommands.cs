@@ -3,6 +3,7 @@ using System.Text.Json;
 using PinsDaemon.Cli.Api;
 using PinsDaemon.Cli.Hosts;
 using PinsDaemon.Cli.Output;
+using PinsDaemon.Contracts;
 using Spectre.Console;
 
 namespace PinsDaemon.Cli.Commands;
@@ -45,12 +46,12 @@ internal static class HostsCommands
     {
         if (!HostNames.IsValid(name))
         {
-            throw CliException.Usage($"'{TerminalText.Neutralise(name)}' cannot be a host name: {HostNames.Rule}.");
+            throw CliException.Usage($"'{ControlCharacters.Neutralize(name)}' cannot be a host name: {HostNames.Rule}.");
         }
 
         if (!HostUrls.TryParse(urlText, out var url, out var problem))
         {
-            throw CliException.Usage($"'{TerminalText.Neutralise(urlText)}' is not a daemon's URL: {problem}.");
+            throw CliException.Usage($"'{ControlCharacters.Neutralize(urlText)}' is not a daemon's URL: {problem}.");
         }
 
         string? expected = null;
@@ -166,7 +167,7 @@ internal static class HostsCommands
             var host = run.Value(name);
             if (hosts.All(h => h.Name != host))
             {
-                throw CliException.Usage($"No host named '{TerminalText.Neutralise(host)}' in {path}.");
+                throw CliException.Usage($"No host named '{ControlCharacters.Neutralize(host)}' in {path}.");
             }
 
             HostsFile.Save(path, hosts.Where(h => h.Name != host).ToList());

@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using PinsDaemon.Cli.Hosts;
 using PinsDaemon.Cli.Output;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Cli.Commands;
 
@@ -63,7 +64,7 @@ internal static class PinsCommandLine
             return "pins hosts add takes NAME and URL only. The token is read from stdin or --token-file, never from the command line, where other users can read it.";
         }
 
-        return TerminalText.Neutralise(message);
+        return ControlCharacters.Neutralize(message);
     }
 
     private static string Description()

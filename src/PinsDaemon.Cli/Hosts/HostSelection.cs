@@ -1,4 +1,5 @@
 using PinsDaemon.Cli.Api;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Cli.Hosts;
 
@@ -19,7 +20,7 @@ internal static class HostSelection
         {
             var path = HostsFile.DefaultPath();
             var host = HostsFile.Load(path).FirstOrDefault(h => h.Name == hostName)
-                ?? throw CliException.Usage($"No host named '{Output.TerminalText.Neutralise(hostName)}' in {path}. pins hosts list shows the hosts added.");
+                ?? throw CliException.Usage($"No host named '{ControlCharacters.Neutralize(hostName)}' in {path}. pins hosts list shows the hosts added.");
             return FromEntry(host);
         }
 

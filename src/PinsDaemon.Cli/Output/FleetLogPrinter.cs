@@ -37,7 +37,7 @@ internal sealed class FleetLogPrinter : IDisposable
         using var scope = _status.WritingOutput();
         _out.WriteLine(_json
             ? JsonSerializer.Serialize<FleetLogFrame>(line, ContractJson.Options)
-            : $"{TerminalText.Neutralise(line.Host).PadRight(_hostWidth)} | {TerminalText.Neutralise(line.Text)}");
+            : $"{ControlCharacters.Neutralize(line.Host).PadRight(_hostWidth)} | {ControlCharacters.Neutralize(line.Text)}");
         _out.Flush();
     }
 

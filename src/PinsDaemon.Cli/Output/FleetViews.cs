@@ -199,7 +199,7 @@ internal static class FleetViews
 
     private static string YesNo(bool value) => value ? "yes" : "no";
 
-    private static string? Safe(string? text) => text is null ? null : TerminalText.Neutralise(text);
+    private static string? Safe(string? text) => text is null ? null : ControlCharacters.Neutralize(text);
 
     private static TimeSpan? Duration(RolloutView rollout) =>
         (rollout.FinishedAt ?? (rollout.Status is RolloutStatus.Running or RolloutStatus.Paused ? DateTimeOffset.UtcNow : null)) is { } end && end >= rollout.CreatedAt

@@ -6,7 +6,7 @@ namespace PinsDaemon.Cli.Output;
 
 /// <summary>
 /// Jobs as a person reads them: Spectre tables on a terminal, plain lines otherwise. Every
-/// string from the daemon goes through <see cref="TerminalText.Neutralise"/> and into
+/// string from the daemon goes through <see cref="ControlCharacters.Neutralize"/> and into
 /// <see cref="Text"/> (never markup), so a package name cannot style or move anything.
 /// </summary>
 internal static class JobViews
@@ -249,7 +249,7 @@ internal static class JobViews
     private static string Packages(IReadOnlyList<string>? packages) =>
         packages is { Count: > 0 } ? $" (by {Safe(string.Join(", ", packages))})" : string.Empty;
 
-    private static string? Safe(string? text) => text is null ? null : TerminalText.Neutralise(text);
+    private static string? Safe(string? text) => text is null ? null : ControlCharacters.Neutralize(text);
 
     private static TimeSpan? Duration(JobSnapshot job) => job.StartedAt is { } started
         ? (job.FinishedAt ?? (job.Status == JobStatus.Running ? DateTimeOffset.UtcNow : null)) is { } end && end >= started ? end - started : null

@@ -42,7 +42,7 @@ internal sealed class LogPrinter : IDisposable
         using var scope = _status.WritingOutput();
         foreach (var line in lines)
         {
-            _out.WriteLine(_json ? JsonSerializer.Serialize<LogFrame>(line, ContractJson.Options) : TerminalText.Neutralise(line.Text));
+            _out.WriteLine(_json ? JsonSerializer.Serialize<LogFrame>(line, ContractJson.Options) : ControlCharacters.Neutralize(line.Text));
         }
 
         _out.Flush();

@@ -73,8 +73,8 @@ internal sealed class StatusReporter : IDisposable
             if ((progress.Phase, progress.Package) != _lastPlain)
             {
                 _lastPlain = (progress.Phase, progress.Package);
-                var package = progress.Package is { } name ? $" {TerminalText.Neutralise(name)}" : string.Empty;
-                Console.Error.WriteLine($"pins: {TerminalText.Neutralise(progress.Phase)}{package}");
+                var package = progress.Package is { } name ? $" {ControlCharacters.Neutralize(name)}" : string.Empty;
+                Console.Error.WriteLine($"pins: {ControlCharacters.Neutralize(progress.Phase)}{package}");
             }
         }
     }
@@ -159,7 +159,7 @@ internal sealed class StatusReporter : IDisposable
 
         var width = Math.Max(20, _terminal.Error.Profile.Width - 1);
         var unicode = _terminal.Error.Profile.Capabilities.Unicode;
-        var phase = _progress is { } p ? TerminalText.Neutralise(p.Phase) : "running";
+        var phase = _progress is { } p ? ControlCharacters.Neutralize(p.Phase) : "running";
         var percent = _progress?.Percent is { } value ? Math.Clamp(value, 0, 100) : (double?)null;
         var filled = percent is { } pct ? (int)Math.Round(pct / 100 * BarWidth) : 0;
         var (done, todo) = unicode ? ('━', '─') : ('#', '-');
@@ -167,7 +167,7 @@ internal sealed class StatusReporter : IDisposable
         var elapsed = _elapsedBefore + _elapsed.Elapsed;
         var clock = elapsed.TotalHours >= 1 ? elapsed.ToString(@"h\:mm\:ss") : elapsed.ToString(@"mm\:ss");
         var percentText = percent is { } shown ? $"{shown,3:0}%" : "    ";
-        var detail = string.Join(": ", new[] { _progress?.Package, _progress?.Message }.Where(s => !string.IsNullOrEmpty(s)).Select(s => TerminalText.Neutralise(s!)));
+        var detail = string.Join(": ", new[] { _progress?.Package, _progress?.Message }.Where(s => !string.IsNullOrEmpty(s)).Select(s => ControlCharacters.Neutralize(s!)));
         var head = $"{phase,-8} ";
         var tail = $" {percentText} {clock} ";
         var room = width - head.GetCellWidth() - BarWidth - tail.GetCellWidth();

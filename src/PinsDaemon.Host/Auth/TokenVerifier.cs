@@ -40,5 +40,11 @@ public sealed class TokenVerifier
         return CryptographicOperations.FixedTimeEquals(Hash(presented), _expectedHash);
     }
 
+    /// <summary>
+    /// A key for <paramref name="purpose"/> that only this token gives: what it protects (the
+    /// page's sessions) stops being valid when the token is replaced.
+    /// </summary>
+    public byte[] DeriveKey(string purpose) => HMACSHA256.HashData(_expectedHash, Encoding.UTF8.GetBytes(purpose));
+
     private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 }

@@ -17,6 +17,12 @@ internal static class ApiProblems
         title: "Daemon busy",
         detail: "The job supervisor did not answer in time. Try again in a moment.");
 
+    /// <summary>A cookie request that would change something without the session's anti-forgery token.</summary>
+    public static ProblemHttpResult MissingCsrfToken() => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "Anti-forgery token missing",
+        detail: "A request signed in with the session cookie that changes something must carry the header 'X-CSRF-Token' with the token POST /session or GET /session answered.");
+
     public static ProblemHttpResult BadRequest(string title, string detail) => TypedResults.Problem(
         statusCode: StatusCodes.Status400BadRequest,
         title: title,

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PinsDaemon.Actors.Jobs;
@@ -135,9 +136,13 @@ internal static class JobsEndpoints
         }
     }
 
-    /// <summary><c>POST /jobs/{id}/ticket</c>: a single-use, 30-second credential for <c>/logs/{id}?ticket=</c>.</summary>
+    /// <summary>
+    /// <c>POST /jobs/{id}/ticket</c>: a single-use, 30-second credential for <c>/logs/{id}?ticket=</c>.
+    /// Asked for by a page session, it is issued to that session and ends with it.
+    /// </summary>
     private static async Task<Results<Ok<TicketResponse>, ProblemHttpResult>> IssueTicketAsync(
         JobId jobId,
+        ClaimsPrincipal user,
         IRequiredActor<JobSupervisor> jobs,
         TicketStore tickets,
         CancellationToken cancellationToken)
@@ -150,6 +155,6 @@ internal static class JobsEndpoints
                 return ApiProblems.Unavailable();
         }
 
-        return LogStreamAccess.IssueTicket(tickets, ApiPaths.Logs(jobId));
+        return LogStreamAccess.IssueTicket(tickets, ApiPaths.Logs(jobId), user.FindFirst(SessionAuthenticationHandler.SessionClaim)?.Value);
     }
 }

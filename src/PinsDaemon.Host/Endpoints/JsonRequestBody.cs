@@ -6,7 +6,8 @@ using Microsoft.Net.Http.Headers;
 namespace PinsDaemon.Host.Endpoints;
 
 /// <summary>
-/// The body of every endpoint that takes JSON (<c>POST /upgrade</c>, <c>POST /fleet/rollouts</c>),
+/// The body of every endpoint that takes JSON (<c>POST /upgrade</c>, <c>POST /fleet/rollouts</c>,
+/// <c>POST /session</c>),
 /// read the same strict way: 415 unless it is labelled JSON, 413 when it is larger than the
 /// endpoint allows (read no further than that). Each endpoint then parses the bytes itself.
 /// </summary>
@@ -92,6 +93,8 @@ internal static class JsonRequestBody
         }
         finally
         {
+            // A body may hold a token (POST /session): it does not linger in the shared pool.
+            Array.Clear(buffer, 0, Math.Min(buffer.Length, maxBytes + 1));
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }

@@ -15,12 +15,12 @@ internal static class LogStreamAccess
 {
     /// <summary>
     /// Cross-site WebSocket hijacking: a page on another site could open the socket with the
-    /// browser's credentials. Browsers always send Origin; only listed origins may connect.
+    /// browser's credentials. Browsers always send Origin; only the daemon's own page and listed
+    /// origins may connect (<see cref="OriginCheck"/>).
     /// </summary>
     public static ProblemHttpResult? RefuseForeignOrigin(HttpContext context, AuthOptions auth)
     {
-        var origin = context.Request.Headers.Origin;
-        if (origin.Count == 0 || auth.AllowedOrigins.Contains(origin.ToString(), StringComparer.OrdinalIgnoreCase))
+        if (OriginCheck.IsAllowed(context.Request, auth.AllowedOrigins))
         {
             return null;
         }
@@ -28,7 +28,7 @@ internal static class LogStreamAccess
         return TypedResults.Problem(
             statusCode: StatusCodes.Status403Forbidden,
             title: "Origin not allowed",
-            detail: "WebSocket connections from web pages are refused unless their origin is listed in Auth:AllowedOrigins.");
+            detail: "WebSocket connections from web pages are refused unless the page is the daemon's own or its origin is listed in Auth:AllowedOrigins.");
     }
 
     /// <summary>The answer when the limiter refused a stream; null when it was acquired.</summary>
@@ -47,9 +47,10 @@ internal static class LogStreamAccess
     };
 
     /// <summary>A single-use, 30-second ticket for <paramref name="stream"/> (its path), to connect with <c>?ticket=</c>.</summary>
-    public static Results<Ok<TicketResponse>, ProblemHttpResult> IssueTicket(TicketStore tickets, string stream)
+    /// <param name="session">The page session asking (its tickets end with it), or null for a bearer-token client.</param>
+    public static Results<Ok<TicketResponse>, ProblemHttpResult> IssueTicket(TicketStore tickets, string stream, string? session = null)
     {
-        if (tickets.Issue(stream) is not { } issued)
+        if (tickets.Issue(stream, session) is not { } issued)
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status429TooManyRequests,

@@ -34,19 +34,25 @@ internal static class UpgradeEndpoints
             return body.Problem;
         }
 
-        if (!UpgradeRequestParser.TryParse(body.Bytes, out var dryRun, out var problem))
+        if (!UpgradeRequestParser.TryParse(body.Bytes, out var request, out var problem))
         {
             audit.LogWarning("Start refused for {Client}: invalid body ({Problem})", client, problem);
             return ApiProblems.BadRequest("Invalid upgrade request", $"{problem} {UpgradeRequestParser.Expected}");
         }
 
-        var answer = await jobs.ActorRef.TryAskAsync<JobProtocol.IStartJobReply>(new JobProtocol.StartJob(dryRun, client), cancellationToken);
+        var answer = await jobs.ActorRef.TryAskAsync<JobProtocol.IStartJobReply>(new JobProtocol.StartJob(request.DryRun, client) { Mode = request.Mode, Autoremove = request.Autoremove }, cancellationToken);
         switch (answer)
         {
             case JobProtocol.JobStarted started:
                 var id = started.Job.JobId;
-                audit.LogInformation("Start accepted for {Client}: job {JobId} (dry run: {DryRun})", client, id, dryRun);
-                var accepted = new JobAccepted(id.ToString(), "started", started.Job.DryRun, ApiPaths.Job(id), ApiPaths.Logs(id));
+                audit.LogInformation(
+                    "Start accepted for {Client}: job {JobId} (dry run: {DryRun}, mode {Mode}, autoremove: {Autoremove})",
+                    client, id, request.DryRun, request.Mode, request.Autoremove);
+                var accepted = new JobAccepted(id.ToString(), "started", started.Job.DryRun, ApiPaths.Job(id), ApiPaths.Logs(id))
+                {
+                    Mode = started.Job.Mode,
+                    Autoremove = started.Job.Autoremove,
+                };
                 return TypedResults.Accepted(ApiPaths.Job(id), accepted);
             case JobProtocol.JobRejected rejected:
                 audit.LogWarning("Start refused for {Client}: job {JobId} is running", client, rejected.RunningJobId);

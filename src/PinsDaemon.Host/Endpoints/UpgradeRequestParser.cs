@@ -1,19 +1,22 @@
 using System.Text;
 using System.Text.Json;
+using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.Endpoints;
 
 /// <summary>
-/// Reads the body of <c>POST /upgrade</c> strictly: exactly <c>{"dryRun": true|false}</c>.
+/// Reads the body of <c>POST /upgrade</c> strictly: <c>{"dryRun": true|false}</c>, and optionally
+/// <c>"mode": "upgrade"|"full-upgrade"</c> and <c>"autoremove": true|false</c>, nothing else.
 /// A lenient reader would turn a typo such as <c>{"dryrun": true}</c> into a real upgrade.
 /// </summary>
 internal static class UpgradeRequestParser
 {
-    public const string Expected = "Send a JSON object with one member, a boolean: {\"dryRun\": true} or {\"dryRun\": false}.";
+    public const string Expected = "Send a JSON object: {\"dryRun\": true} or {\"dryRun\": false}, optionally with " +
+        "\"mode\": \"upgrade\" (the default) or \"full-upgrade\", and \"autoremove\": true.";
 
-    public static bool TryParse(ReadOnlySpan<byte> body, out bool dryRun, out string problem)
+    public static bool TryParse(ReadOnlySpan<byte> body, out StartRequest request, out string problem)
     {
-        dryRun = false;
+        request = new StartRequest(false, UpgradeModes.Upgrade, false);
         if (body.Trim(" \t\r\n"u8).IsEmpty)
         {
             problem = "The request body is empty.";
@@ -22,7 +25,9 @@ internal static class UpgradeRequestParser
 
         // AllowMultipleValues only so that trailing content gets a clear message of its own below.
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 4, AllowMultipleValues = true });
-        bool? value = null;
+        bool? dryRun = null;
+        string? mode = null;
+        bool? autoremove = null;
         try
         {
             if (!reader.Read())
@@ -39,26 +44,56 @@ internal static class UpgradeRequestParser
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (!IsDryRun(ref reader))
+                var member = MemberOf(ref reader);
+                if (member is null)
                 {
                     problem = $"Unknown member '{DescribeName(reader.ValueSpan)}'.";
                     return false;
                 }
 
-                if (value is not null)
+                if (member == "dryRun" ? dryRun is not null : member == "mode" ? mode is not null : autoremove is not null)
                 {
-                    problem = "The member 'dryRun' appears twice.";
+                    problem = $"The member '{member}' appears twice.";
                     return false;
                 }
 
                 reader.Read();
+                if (member == "mode")
+                {
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        problem = $"'mode' must be \"upgrade\" or \"full-upgrade\", not a JSON {Describe(reader.TokenType)}.";
+                        return false;
+                    }
+
+                    foreach (var known in UpgradeModes.All)
+                    {
+                        mode ??= TextEquals(ref reader, known) ? known : null;
+                    }
+
+                    if (mode is null)
+                    {
+                        problem = $"Unknown mode '{DescribeName(reader.ValueSpan)}': 'mode' is \"upgrade\" or \"full-upgrade\".";
+                        return false;
+                    }
+
+                    continue;
+                }
+
                 if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
                 {
-                    problem = $"'dryRun' must be true or false, not a JSON {Describe(reader.TokenType)}.";
+                    problem = $"'{member}' must be true or false, not a JSON {Describe(reader.TokenType)}.";
                     return false;
                 }
 
-                value = reader.GetBoolean();
+                if (member == "dryRun")
+                {
+                    dryRun = reader.GetBoolean();
+                }
+                else
+                {
+                    autoremove = reader.GetBoolean();
+                }
             }
 
             if (reader.TokenType != JsonTokenType.EndObject)
@@ -79,13 +114,13 @@ internal static class UpgradeRequestParser
             return false;
         }
 
-        if (value is null)
+        if (dryRun is null)
         {
             problem = "The member 'dryRun' is missing.";
             return false;
         }
 
-        dryRun = value.Value;
+        request = new StartRequest(dryRun.Value, mode ?? UpgradeModes.Upgrade, autoremove ?? false);
         problem = string.Empty;
         return true;
     }
@@ -101,16 +136,23 @@ internal static class UpgradeRequestParser
         _ => token.ToString(),
     };
 
+    /// <summary>The member's name if it is one of ours (<c>dryRun</c>, <c>mode</c>, <c>autoremove</c>), else null.</summary>
+    private static string? MemberOf(ref Utf8JsonReader reader) =>
+        TextEquals(ref reader, "dryRun") ? "dryRun"
+        : TextEquals(ref reader, "mode") ? "mode"
+        : TextEquals(ref reader, "autoremove") ? "autoremove"
+        : null;
+
     /// <summary>
-    /// Whether the member name, unescaped, is <c>dryRun</c>. An escaped lone surrogate
-    /// (<c>"\ud800"</c>) makes the reader throw while unescaping: such a name is not text, so
-    /// it is not ours either.
+    /// Whether the token's text, unescaped, is <paramref name="text"/>. An escaped lone surrogate
+    /// (<c>"\ud800"</c>) makes the reader throw while unescaping: such a text is not text, so it
+    /// is not ours either.
     /// </summary>
-    private static bool IsDryRun(ref Utf8JsonReader reader)
+    private static bool TextEquals(ref Utf8JsonReader reader, string text)
     {
         try
         {
-            return reader.ValueTextEquals("dryRun"u8);
+            return reader.ValueTextEquals(text);
         }
         catch (InvalidOperationException)
         {
@@ -127,3 +169,6 @@ internal static class UpgradeRequestParser
 
     private const int MaxNameChars = 40;
 }
+
+/// <summary>A valid <c>POST /upgrade</c> body, as read (the wire type for clients is <see cref="Contracts.UpgradeRequest"/>).</summary>
+internal sealed record StartRequest(bool DryRun, string Mode, bool Autoremove);

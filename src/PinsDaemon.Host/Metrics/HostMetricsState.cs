@@ -18,8 +18,8 @@ internal sealed record HostMetricsState(
 {
     public static readonly HostMetricsState Unknown = new([], [], [], [], [], []);
 
-    /// <summary>The job's mode label: every job is an <c>upgrade</c> until other modes exist.</summary>
-    public static string Mode(JobSnapshot job) => "upgrade";
+    /// <summary>The job's mode label: <c>upgrade</c> or <c>full-upgrade</c>.</summary>
+    public static string Mode(JobSnapshot job) => job.Mode;
 
     /// <param name="holds">Packages on hold now, or null when unknown.</param>
     /// <param name="cacheTimestamp">Unix seconds of the last package-list update, or null when unknown.</param>

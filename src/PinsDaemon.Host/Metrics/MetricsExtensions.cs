@@ -30,9 +30,11 @@ internal static class MetricsExtensions
         new AuthenticationBuilder(services)
             .AddScheme<AuthenticationSchemeOptions, MetricsTokenHandler>(MetricsTokenHandler.SchemeName, null)
             .AddPolicyScheme(SelectorScheme, null, options => options.ForwardDefaultSelector = context =>
-                context.Request.Path.StartsWithSegments(Path, StringComparison.Ordinal) ? MetricsTokenHandler.SchemeName : BearerTokenHandler.SchemeName);
+                context.Request.Path.StartsWithSegments(Path, StringComparison.Ordinal) ? MetricsTokenHandler.SchemeName : AuthExtensions.CredentialsScheme);
         // The admin token's handler must not run on /metrics: a scrape with the metrics token
-        // would count as a failed admin login and soon get the scraper throttled.
+        // would count as a failed admin login and soon get the scraper throttled. Elsewhere the
+        // admin token or the page's session, as the fallback policy takes them (the session
+        // must be known here, before the anti-forgery check).
         services.Configure<AuthenticationOptions>(options => options.DefaultAuthenticateScheme = SelectorScheme);
         services.AddAuthorizationBuilder().AddPolicy(PolicyName, policy => policy
             .AddAuthenticationSchemes(MetricsTokenHandler.SchemeName)

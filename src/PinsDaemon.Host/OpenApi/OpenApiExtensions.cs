@@ -55,24 +55,36 @@ internal static class OpenApiExtensions
         return app;
     }
 
-    /// <summary>A job's <c>reason</c> and <c>supervisor</c> are closed sets that clients match on: listed.</summary>
+    /// <summary>A job's <c>reason</c>, <c>supervisor</c> and <c>mode</c> are closed sets that clients match on: listed.</summary>
     private static Task DescribeSchemaAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
         if (context.JsonTypeInfo.Type == typeof(JobSnapshot) && schema.Properties is { } properties)
         {
-            Restrict(properties, "reason", JobReasons.All);
-            Restrict(properties, "supervisor", JobReasons.Supervisors);
+            Restrict(properties, "reason", JobReasons.All, nullable: true);
+            Restrict(properties, "supervisor", JobReasons.Supervisors, nullable: true);
+            Restrict(properties, "mode", UpgradeModes.All, nullable: false);
+        }
+
+        if (context.JsonTypeInfo.Type == typeof(JobAccepted) && schema.Properties is { } accepted)
+        {
+            Restrict(accepted, "mode", UpgradeModes.All, nullable: false);
         }
 
         return Task.CompletedTask;
     }
 
-    private static void Restrict(IDictionary<string, IOpenApiSchema> properties, string name, IReadOnlyList<string> values)
+    private static void Restrict(IDictionary<string, IOpenApiSchema> properties, string name, IReadOnlyList<string> values, bool nullable)
     {
         if (properties.TryGetValue(name, out var property) && property is OpenApiSchema schema)
         {
-            // Null stays allowed (unknown, or not applicable), as the nullable type says.
-            schema.Enum = [.. values.Select(value => (JsonNode)JsonValue.Create(value)!), null!];
+            // Null stays allowed where the type says so (unknown, or not applicable).
+            var allowed = values.Select(value => (JsonNode)JsonValue.Create(value)!).ToList();
+            if (nullable)
+            {
+                allowed.Add(null!);
+            }
+
+            schema.Enum = allowed;
         }
     }
 

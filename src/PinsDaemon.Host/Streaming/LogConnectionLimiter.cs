@@ -10,7 +10,7 @@ internal sealed class LogConnectionLimiter(IOptions<StreamingOptions> options)
     private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);
     private int _total;
 
-    /// <summary>Log streams open now (for the metrics).</summary>
+    /// <summary>Log streams open now (for the metrics and the idle check).</summary>
     public int OpenCount()
     {
         lock (_gate)

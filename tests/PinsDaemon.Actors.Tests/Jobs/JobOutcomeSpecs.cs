@@ -173,6 +173,20 @@ public sealed class JobOutcomeSpecs
     }
 
     [Fact]
+    public void Should_report_what_an_apply_removed_as_it_reports_what_it_upgraded()
+    {
+        var facts = Said(false, "phase install", "upgraded raspi-firmware 1 2", "removed libold1 1.2-3", "removed bad-line", "exit 0");
+        var result = Decide(false, Exited(0), facts);
+        Assert.Equal([new RemovedPackage("libold1", "1.2-3")], result.Removed);
+        Assert.Contains("1 package removed", result.Message);
+
+        // A failure the run reported on: known; a lost run: unknown; a dry run: none.
+        Assert.Equal([new RemovedPackage("libold1", "1.2-3")], Decide(false, Exited(73), facts).Removed);
+        Assert.Null(Decide(false, new RunEnd.Lost(RunLostReason.RunnerLost, null), facts).Removed);
+        Assert.Null(Decide(true, Exited(0), Said(true, "phase simulate", "exit 0")).Removed);
+    }
+
+    [Fact]
     public void Should_give_only_reasons_the_API_document_lists()
     {
         var results = new List<JobResult>();

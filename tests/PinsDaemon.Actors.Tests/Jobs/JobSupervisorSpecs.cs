@@ -38,6 +38,19 @@ public sealed class JobSupervisorSpecs : TestKit
         return started.Job;
     }
 
+    [Fact]
+    public async Task Should_launch_the_run_with_the_jobs_mode_and_autoremove_and_keep_the_unit_name()
+    {
+        var started = await _supervisor.Ask<JobProtocol.JobStarted>(
+            new JobProtocol.StartJob(false) { Mode = UpgradeModes.FullUpgrade, Autoremove = true }, TimeSpan.FromSeconds(3));
+        Assert.Equal(UpgradeModes.FullUpgrade, started.Job.Mode);
+        Assert.True(started.Job.Autoremove);
+        var run = await _launcher.LatestAsync(1);
+        Assert.Equal(new RunName(false, started.Job.JobId), run.Name);
+        Assert.Equal(new RunOptions(true, true), Assert.Single(_launcher.LaunchOptions));
+        Assert.Equal(UpgradeModes.FullUpgrade, (await GetAsync(started.Job.JobId)).Mode);
+    }
+
     private async Task<JobSnapshot> GetAsync(JobId id) =>
         (await _supervisor.Ask<JobProtocol.JobFound>(new JobProtocol.GetJob(id), TimeSpan.FromSeconds(3))).Job;
 
@@ -65,11 +78,14 @@ public sealed class JobSupervisorSpecs : TestKit
     }
 
     [Fact]
-    public void Should_pass_sudo_exactly_one_of_the_three_forms()
+    public void Should_pass_sudo_exactly_one_of_the_fixed_forms()
     {
+        const string Script = "/usr/libexec/pinsdaemon/system-upgrade.sh";
         var id = JobId.New();
         var run = new RunName(DryRun: true, id);
-        Assert.Equal(["-n", "--", "/usr/libexec/pinsdaemon/system-upgrade.sh", "--dry-run", "--job", id.ToString()], SudoRunner.Arguments("/usr/libexec/pinsdaemon/system-upgrade.sh", "--dry-run", run));
+        Assert.Equal(["-n", "--", Script, "--dry-run", "--job", id.ToString()], SudoRunner.Arguments(Script, "--dry-run", run));
+        Assert.Equal(["-n", "--", Script, "--apply", "--full-upgrade", "--autoremove", "--job", id.ToString()], SudoRunner.Arguments(Script, "--apply", run, new RunOptions(true, true)));
+        Assert.Equal(["-n", "--", Script, "--dry-run", "--autoremove", "--job", id.ToString()], SudoRunner.Arguments(Script, "--dry-run", run, new RunOptions(false, true)));
         Assert.Equal("pinsdaemon-upgrade@dry-run-" + id + ".service", run.UnitName);
         Assert.Equal("apply-" + id, new RunName(false, id).ToString());
     }

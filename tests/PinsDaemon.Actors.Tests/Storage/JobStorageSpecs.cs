@@ -151,7 +151,9 @@ public sealed class JobStorageSpecs : TestKit
         Assert.Equal(JobStatus.Succeeded, end!.Status);
         Assert.Equal(1, _launcher.LaunchCount);
 
-        // Over: a new job may start.
+        // Over: a new job may start, once the supervisor has the job's end too (the stream's
+        // end frame can reach the client first).
+        await AwaitFinalAsync(second, job.JobId);
         await StartJobAsync(second);
     }
 

@@ -11,6 +11,7 @@ public sealed class FakeRunner(string runsDirectory, bool statusOnStdout = false
 {
     private readonly ConcurrentQueue<FakeRun> _started = new();
     private readonly ConcurrentQueue<RunName> _cancels = new();
+    private readonly ConcurrentQueue<RunOptions> _options = new();
     private int _launchCount;
 
     public string RunsDirectory => runsDirectory;
@@ -30,9 +31,13 @@ public sealed class FakeRunner(string runsDirectory, bool statusOnStdout = false
 
     public IReadOnlyList<RunName> Cancels => _cancels.ToArray();
 
-    public Task<LaunchResult> LaunchAsync(RunName run, CancellationToken cancellationToken)
+    /// <summary>The options of every launch, in order.</summary>
+    public IReadOnlyList<RunOptions> LaunchOptions => _options.ToArray();
+
+    public Task<LaunchResult> LaunchAsync(RunName run, RunOptions options, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _launchCount);
+        _options.Enqueue(options);
         if (RefuseWith is { } refused)
         {
             return Task.FromResult(refused);

@@ -1,10 +1,10 @@
 #!/bin/bash
-# Scenario 8: privilege boundary: `sudo -n -l -U sysupdate-api` lists exactly the three forms.
+# Scenario 8: privilege boundary: `sudo -n -l -U sysupdate-api` lists exactly the nine forms.
 # A bare `--apply`, an upper-case id, a short id, an extra word, and an id with a space are all
 # refused.
 # sudo is asked with "sudo -l COMMAND", which says whether a command line is allowed without
-# running it. The three valid forms must be allowed, or the refusals would prove nothing.
-# Proves: the daemon's user reaches root only through the three fixed forms (a "*" in sudoers
+# running it. The valid forms must be allowed, or the refusals would prove nothing.
+# Proves: the daemon's user reaches root only through the nine fixed forms (a "*" in sudoers
 # matches spaces and extra arguments, which was shown to run "sh -c" as root).
 source "$(dirname "$0")/../lib/scenario.sh"
 
@@ -22,25 +22,32 @@ listed_forms() {
     lab_exec $M sudo -n -l -U sysupdate-api | sed -n '/may run the following commands/,$p' | tail -n +2 |
         tr '\n' ' ' | sed 's/([^)]*)//g; s/NOPASSWD://g' | tr ',' '\n' | sed 's/^ *//; s/ *$//' | grep -v '^$' | sort
 }
-exactly_three() {
-    local listed expected
+# The launch forms: --dry-run or --apply, optionally --full-upgrade and --autoremove in that order.
+LAUNCH_OPTIONS=("" "--full-upgrade " "--autoremove " "--full-upgrade --autoremove ")
+exactly_nine() {
+    local listed expected mode options
     listed=$(listed_forms)
-    expected=$(printf '%s\n' "$SCRIPT --apply --job $ID_PATTERN" "$SCRIPT --cancel --job $ID_PATTERN" \
-        "$SCRIPT --dry-run --job $ID_PATTERN" | sort)
+    expected=$(for mode in --dry-run --apply; do
+        for options in "${LAUNCH_OPTIONS[@]}"; do echo "$SCRIPT $mode $options--job $ID_PATTERN"; done
+    done
+        echo "$SCRIPT --cancel --job $ID_PATTERN")
+    expected=$(sort <<<"$expected")
     sed 's/^/  listed: /' <<<"$listed"
     [[ $listed == "$expected" ]]
 }
-check "sudo -n -l -U sysupdate-api lists exactly the three forms, the id one [0-9a-f] class per digit" exactly_three
+check "sudo -n -l -U sysupdate-api lists exactly the nine forms, the id one [0-9a-f] class per digit" exactly_nine
 
 # "sudo -l COMMAND" as the service user: exit 0 if allowed, 1 if not; runs nothing.
 allowed() { lab_exec $M runuser -u sysupdate-api -- sudo -n -l -- "$SCRIPT" "$@" >/dev/null 2>&1; }
 valid=0
-for mode in --dry-run --apply --cancel; do
-    if allowed $mode --job "$ID"; then
-        pass "allowed: $mode --job <lowercase id>"
+for form in --dry-run --apply --cancel "--dry-run --full-upgrade" "--apply --full-upgrade" "--dry-run --autoremove" "--apply --autoremove" \
+    "--dry-run --full-upgrade --autoremove" "--apply --full-upgrade --autoremove"; do
+    # shellcheck disable=SC2086  # the form is words
+    if allowed $form --job "$ID"; then
+        pass "allowed: $form --job <lowercase id>"
         valid=$((valid + 1))
     else
-        fail "allowed: $mode --job <lowercase id>"
+        fail "allowed: $form --job <lowercase id>"
     fi
 done
 
@@ -53,6 +60,8 @@ else
     refuse "refused: --apply --job <id> extra (an extra word)" allowed --apply --job "$ID" extra
     refuse "refused: --apply --job <id with a space>" allowed --apply --job "${ID:0:20} ${ID:20}"
     refuse "refused: --apply --job * (a literal star)" allowed --apply --job '*'
+    refuse "refused: --apply --autoremove --full-upgrade (another order)" allowed --apply --autoremove --full-upgrade --job "$ID"
+    refuse "refused: --cancel --full-upgrade" allowed --cancel --full-upgrade --job "$ID"
     refuse "refused: /bin/sh" lab_exec $M runuser -u sysupdate-api -- sudo -n -l -- /bin/sh
 fi
 

@@ -1,0 +1,960 @@
+// PinsDaemon's page. Plain script, no build step, no dependencies.
+// Rules kept throughout: text from the daemon (package output, messages, names) goes into the
+// page through textContent only, never as HTML; the token is read from the form once, sent in
+// one request and kept nowhere; the anti-forgery token lives in this script's memory only.
+'use strict';
+
+(() => {
+  /** Lines kept in the page; older ones are dropped from view (the daemon keeps the whole log). */
+  const MAX_LOG_LINES = 10000;
+  /** How often the shown job is re-read while it runs (cancellable, warning, progress). */
+  const JOB_POLL_MS = 2000;
+  /** How often the history is re-read, to see jobs that other clients started. */
+  const HISTORY_POLL_MS = 10000;
+  /** A dry run younger than this is shown for confirmation as it is; an older one is run again. */
+  const PLAN_FRESH_MS = 15 * 60 * 1000;
+  /** Reconnect delays: quick after a blip, at most this long while the daemon is down. */
+  const RECONNECT_MIN_MS = 250;
+  const RECONNECT_MAX_MS = 5000;
+
+  /** Where each phase sits on the one overall bar (start and end, in percent). */
+  const PHASE_SPANS = {
+    apply: { update: [0, 20], download: [20, 50], install: [50, 100] },
+    dryRun: { update: [0, 70], download: [70, 70], install: [70, 100] },
+  };
+
+  const PHASE_NAMES = {
+    update: 'Updating package lists',
+    download: 'Downloading packages',
+    install: 'Installing',
+  };
+
+  const STATUS_NAMES = {
+    running: 'Running',
+    succeeded: 'Succeeded',
+    failed: 'Failed',
+    cancelled: 'Cancelled',
+    timedOut: 'Timed out',
+    interrupted: 'Interrupted',
+  };
+
+  /** The API's reason codes in plain words. */
+  const REASONS = {
+    lockHeld: 'another package manager held the package lock for too long',
+    updateFailed: 'a package repository could not be reached or read',
+    releaseInfoChanged: 'a repository changed its release information, and apt wants that accepted by hand',
+    dpkgRepairFailed: 'an earlier interrupted dpkg run could not be repaired',
+    dpkgInterrupted: 'an earlier dpkg run was interrupted and needs repair',
+    upgradeFailed: 'apt or dpkg reported an error while upgrading',
+    scriptError: 'the upgrade script could not set itself up (its temporary or runs directory)',
+    sudoRefused: 'sudo refused to run the upgrade script (its sudoers rule is missing or wrong)',
+    startFailed: 'the run could not be started (the script is missing, or another run is active)',
+    notRoot: 'the upgrade script was not running as root',
+    badArguments: 'the upgrade script refused its arguments',
+    scriptFailed: 'the upgrade script failed',
+    stopped: 'it was stopped from outside the daemon (for example by a shutdown) before dpkg started',
+    cancelled: 'it was cancelled on request',
+    timedOut: 'it ran longer than the daemon allows (Upgrade:Timeout)',
+    rebootDuringRun: 'the machine restarted while the upgrade ran',
+    runnerLost: 'the run disappeared without saying how it ended',
+  };
+
+  /** Who runs the upgrade, outside the daemon (the job's supervisor field). */
+  function supervisorText(job) {
+    switch (job.supervisor) {
+      case 'systemd':
+        return `Run by systemd as pinsdaemon-upgrade@${job.dryRun ? 'dry-run' : 'apply'}-${job.jobId}.service`;
+      case 'detached':
+        return 'Run detached, in a session of its own (no systemd)';
+      default:
+        return '';
+    }
+  }
+
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    csrf: null,
+    jobs: [],
+    job: null,
+    jobId: null,
+    stream: null,
+    progressFloor: 0,
+    droppedLines: 0,
+    confirmAfter: null,
+    clockOffset: 0,
+    timers: [],
+    lastJobPoll: 0,
+    lastHistoryPoll: 0,
+    signedIn: false,
+  };
+
+  class ApiError extends Error {
+    constructor(status, message, problem) {
+      super(message);
+      this.status = status;
+      this.problem = problem;
+    }
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------------
+
+  async function api(method, path, body, { signInRequest = false } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+    }
+
+    if (method !== 'GET' && state.csrf) {
+      headers['X-CSRF-Token'] = state.csrf;
+    }
+
+    let response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+        redirect: 'error',
+      });
+    } catch {
+      throw new ApiError(0, 'The daemon cannot be reached.', null);
+    }
+
+    noteServerClock(response);
+    let data = null;
+    if ((response.headers.get('Content-Type') || '').includes('json')) {
+      data = await response.json().catch(() => null);
+    }
+
+    if (response.status === 401 && !signInRequest && state.signedIn) {
+      showSignIn('Your session has ended. Sign in again.');
+    }
+
+    if (!response.ok) {
+      const detail = data && (data.detail || data.title);
+      throw new ApiError(response.status, detail || `The daemon answered ${response.status}.`, data);
+    }
+
+    return data;
+  }
+
+  /** Elapsed times use the daemon's clock, so a phone with a wrong clock still shows the truth. */
+  function noteServerClock(response) {
+    const date = Date.parse(response.headers.get('Date') || '');
+    if (!Number.isNaN(date)) {
+      const offset = date - Date.now();
+      // The Date header has one-second resolution: ignore differences it cannot tell apart.
+      state.clockOffset = Math.abs(offset) > 2000 ? offset : 0;
+    }
+  }
+
+  const now = () => Date.now() + state.clockOffset;
+
+  // ---- DOM helpers (text only) --------------------------------------------------------------
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+
+    if (text !== undefined && text !== null) {
+      node.textContent = String(text);
+    }
+
+    return node;
+  }
+
+  function setText(id, text) {
+    $(id).textContent = text === undefined || text === null ? '' : String(text);
+  }
+
+  function show(id, visible) {
+    $(id).hidden = !visible;
+  }
+
+  function plural(count, one, many) {
+    return `${count} ${count === 1 ? one : many}`;
+  }
+
+  function formatDuration(ms) {
+    if (!Number.isFinite(ms) || ms < 0) {
+      return '';
+    }
+
+    const total = Math.floor(ms / 1000);
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = String(total % 60).padStart(2, '0');
+    return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+  }
+
+  function formatTime(iso) {
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime())
+      ? ''
+      : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  }
+
+  function versionChange(from, to) {
+    if (from && to) {
+      return `${from} → ${to}`;
+    }
+
+    return from ? `${from} → removed` : `new → ${to || '?'}`;
+  }
+
+  function modeName(job) {
+    return job.dryRun ? 'Dry run' : 'Upgrade';
+  }
+
+  // ---- signing in and out -------------------------------------------------------------------
+
+  function showSignIn(message) {
+    state.signedIn = false;
+    state.csrf = null;
+    stopFollowing();
+    stopTimers();
+    show('app-view', false);
+    show('sign-out', false);
+    show('sign-in-view', true);
+    setText('sign-in-error', message);
+    $('token').focus();
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    const input = $('token');
+    const token = input.value.trim();
+    // Gone from the page before the request leaves: nothing keeps it but this one call.
+    input.value = '';
+    if (!token) {
+      setText('sign-in-error', 'Paste the token first.');
+      return;
+    }
+
+    const button = $('sign-in');
+    button.disabled = true;
+    try {
+      const session = await api('POST', '/session', { token }, { signInRequest: true });
+      enterApp(session.csrfToken);
+    } catch (error) {
+      setText('sign-in-error', error.status === 401 ? 'That token is not right.' : error.message);
+      input.focus();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function signOut() {
+    try {
+      await api('DELETE', '/session');
+    } catch {
+      // Signed out here either way; the session also ends on its own when unused.
+    }
+
+    showSignIn('Signed out.');
+  }
+
+  function enterApp(csrfToken) {
+    state.csrf = csrfToken;
+    state.signedIn = true;
+    show('sign-in-view', false);
+    show('app-view', true);
+    show('sign-out', true);
+    setText('sign-in-error', '');
+    startTimers();
+    refreshHistory().then(() => route());
+  }
+
+  // ---- timers -----------------------------------------------------------------------------
+
+  function startTimers() {
+    stopTimers();
+    state.timers.push(setInterval(tick, 1000));
+  }
+
+  function stopTimers() {
+    state.timers.forEach(clearInterval);
+    state.timers = [];
+  }
+
+  function tick() {
+    renderElapsed();
+    const t = Date.now();
+    if (state.job && state.job.status === 'running' && t - state.lastJobPoll >= JOB_POLL_MS) {
+      refreshJob();
+    }
+
+    if (t - state.lastHistoryPoll >= HISTORY_POLL_MS) {
+      refreshHistory().then(followRunningJob);
+    }
+  }
+
+  // ---- history ----------------------------------------------------------------------------
+
+  async function refreshHistory() {
+    state.lastHistoryPoll = Date.now();
+    try {
+      state.jobs = await api('GET', '/jobs');
+    } catch {
+      return;
+    }
+
+    renderHistory();
+    renderButtons();
+  }
+
+  function renderHistory() {
+    const body = $('history').tBodies[0];
+    const rows = state.jobs.map((job) => {
+      const row = el('tr', job.jobId === state.jobId ? 'current' : '');
+      row.append(
+        el('td', '', formatTime(job.startedAt || job.createdAt)),
+        el('td', '', modeName(job)),
+      );
+      const status = el('td');
+      status.append(el('span', `badge ${job.status}`, STATUS_NAMES[job.status] || job.status));
+      row.append(status, el('td', '', duration(job)));
+      const link = el('a', '', 'Log');
+      link.href = `#job=${encodeURIComponent(job.jobId)}`;
+      link.setAttribute('aria-label', `Log of the ${modeName(job).toLowerCase()} of ${formatTime(job.startedAt || job.createdAt)}`);
+      const cell = el('td');
+      cell.append(link);
+      row.append(cell);
+      return row;
+    });
+    body.replaceChildren(...rows);
+    show('history-empty', state.jobs.length === 0);
+  }
+
+  function duration(job) {
+    const start = Date.parse(job.startedAt || job.createdAt);
+    const end = job.finishedAt ? Date.parse(job.finishedAt) : now();
+    return formatDuration(end - start);
+  }
+
+  function runningJob() {
+    return state.jobs.find((job) => job.status === 'running');
+  }
+
+  function renderButtons() {
+    const busy = Boolean(runningJob()) || (state.job && state.job.status === 'running');
+    $('dry-run').disabled = busy;
+    $('upgrade').disabled = busy;
+  }
+
+  // ---- which job is shown -----------------------------------------------------------------
+
+  function pinnedJobId() {
+    const match = /^#job=([0-9a-fA-F-]{36})$/.exec(location.hash);
+    return match ? match[1] : null;
+  }
+
+  /** The job named in the address, else the running one, else the newest. */
+  function route() {
+    const pinned = pinnedJobId();
+    const target = pinned || (runningJob() || state.jobs[0] || {}).jobId;
+    if (target) {
+      showJob(target);
+    }
+  }
+
+  /** A job started elsewhere is followed, unless the user chose another one to look at. */
+  function followRunningJob() {
+    const running = runningJob();
+    if (running && !pinnedJobId() && running.jobId !== state.jobId) {
+      showJob(running.jobId);
+    }
+  }
+
+  function showJob(jobId) {
+    if (jobId === state.jobId) {
+      return;
+    }
+
+    stopFollowing();
+    state.jobId = jobId;
+    state.job = null;
+    state.progressFloor = 0;
+    clearLog();
+    show('job', true);
+    setText('connection', '');
+    renderHistory();
+    refreshJob().then(() => {
+      if (state.jobId === jobId) {
+        state.stream = new LogStream(jobId);
+        state.stream.connect();
+      }
+    });
+  }
+
+  async function refreshJob() {
+    const jobId = state.jobId;
+    if (!jobId) {
+      return;
+    }
+
+    state.lastJobPoll = Date.now();
+    try {
+      const job = await api('GET', `/jobs/${encodeURIComponent(jobId)}`);
+      if (state.jobId === jobId) {
+        renderJob(job);
+      }
+    } catch (error) {
+      if (error.status === 404 && state.jobId === jobId) {
+        setText('connection', 'This job is no longer kept by the daemon.');
+      }
+    }
+  }
+
+  // ---- the shown job ----------------------------------------------------------------------
+
+  function renderJob(job) {
+    state.job = job;
+    setText('job-title', `${modeName(job)} · ${formatTime(job.startedAt || job.createdAt)}`);
+    const badge = $('job-status');
+    badge.className = `badge ${job.status}`;
+    badge.textContent = STATUS_NAMES[job.status] || job.status;
+    setText('job-supervisor', supervisorText(job));
+
+    const running = job.status === 'running';
+    // Phase, bar and package while it runs; once it has ended, the banner says how.
+    show('live', running);
+    show('cancel', running && job.cancellable === true);
+    show('warning', running && Boolean(job.warning));
+    setText('warning', running ? job.warning : '');
+    if (running && job.progress) {
+      renderProgress(job.progress);
+    } else if (running) {
+      // Scripts that do not speak the status channel give no progress: say what is known.
+      setText('phase', job.lineCount > 0 || $('log').childElementCount > 0 ? 'Running' : 'Starting');
+      setText('package', '');
+    } else {
+      renderFinished(job);
+    }
+
+    renderPlan(job);
+    renderChanged(job);
+    renderElapsed();
+    renderButtons();
+    const listed = state.jobs.find((entry) => entry.jobId === job.jobId);
+    if (!listed || listed.status !== job.status) {
+      // The history lags behind the shown job (it started or ended since): catch up now.
+      refreshHistory();
+    }
+
+    if (!running && state.confirmAfter === job.jobId) {
+      state.confirmAfter = null;
+      setText('action-error', '');
+      if (job.status === 'succeeded' && job.plan && job.plan.length > 0) {
+        confirmUpgrade(job);
+      }
+    }
+  }
+
+  function renderProgress(progress) {
+    const job = state.job;
+    const spans = job && job.dryRun ? PHASE_SPANS.dryRun : PHASE_SPANS.apply;
+    const span = spans[progress.phase];
+    const bar = $('progress');
+    if (span) {
+      const percent = typeof progress.percent === 'number' ? Math.min(100, Math.max(0, progress.percent)) : 0;
+      // One bar for the whole job: it never moves back when a phase starts over at 0 %.
+      state.progressFloor = Math.max(state.progressFloor, span[0] + ((span[1] - span[0]) * percent) / 100);
+      bar.value = state.progressFloor;
+    }
+
+    const phase = job && job.dryRun && progress.phase === 'install'
+      ? 'Simulating the upgrade'
+      : PHASE_NAMES[progress.phase] || progress.phase;
+    setText('phase', `${phase} · ${Math.floor(state.progressFloor)} %`);
+    const details = [progress.package, progress.message].filter(Boolean);
+    setText('package', details.length ? details.join(' — ') : '');
+  }
+
+  function renderFinished(job) {
+    if (job.status === 'succeeded') {
+      state.progressFloor = 100;
+      $('progress').value = 100;
+    }
+
+    renderBanner(job);
+  }
+
+  function renderElapsed() {
+    const job = state.job;
+    if (!job || !(job.startedAt || job.createdAt)) {
+      setText('elapsed', '');
+      return;
+    }
+
+    const took = duration(job);
+    setText('elapsed', job.status === 'running' ? `Elapsed ${took}` : `Took ${took}`);
+  }
+
+  function outcome(job) {
+    const reason = REASONS[job.reason];
+    const mode = modeName(job);
+    switch (job.status) {
+      case 'succeeded':
+        if (job.dryRun) {
+          const count = job.plan ? job.plan.length : null;
+          if (count === 0) {
+            return 'Dry run finished: nothing to upgrade.';
+          }
+
+          return count === null ? 'Dry run finished.' : `Dry run finished: ${plural(count, 'package', 'packages')} would change.`;
+        }
+
+        return job.upgraded ? `Upgrade finished: ${plural(job.upgraded.length, 'package', 'packages')} changed.` : 'Upgrade finished.';
+      case 'failed':
+        return reason ? `${mode} failed: ${reason}.` : `${mode} failed.`;
+      case 'cancelled':
+        return `${mode} cancelled before anything changed.`;
+      case 'timedOut':
+        return `${mode} stopped: it ran longer than the daemon allows (Upgrade:Timeout).`;
+      case 'interrupted':
+        return reason ? `${mode} interrupted: ${reason}.` : `${mode} interrupted: how it ended is unknown.`;
+      default:
+        return `${mode}: ${job.status}.`;
+    }
+  }
+
+  function renderBanner(job) {
+    const banner = $('banner');
+    banner.className = `banner ${job.status}`;
+    setText('banner-outcome', outcome(job));
+    setText('banner-message', job.message);
+    const reboot = $('banner-reboot');
+    if (job.rebootRequired) {
+      const packages = job.rebootRequiredPackages && job.rebootRequiredPackages.length
+        ? `, because of ${job.rebootRequiredPackages.join(', ')}`
+        : '';
+      reboot.textContent = `Reboot required${packages}.`;
+      reboot.className = 'reboot';
+      reboot.hidden = false;
+    } else {
+      reboot.hidden = true;
+    }
+
+    const services = $('banner-services');
+    if (job.servicesNeedingRestart && job.servicesNeedingRestart.length) {
+      services.textContent = `Services still running old code, to restart: ${job.servicesNeedingRestart.join(', ')}.`;
+      services.hidden = false;
+    } else {
+      services.hidden = true;
+    }
+
+    banner.hidden = false;
+  }
+
+  function planRow(entry, withOrigin) {
+    const row = el('tr');
+    const action = entry.action && entry.action !== 'upgrade' ? ` (${entry.action})` : '';
+    row.append(el('td', '', entry.package + action), el('td', 'version', versionChange(entry.from, entry.to)));
+    if (withOrigin) {
+      row.append(el('td', 'origin', entry.origin || ''));
+    }
+
+    return row;
+  }
+
+  function renderPlan(job) {
+    const plan = job.dryRun && job.status === 'succeeded' ? job.plan : null;
+    show('plan', Boolean(plan));
+    if (!plan) {
+      return;
+    }
+
+    setText('plan-title', plan.length === 0
+      ? 'Plan: nothing to upgrade'
+      : `Plan: ${plural(plan.length, 'package', 'packages')} would change`);
+    $('plan-table').tBodies[0].replaceChildren(...plan.map((entry) => planRow(entry, true)));
+    show('plan-table', plan.length > 0);
+  }
+
+  function renderChanged(job) {
+    const changed = !job.dryRun && job.upgraded && job.upgraded.length ? job.upgraded : null;
+    show('changed', Boolean(changed));
+    if (!changed) {
+      return;
+    }
+
+    // Known once the run has ended (dpkg's database before and after); null while it runs.
+    setText('changed-title', `Changed: ${plural(changed.length, 'package', 'packages')}`);
+    $('changed-table').tBodies[0].replaceChildren(...changed.map((entry) => planRow(entry, false)));
+  }
+
+  // ---- the log ----------------------------------------------------------------------------
+
+  function clearLog() {
+    $('log').replaceChildren();
+    show('banner', false);
+    show('follow', false);
+    show('plan', false);
+    show('changed', false);
+    show('cancel', false);
+    show('warning', false);
+    $('progress').removeAttribute('value');
+    setText('phase', 'Starting');
+    setText('package', '');
+    setText('elapsed', '');
+    setText('job-supervisor', '');
+    state.droppedLines = 0;
+  }
+
+  function atBottom(log) {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 8;
+  }
+
+  function appendLines(lines) {
+    const log = $('log');
+    const follow = atBottom(log);
+    const fragment = document.createDocumentFragment();
+    for (const line of lines) {
+      fragment.append(el('div', line.stream === 'stderr' ? 'stderr' : '', line.text));
+    }
+
+    log.append(fragment);
+    trimLog(log);
+    if (follow) {
+      log.scrollTop = log.scrollHeight;
+    }
+
+    show('follow', !atBottom(log));
+  }
+
+  function trimLog(log) {
+    let excess = log.childElementCount - MAX_LOG_LINES - (state.droppedLines ? 1 : 0);
+    if (excess <= 0) {
+      return;
+    }
+
+    let marker = log.firstElementChild;
+    if (!state.droppedLines) {
+      marker = el('div', 'dropped');
+      log.prepend(marker);
+    }
+
+    while (excess-- > 0 && marker.nextElementSibling) {
+      marker.nextElementSibling.remove();
+      state.droppedLines++;
+    }
+
+    marker.textContent = `${plural(state.droppedLines, 'earlier line', 'earlier lines')} not shown here; the daemon keeps them all (GET /jobs/${state.jobId}/log).`;
+  }
+
+  // ---- the live stream ----------------------------------------------------------------------
+
+  /**
+   * One job's log over the WebSocket, with a fresh single-use ticket for every connection.
+   * After a drop it reconnects on its own with ?after= the last line shown, so the page shows
+   * every line once, in order: a line at or below that seq is a repeat and skipped; a line
+   * beyond the next one means a gap, and the stream is resumed from the last line shown.
+   */
+  class LogStream {
+    constructor(jobId) {
+      this.jobId = jobId;
+      this.lastSeq = 0;
+      this.attempt = 0;
+      this.closed = false;
+      this.ended = false;
+      this.socket = null;
+      this.timer = null;
+    }
+
+    async connect() {
+      this.timer = null;
+      if (this.closed) {
+        return;
+      }
+
+      let ticket;
+      try {
+        ticket = await api('POST', `/jobs/${encodeURIComponent(this.jobId)}/ticket`);
+      } catch (error) {
+        if (error.status === 404) {
+          setText('connection', 'This job is no longer kept by the daemon.');
+        } else if (error.status !== 401) {
+          this.retry();
+        }
+
+        return;
+      }
+
+      if (this.closed) {
+        return;
+      }
+
+      const url = new URL(ticket.logsUrl, location.href);
+      url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('after', String(this.lastSeq));
+      url.searchParams.set('batch', 'true');
+      let socket;
+      try {
+        socket = new WebSocket(url.href);
+      } catch {
+        this.retry();
+        return;
+      }
+
+      this.socket = socket;
+      socket.onopen = () => {
+        if (this.attempt > 0) {
+          setText('connection', 'Reconnected.');
+        }
+
+        this.attempt = 0;
+      };
+      socket.onmessage = (event) => this.onMessage(socket, event.data);
+      socket.onclose = (event) => this.onClose(socket, event.code);
+    }
+
+    onMessage(socket, data) {
+      if (socket !== this.socket) {
+        return;
+      }
+
+      let frame;
+      try {
+        frame = JSON.parse(data);
+      } catch {
+        return;
+      }
+
+      switch (frame.type) {
+        case 'line':
+          this.takeLines([frame]);
+          break;
+        case 'lines':
+          this.takeLines(Array.isArray(frame.lines) ? frame.lines : []);
+          break;
+        case 'progress':
+          if (state.job && state.job.status === 'running') {
+            const phaseChanged = !state.job.progress || state.job.progress.phase !== frame.phase;
+            state.job.progress = frame;
+            renderProgress(frame);
+            if (phaseChanged) {
+              // A new phase may change whether a cancel is still accepted.
+              refreshJob();
+            }
+          }
+
+          break;
+        case 'end':
+          this.ended = true;
+          setText('connection', '');
+          refreshJob();
+          break;
+        case 'shutdown':
+          setText('connection', 'The daemon is restarting; the log resumes when it is back.');
+          break;
+        default:
+          break;
+      }
+    }
+
+    takeLines(lines) {
+      const fresh = [];
+      for (const line of lines) {
+        if (line.seq <= this.lastSeq) {
+          continue;
+        }
+
+        if (line.seq !== this.lastSeq + 1) {
+          // A gap: show what came before it, then resume from the last line shown.
+          this.resume();
+          break;
+        }
+
+        this.lastSeq = line.seq;
+        fresh.push(line);
+      }
+
+      if (fresh.length) {
+        appendLines(fresh);
+      }
+    }
+
+    resume() {
+      const socket = this.socket;
+      this.socket = null;
+      if (socket) {
+        socket.close();
+      }
+
+      this.retry();
+    }
+
+    onClose(socket, code) {
+      if (socket !== this.socket) {
+        return;
+      }
+
+      this.socket = null;
+      if (this.closed || this.ended) {
+        return;
+      }
+
+      if (code === 1011) {
+        setText('connection', 'This job is no longer kept by the daemon.');
+        return;
+      }
+
+      this.retry();
+    }
+
+    retry() {
+      if (this.closed || this.timer) {
+        return;
+      }
+
+      const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.attempt);
+      this.attempt++;
+      setText('connection', this.attempt > 1 ? 'Connection lost; reconnecting…' : 'Reconnecting…');
+      this.timer = setTimeout(() => this.connect(), delay);
+    }
+
+    close() {
+      this.closed = true;
+      clearTimeout(this.timer);
+      if (this.socket) {
+        const socket = this.socket;
+        this.socket = null;
+        socket.close();
+      }
+    }
+  }
+
+  function stopFollowing() {
+    if (state.stream) {
+      state.stream.close();
+      state.stream = null;
+    }
+
+    state.jobId = null;
+    state.job = null;
+  }
+
+  // ---- starting and cancelling ------------------------------------------------------------
+
+  async function startJob(dryRun) {
+    setText('action-error', '');
+    try {
+      const accepted = await api('POST', '/upgrade', { dryRun });
+      if (pinnedJobId()) {
+        history.replaceState(null, '', location.pathname);
+      }
+
+      showJob(accepted.jobId);
+      refreshHistory();
+      return accepted.jobId;
+    } catch (error) {
+      setText('action-error', error.message);
+      if (error.status === 409 && error.problem && error.problem.jobId) {
+        showJob(error.problem.jobId);
+      }
+
+      return null;
+    }
+  }
+
+  async function upgradeClicked() {
+    const latest = state.jobs[0];
+    const fresh = latest && latest.dryRun && latest.status === 'succeeded' && latest.plan
+      && now() - Date.parse(latest.finishedAt) < PLAN_FRESH_MS;
+    if (fresh) {
+      if (latest.plan.length === 0) {
+        setText('action-error', 'Nothing to upgrade: the last dry run found no changes.');
+        return;
+      }
+
+      confirmUpgrade(latest);
+      return;
+    }
+
+    // No recent plan: find out what would change first, then ask.
+    const jobId = await startJob(true);
+    if (jobId) {
+      state.confirmAfter = jobId;
+      setText('action-error', 'Checking what an upgrade would change first; you will be asked to confirm.');
+    }
+  }
+
+  function confirmUpgrade(dryRun) {
+    const dialog = $('confirm');
+    const count = dryRun.plan.length;
+    setText('confirm-title', `Upgrade ${plural(count, 'package', 'packages')}?`);
+    setText('confirm-source', `From the dry run of ${formatTime(dryRun.finishedAt)}. Once dpkg starts, the upgrade can no longer be cancelled.`);
+    $('confirm-table').tBodies[0].replaceChildren(...dryRun.plan.map((entry) => planRow(entry, true)));
+    setText('confirm-yes', `Upgrade ${plural(count, 'package', 'packages')}`);
+    dialog.returnValue = '';
+    dialog.showModal();
+    $('confirm-no').focus();
+  }
+
+  async function cancelClicked() {
+    const job = state.job;
+    if (!job) {
+      return;
+    }
+
+    const button = $('cancel');
+    button.disabled = true;
+    try {
+      const snapshot = await api('POST', `/jobs/${encodeURIComponent(job.jobId)}/cancel`);
+      if (state.jobId === snapshot.jobId) {
+        renderJob(snapshot);
+      }
+    } catch (error) {
+      setText('action-error', error.message);
+      refreshJob();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // ---- start ------------------------------------------------------------------------------
+
+  function wire() {
+    $('host').textContent = location.host;
+    $('sign-in-form').addEventListener('submit', signIn);
+    $('sign-out').addEventListener('click', signOut);
+    $('dry-run').addEventListener('click', () => startJob(true));
+    $('upgrade').addEventListener('click', upgradeClicked);
+    $('cancel').addEventListener('click', cancelClicked);
+    $('confirm').addEventListener('close', () => {
+      if ($('confirm').returnValue === 'yes') {
+        startJob(false);
+      }
+    });
+    const log = $('log');
+    log.addEventListener('scroll', () => show('follow', !atBottom(log)));
+    $('follow').addEventListener('click', () => {
+      log.scrollTop = log.scrollHeight;
+      show('follow', false);
+      log.focus();
+    });
+    window.addEventListener('hashchange', () => {
+      if (state.signedIn) {
+        route();
+      }
+    });
+  }
+
+  async function start() {
+    wire();
+    try {
+      const session = await api('GET', '/session', undefined, { signInRequest: true });
+      enterApp(session.csrfToken);
+    } catch (error) {
+      showSignIn(error.status === 401 ? '' : error.message);
+    }
+  }
+
+  start();
+})();
