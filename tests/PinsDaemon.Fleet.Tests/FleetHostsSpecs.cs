@@ -16,7 +16,16 @@ public sealed class FleetHostsSpecs
         var id = await TestFleet.StartRolloutAsync(controller, """{"dryRun": true, "hosts": ["pi-1"]}""");
         Assert.Equal(RolloutStatus.Completed, (await TestFleet.WaitForEndAsync(controller, id)).Status);
 
-        var hosts = (await controller.Client.GetFromJsonAsync<FleetHostView[]>(FleetPaths.Hosts, ContractJson.Options))!;
+        // A host that does not answer within 3 s is listed without a summary: wait for both.
+        FleetHostView[] hosts = [];
+        await Eventually.WaitUntilAsync(
+            async () =>
+            {
+                hosts = (await controller.Client.GetFromJsonAsync<FleetHostView[]>(FleetPaths.Hosts, ContractJson.Options))!;
+                return hosts.All(host => host.Summary is not null);
+            },
+            TestFleet.Patience,
+            "every host's summary");
         var own = (await fleet["pi-1"].Client.GetFromJsonAsync<HostStatus>("/host", ContractJson.Options))!;
 
         var summary = hosts.Single(host => host.Name == "pi-1").Summary!;
