@@ -4,6 +4,7 @@
 # The daemon (user sysupdate-api) runs it through sudo, and sudoers allows exactly
 #   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --dry-run|--apply [--full-upgrade] [--autoremove] --job ID
 #   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --cancel --job ID
+#   sudo -n -- /usr/libexec/pinsdaemon/system-upgrade.sh --reboot | --cancel-reboot
 # (each combination its own line in sudoers, the words in this order), where ID is the
 # daemon's job id, a lowercase hyphenated UUID, so nothing the daemon sends over HTTP ever
 # reaches a root command line but fixed words and a checked id.
@@ -16,6 +17,9 @@
 #       systemd is PID 1, otherwise as a worker in a session of its own (setsid).
 #   --cancel --job ID   SIGTERM to that run's main process only. The worker stops before
 #       dpkg starts and refuses (status event "cancel-refused") once it has.
+#   --reboot            schedules a reboot in one minute with a wall message
+#                       (shutdown -r +1), refused (exit 75) while a run is active.
+#   --cancel-reboot     cancels a scheduled reboot (shutdown -c).
 #   --worker MODE-ID    the run itself; started only by the unit or the launcher (never
 #       allowed in sudoers).
 #   --record-exit MODE-ID   the unit's ExecStopPost=: writes the exit record from
@@ -61,6 +65,7 @@
 #    73  apt-get upgrade failed (apply), or the simulation failed (dry-run)
 #    74  internal error of this script (temporary directory, runs directory, run files)
 #    75  launcher: another run is active
+#    76  --reboot, --cancel-reboot: shutdown failed
 #    77  not running as root
 #   129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM (forwarded to the running step)
 #
@@ -99,7 +104,7 @@
 
 set -u
 
-readonly USAGE="usage: system-upgrade.sh --dry-run|--apply [--full-upgrade] [--autoremove] [--job ID] | --cancel --job ID"
+readonly USAGE="usage: system-upgrade.sh --dry-run|--apply [--full-upgrade] [--autoremove] [--job ID] | --cancel --job ID | --reboot | --cancel-reboot"
 readonly RUNS_DIR=/var/lib/pinsdaemon-upgrade
 readonly RUNS_GROUP=sysupdate-api
 readonly UNIT_PREFIX=pinsdaemon-upgrade@
@@ -138,6 +143,10 @@ case ${args[0]-} in
         (($# == 3)) && [[ $2 == --job && $3 =~ $UUID_RE ]] || usage
         ACTION=cancel
         JOB=$3
+        ;;
+    --reboot | --cancel-reboot)
+        (($# == 1)) || usage
+        ACTION=${1#--}
         ;;
     --dry-run | --apply)
         MODE=${1#--}
@@ -809,7 +818,31 @@ cancel() {
     exit 66
 }
 
+# The daemon refuses a reboot while a job runs; this holds for runs it does not know of.
+schedule_reboot() {
+    local active
+    ((EUID == 0)) || {
+        warn "must run as root (through sudo)"
+        exit 77
+    }
+    if [[ -d $RUNS_DIR ]] && active=$(active_run); then
+        warn "a run is active, not rebooting: $active"
+        exit 75
+    fi
+    shutdown -r +1 "PinsDaemon: this machine reboots in one minute, as asked over its API (DELETE /reboot cancels)" || exit 76
+}
+
+cancel_reboot() {
+    ((EUID == 0)) || {
+        warn "must run as root (through sudo)"
+        exit 77
+    }
+    shutdown -c "PinsDaemon: the reboot was cancelled over its API" || exit 76
+}
+
 case $ACTION in
+    reboot) schedule_reboot ;;
+    cancel-reboot) cancel_reboot ;;
     foreground)
         # 128 random bits, hex: the status channel's nonce. The first stdout line.
         NONCE=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')

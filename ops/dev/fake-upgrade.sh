@@ -27,7 +27,9 @@ fi
 MODE=${1#--}
 case $MODE in
   dry-run | apply) ;;
-  *) echo "usage: fake-upgrade.sh --dry-run | --apply" >&2; exit 64 ;;
+  # POST and DELETE /reboot with Host:AllowReboot=true: nothing reboots here.
+  reboot | cancel-reboot) echo "fake-upgrade: would $MODE (shutdown -r +1 / shutdown -c)"; exit 0 ;;
+  *) echo "usage: fake-upgrade.sh --dry-run | --apply [--full-upgrade] [--autoremove] | --reboot | --cancel-reboot" >&2; exit 64 ;;
 esac
 
 N=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')

@@ -66,3 +66,6 @@ public sealed record PendingUpdates(
 /// <param name="Source">Where apt would take it from, as apt prints it, e.g. <c>Debian-Security:12/stable-security</c>.</param>
 /// <param name="Action"><c>upgrade</c>, or <c>install</c> for a new package the upgrade pulls in.</param>
 public sealed record PendingUpdate(string Package, string? From, string? To, string? Arch, string Origin, string? Source, string Action);
+
+/// <summary>The answer to <c>POST /reboot</c> and <c>DELETE /reboot</c>: when the machine reboots, null when no reboot is scheduled.</summary>
+public sealed record RebootStatus(DateTimeOffset? RebootAt);

@@ -49,6 +49,8 @@ public sealed class OpenApiSpecs
         Assert.Equal(JsonValueKind.Object, host.GetProperty("pendingUpdates").ValueKind);
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host/apt-history?limit=3", "/host/apt-history", HttpStatusCode.OK);
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host/apt-history?limit=9999", "/host/apt-history", HttpStatusCode.BadRequest);
+        await checker.CheckAsync(daemon.Client, HttpMethod.Post, "/reboot", "/reboot", HttpStatusCode.Forbidden);
+        await checker.CheckAsync(daemon.Client, HttpMethod.Delete, "/reboot", "/reboot", HttpStatusCode.Forbidden);
         await checker.CheckAsync(daemon.Anonymous, HttpMethod.Get, "/jobs", "/jobs", HttpStatusCode.Unauthorized);
         await checker.CheckAsync(daemon.Anonymous, HttpMethod.Get, "/metrics", "/metrics", HttpStatusCode.Unauthorized);
         await checker.CheckAsync(daemon.Anonymous, HttpMethod.Get, "/healthz", "/healthz", HttpStatusCode.OK);

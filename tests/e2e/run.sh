@@ -8,7 +8,7 @@
 #   1. install, start the daemon as sysupdate-api (ops/run-without-systemd.sh), /healthz
 #   2. a dry run over HTTP, followed over a WebSocket (tests/e2e/ws-client.mjs):
 #      real apt-get output, end frame and GET /jobs/{id} say succeeded with exit 0
-#   3. the privilege boundary, checked as the service user: the nine sudoers forms
+#   3. the privilege boundary, checked as the service user: the eleven sudoers forms
 #      and nothing else; a run started through sudo outlives the caller
 #   4. install again (token kept, daemon still serving), uninstall, nothing left
 #
@@ -344,10 +344,12 @@ sudo_list_ok() {
             expected+=("$SCRIPT $mode $options--job $id")
         done
     done
-    expected+=("$SCRIPT --cancel --job $id")
+    expected+=("$SCRIPT --cancel --job $id" "$SCRIPT --reboot" "$SCRIPT --cancel-reboot")
     [[ $commands == "$(printf '%s\n' "${expected[@]}" | sort)" ]]
 }
-check "as $USER_NAME: sudo -n -l lists exactly the nine forms (--dry-run|--apply [--full-upgrade] [--autoremove] --job ID, --cancel --job ID)" sudo_list_ok
+check "as $USER_NAME: sudo -n -l lists exactly the eleven forms (--dry-run|--apply [--full-upgrade] [--autoremove] --job ID, --cancel --job ID, --reboot, --cancel-reboot)" sudo_list_ok
+# Never --reboot itself here: this is the host. sudo -l says whether it is allowed without running it.
+refuse "as $USER_NAME: --reboot with an extra word is refused" quiet as_user sudo -n -l -- "$SCRIPT" --reboot now
 refuse "as $USER_NAME: --autoremove before --full-upgrade is refused" quiet as_user sudo -n -- "$SCRIPT" --apply --autoremove --full-upgrade --job "$(new_id)"
 refuse "as $USER_NAME: --full-upgrade with --cancel is refused" quiet as_user sudo -n -- "$SCRIPT" --cancel --full-upgrade --job "$(new_id)"
 

@@ -44,6 +44,29 @@ public static class JobProtocol
     /// <summary>Another job is still running; apt cannot run twice.</summary>
     public sealed record JobRejected(JobId RunningJobId, string Reason) : IStartJobReply;
 
+    /// <summary>No job starts while a reboot is scheduled: it would be cut off.</summary>
+    public sealed record StartRefusedForReboot(DateTimeOffset RebootAt) : IStartJobReply;
+
+    /// <summary>
+    /// Schedule a reboot in one minute, or cancel a scheduled one. Answered with
+    /// <see cref="RebootDone"/>, <see cref="RebootRefused"/> or <see cref="RebootFailed"/>.
+    /// </summary>
+    public sealed record RequestReboot(bool Cancel);
+
+    /// <summary>The reboot was scheduled for <paramref name="RebootAt"/> (null: a scheduled one was cancelled).</summary>
+    public sealed record RebootDone(DateTimeOffset? RebootAt) : IRebootReply;
+
+    /// <summary>A job runs (<paramref name="RunningJobId"/>), or a reboot is already scheduled.</summary>
+    public sealed record RebootRefused(JobId? RunningJobId, string Reason) : IRebootReply;
+
+    /// <summary>The root script failed: its exit code and what it said.</summary>
+    public sealed record RebootFailed(int ExitCode, string Output) : IRebootReply;
+
+    /// <summary>The answers to <see cref="RequestReboot"/>.</summary>
+    public interface IRebootReply
+    {
+    }
+
     /// <summary>Ask for one job. Answered with <see cref="JobFound"/> or <see cref="JobNotFound"/>.</summary>
     public sealed record GetJob(JobId JobId);
 

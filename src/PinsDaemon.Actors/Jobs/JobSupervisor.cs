@@ -46,6 +46,21 @@ public sealed class JobSupervisor : ReceiveActor
     private readonly Dictionary<JobId, JobEntry> _jobs = [];
     private JobId? _running;
 
+    /// <summary>
+    /// When a reboot this daemon scheduled happens (shutdown -r +1); no job starts until then,
+    /// and for a while after, in case the reboot is late. Null when none is scheduled.
+    /// </summary>
+    private DateTimeOffset? _rebootAt;
+
+    /// <summary>A reboot request is with the root script: neither a job nor another request may start.</summary>
+    private bool _rebootRequestInFlight;
+
+    /// <summary>shutdown -r +1: the reboot comes one minute after the request.</summary>
+    private static readonly TimeSpan RebootDelay = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long after its time a scheduled reboot still blocks jobs: a slow shutdown, not a cancelled one (that is DELETE /reboot).</summary>
+    private static readonly TimeSpan RebootGrace = TimeSpan.FromMinutes(5);
+
     public JobSupervisor(JobSupervisorSettings settings, IRunner runner, JobStore store, IReadOnlyList<LoadedJob> history, TimeProvider clock)
     {
         _settings = settings;
@@ -60,6 +75,8 @@ public sealed class JobSupervisor : ReceiveActor
         Receive<LogProtocol.OpenLogStream>(HandleOpenLogStream);
         Receive<LogProtocol.ReadLog>(HandleReadLog);
         Receive<JobProtocol.CancelJob>(HandleCancel);
+        Receive<JobProtocol.RequestReboot>(HandleRequestReboot);
+        Receive<RebootAnswered>(HandleRebootAnswered);
         Receive<JobProtocol.JobUpdated>(HandleUpdated);
         Receive<JobActorStopped>(HandleJobActorStopped);
     }
@@ -97,6 +114,8 @@ public sealed class JobSupervisor : ReceiveActor
         _jobs[job.JobId] = new JobEntry(actor, job);
     }
 
+    private sealed record RebootAnswered(bool Cancel, DateTimeOffset RebootAt, CancelResult Result, IActorRef ReplyTo);
+
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(Decider.From(Directive.Stop));
 
@@ -112,6 +131,12 @@ public sealed class JobSupervisor : ReceiveActor
             }
 
             Sender.Tell(new JobProtocol.JobRejected(running, $"Job {running} is still running; apt can only run once at a time."));
+            return;
+        }
+
+        if (RebootPending(now) is { } rebootAt)
+        {
+            Sender.Tell(new JobProtocol.StartRefusedForReboot(rebootAt));
             return;
         }
 
@@ -176,6 +201,59 @@ public sealed class JobSupervisor : ReceiveActor
 
         // The job's log spawns the connection's subscriber and answers.
         entry.Actor.Forward(open);
+    }
+
+    /// <summary>The time of the reboot that blocks jobs now, if any.</summary>
+    private DateTimeOffset? RebootPending(DateTimeOffset now) =>
+        _rebootRequestInFlight ? now + RebootDelay
+        : _rebootAt is { } at && now < at + RebootGrace ? at
+        : null;
+
+    private void HandleRequestReboot(JobProtocol.RequestReboot request)
+    {
+        var now = _clock.GetUtcNow();
+        if (_rebootRequestInFlight)
+        {
+            Sender.Tell(new JobProtocol.RebootRefused(null, "Another reboot request is being carried out; try again in a moment."));
+            return;
+        }
+
+        if (!request.Cancel && _running is { } running)
+        {
+            Sender.Tell(new JobProtocol.RebootRefused(running, $"Job {running} is running; a reboot now could cut dpkg off. Reboot when it has finished."));
+            return;
+        }
+
+        if (!request.Cancel && RebootPending(now) is { } scheduled)
+        {
+            Sender.Tell(new JobProtocol.RebootRefused(null, $"A reboot is already scheduled for {scheduled:u}; DELETE /reboot cancels it."));
+            return;
+        }
+
+        // The root script runs off the actor's thread; until it answers, nothing else may start.
+        _rebootRequestInFlight = true;
+        var self = Self;
+        var sender = Sender;
+        var runner = _runner;
+        Task.Run(() => runner.RebootAsync(request.Cancel, CancellationToken.None)).PipeTo(
+            self,
+            success: result => new RebootAnswered(request.Cancel, now + RebootDelay, result, sender),
+            failure: ex => new RebootAnswered(request.Cancel, now + RebootDelay, new CancelResult(74, ex.Message), sender));
+    }
+
+    private void HandleRebootAnswered(RebootAnswered answered)
+    {
+        _rebootRequestInFlight = false;
+        if (!answered.Result.Signalled)
+        {
+            _log.Warning("Reboot request ({0}) failed with exit code {1}: {2}", answered.Cancel ? "cancel" : "schedule", answered.Result.ExitCode, answered.Result.Output);
+            answered.ReplyTo.Tell(new JobProtocol.RebootFailed(answered.Result.ExitCode, answered.Result.Output));
+            return;
+        }
+
+        _rebootAt = answered.Cancel ? null : answered.RebootAt;
+        _log.Info(answered.Cancel ? "Scheduled reboot cancelled" : "Reboot scheduled for {0:u}", answered.RebootAt);
+        answered.ReplyTo.Tell(new JobProtocol.RebootDone(_rebootAt));
     }
 
     private void HandleCancel(JobProtocol.CancelJob cancel)

@@ -89,6 +89,13 @@ public sealed class DetachedRunner(string scriptPath, string runsDirectory) : IR
         return new LaunchResult(code, output);
     }
 
+    /// <summary>The configured script with <c>--reboot</c> or <c>--cancel-reboot</c>, as production's through sudo.</summary>
+    public async Task<CancelResult> RebootAsync(bool cancel, CancellationToken cancellationToken)
+    {
+        var (code, output) = await RunProcesses.RunAsync(scriptPath, [cancel ? "--cancel-reboot" : "--reboot"], cancellationToken).ConfigureAwait(false);
+        return new CancelResult(code, output);
+    }
+
     public Task<CancelResult> CancelAsync(RunName run, CancellationToken cancellationToken)
     {
         var record = RunRecord.Parse(RecordText.TryRead(new RunFiles(runsDirectory, run).Run) ?? string.Empty);

@@ -28,6 +28,12 @@ public interface IRunner
     /// <summary>Starts the run; completes once it was started, or refused.</summary>
     Task<LaunchResult> LaunchAsync(RunName run, RunOptions options, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Schedules a reboot in one minute (<c>--reboot</c>), or cancels a scheduled one
+    /// (<c>--cancel-reboot</c>), through the root script; exit code 0 means done.
+    /// </summary>
+    Task<CancelResult> RebootAsync(bool cancel, CancellationToken cancellationToken);
+
     /// <summary>Asks the run's main process to stop (SIGTERM); the script decides whether it may.</summary>
     Task<CancelResult> CancelAsync(RunName run, CancellationToken cancellationToken);
 

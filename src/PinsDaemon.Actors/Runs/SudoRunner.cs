@@ -26,6 +26,12 @@ public sealed class SudoRunner(string sudoPath, string scriptPath, string runsDi
         return new LaunchResult(code, output);
     }
 
+    public async Task<CancelResult> RebootAsync(bool cancel, CancellationToken cancellationToken)
+    {
+        var (code, output) = await RunProcesses.RunAsync(sudoPath, ["-n", "--", scriptPath, cancel ? "--cancel-reboot" : "--reboot"], cancellationToken).ConfigureAwait(false);
+        return new CancelResult(code, output);
+    }
+
     public async Task<CancelResult> CancelAsync(RunName run, CancellationToken cancellationToken)
     {
         var (code, output) = await RunProcesses.RunAsync(sudoPath, Arguments(scriptPath, "--cancel", run), cancellationToken).ConfigureAwait(false);

@@ -165,6 +165,11 @@ public sealed class HostAgent : ReceiveActor
                 Journal(new AgentJournalEntry(rolloutId, started.Job.JobId, DateTimeOffset.UtcNow), null, null);
                 Answer(rolloutId, new AgentProtocol.JobStartedForRollout(rolloutId, started.Job.JobId));
                 break;
+            case JobProtocol.StartRefusedForReboot reboot:
+                _entries.Remove(rolloutId);
+                Journal(null, null, null);
+                Answer(rolloutId, new AgentProtocol.JobRefusedForRollout(rolloutId, "busy", $"Host {_name} reboots at {reboot.RebootAt:u}; nothing was started."));
+                break;
             case JobProtocol.JobRejected rejected:
                 // Nothing started: forget the rollout, so the answer is the truth.
                 _entries.Remove(rolloutId);

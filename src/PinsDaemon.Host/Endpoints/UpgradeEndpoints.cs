@@ -61,6 +61,12 @@ internal static class UpgradeEndpoints
                     title: "A job is already running",
                     detail: $"{rejected.Reason} Follow it at {ApiPaths.Logs(rejected.RunningJobId)} and try again when it has finished.",
                     extensions: new Dictionary<string, object?> { ["jobId"] = rejected.RunningJobId.ToString() });
+            case JobProtocol.StartRefusedForReboot reboot:
+                audit.LogWarning("Start refused for {Client}: a reboot is scheduled for {RebootAt}", client, reboot.RebootAt.ToString("u"));
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "A reboot is scheduled",
+                    detail: $"The machine reboots at {reboot.RebootAt:u}; a job now would be cut off. Start it after the reboot, or cancel the reboot with DELETE /reboot.");
             default:
                 audit.LogError("Start failed for {Client}: the job supervisor did not answer", client);
                 return ApiProblems.Unavailable();

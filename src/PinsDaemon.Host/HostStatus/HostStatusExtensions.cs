@@ -31,6 +31,7 @@ internal static class HostStatusExtensions
         host.MapGet("/apt-history", GetAptHistoryAsync)
             .WithSummary("Every apt run on the machine, from apt's own history log, newest first")
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        app.MapReboot();
         return app;
     }
 

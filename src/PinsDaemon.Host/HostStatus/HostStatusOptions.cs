@@ -11,4 +11,7 @@ public sealed class HostStatusOptions
     [Required(ErrorMessage = "Host:AptHistoryLog must be set.")]
     [RegularExpression("^/.*[^/]$", ErrorMessage = "Host:AptHistoryLog must be an absolute path to a file.")]
     public string AptHistoryLog { get; set; } = "/var/log/apt/history.log";
+
+    /// <summary>Whether <c>POST /reboot</c> may reboot the machine; off unless an owner turns it on.</summary>
+    public bool AllowReboot { get; set; }
 }

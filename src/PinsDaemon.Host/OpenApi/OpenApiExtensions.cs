@@ -36,6 +36,8 @@ internal static class OpenApiExtensions
         [("POST", "/jobs/{jobId}/ticket")] = [400, 404, 503],
         [("GET", "/host")] = [503],
         [("GET", "/host/apt-history")] = [400],
+        [("POST", "/reboot")] = [403, 409, 500, 503],
+        [("DELETE", "/reboot")] = [403, 409, 500, 503],
     };
 
     public static IServiceCollection AddPinsOpenApi(this IServiceCollection services)
@@ -237,9 +239,9 @@ internal static class OpenApiExtensions
     {
         400 => "The request is not valid (detail says why)",
         401 => "Missing or wrong token",
-        403 => "Origin not allowed",
+        403 => "Origin not allowed, or reboots turned off (Host:AllowReboot)",
         404 => "No such job",
-        409 => "Conflicts with the running job",
+        409 => "Conflicts with the running job or a scheduled reboot",
         413 => "Body too large",
         429 => "Too many failed authentications, streams or tickets from this address",
         503 => "The daemon is busy or at its stream limit; try again",

@@ -51,6 +51,27 @@ public sealed class JobSupervisorSpecs : TestKit
         Assert.Equal(UpgradeModes.FullUpgrade, (await GetAsync(started.Job.JobId)).Mode);
     }
 
+    [Fact]
+    public async Task Should_refuse_a_reboot_while_a_job_runs_and_any_job_while_a_reboot_is_scheduled()
+    {
+        var job = await StartAsync();
+        var refused = await _supervisor.Ask<JobProtocol.RebootRefused>(new JobProtocol.RequestReboot(false), TimeSpan.FromSeconds(3));
+        Assert.Equal(job.JobId, refused.RunningJobId);
+        Assert.Empty(_launcher.Reboots);
+        (await _launcher.LatestAsync(1)).Exit(0);
+        await AwaitStatusAsync(job.JobId, JobStatus.Succeeded);
+
+        var done = await _supervisor.Ask<JobProtocol.RebootDone>(new JobProtocol.RequestReboot(false), TimeSpan.FromSeconds(3));
+        Assert.NotNull(done.RebootAt);
+        Assert.Equal([false], _launcher.Reboots);
+        await _supervisor.Ask<JobProtocol.StartRefusedForReboot>(new JobProtocol.StartJob(true), TimeSpan.FromSeconds(3));
+        Assert.Equal(1, _launcher.LaunchCount);
+
+        var cancelled = await _supervisor.Ask<JobProtocol.RebootDone>(new JobProtocol.RequestReboot(true), TimeSpan.FromSeconds(3));
+        Assert.Null(cancelled.RebootAt);
+        await StartAsync();
+    }
+
     private async Task<JobSnapshot> GetAsync(JobId id) =>
         (await _supervisor.Ask<JobProtocol.JobFound>(new JobProtocol.GetJob(id), TimeSpan.FromSeconds(3))).Job;
 

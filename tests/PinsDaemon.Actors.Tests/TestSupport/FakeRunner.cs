@@ -53,6 +53,15 @@ public sealed class FakeRunner(string runsDirectory, bool statusOnStdout = false
         return Task.FromResult(new LaunchResult(0, string.Empty));
     }
 
+    /// <summary>Reboot requests, in order: false to schedule, true to cancel.</summary>
+    public ConcurrentQueue<bool> Reboots { get; } = new();
+
+    public Task<CancelResult> RebootAsync(bool cancel, CancellationToken cancellationToken)
+    {
+        Reboots.Enqueue(cancel);
+        return Task.FromResult(new CancelResult(0, string.Empty));
+    }
+
     public Task<CancelResult> CancelAsync(RunName run, CancellationToken cancellationToken)
     {
         _cancels.Enqueue(run);

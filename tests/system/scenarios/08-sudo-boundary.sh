@@ -1,10 +1,10 @@
 #!/bin/bash
-# Scenario 8: privilege boundary: `sudo -n -l -U sysupdate-api` lists exactly the nine forms.
+# Scenario 8: privilege boundary: `sudo -n -l -U sysupdate-api` lists exactly the eleven forms.
 # A bare `--apply`, an upper-case id, a short id, an extra word, and an id with a space are all
 # refused.
 # sudo is asked with "sudo -l COMMAND", which says whether a command line is allowed without
 # running it. The valid forms must be allowed, or the refusals would prove nothing.
-# Proves: the daemon's user reaches root only through the nine fixed forms (a "*" in sudoers
+# Proves: the daemon's user reaches root only through the eleven fixed forms (a "*" in sudoers
 # matches spaces and extra arguments, which was shown to run "sh -c" as root).
 source "$(dirname "$0")/../lib/scenario.sh"
 
@@ -24,21 +24,27 @@ listed_forms() {
 }
 # The launch forms: --dry-run or --apply, optionally --full-upgrade and --autoremove in that order.
 LAUNCH_OPTIONS=("" "--full-upgrade " "--autoremove " "--full-upgrade --autoremove ")
-exactly_nine() {
+exactly_eleven() {
     local listed expected mode options
     listed=$(listed_forms)
     expected=$(for mode in --dry-run --apply; do
         for options in "${LAUNCH_OPTIONS[@]}"; do echo "$SCRIPT $mode $options--job $ID_PATTERN"; done
     done
-        echo "$SCRIPT --cancel --job $ID_PATTERN")
+        echo "$SCRIPT --cancel --job $ID_PATTERN"
+        echo "$SCRIPT --reboot"
+        echo "$SCRIPT --cancel-reboot")
     expected=$(sort <<<"$expected")
     sed 's/^/  listed: /' <<<"$listed"
     [[ $listed == "$expected" ]]
 }
-check "sudo -n -l -U sysupdate-api lists exactly the nine forms, the id one [0-9a-f] class per digit" exactly_nine
+check "sudo -n -l -U sysupdate-api lists exactly the eleven forms, the id one [0-9a-f] class per digit" exactly_eleven
 
 # "sudo -l COMMAND" as the service user: exit 0 if allowed, 1 if not; runs nothing.
 allowed() { lab_exec $M runuser -u sysupdate-api -- sudo -n -l -- "$SCRIPT" "$@" >/dev/null 2>&1; }
+# The reboot forms are checked with "sudo -l" only: nothing here reboots the container.
+for form in --reboot --cancel-reboot; do
+    if allowed "$form"; then pass "allowed: $form"; else fail "allowed: $form"; fi
+done
 valid=0
 for form in --dry-run --apply --cancel "--dry-run --full-upgrade" "--apply --full-upgrade" "--dry-run --autoremove" "--apply --autoremove" \
     "--dry-run --full-upgrade --autoremove" "--apply --full-upgrade --autoremove"; do
@@ -62,6 +68,8 @@ else
     refuse "refused: --apply --job * (a literal star)" allowed --apply --job '*'
     refuse "refused: --apply --autoremove --full-upgrade (another order)" allowed --apply --autoremove --full-upgrade --job "$ID"
     refuse "refused: --cancel --full-upgrade" allowed --cancel --full-upgrade --job "$ID"
+    refuse "refused: --reboot now (an extra word)" allowed --reboot now
+    refuse "refused: --reboot --job <id>" allowed --reboot --job "$ID"
     refuse "refused: /bin/sh" lab_exec $M runuser -u sysupdate-api -- sudo -n -l -- /bin/sh
 fi
 
