@@ -101,14 +101,16 @@ public sealed record FleetHostView(
     FleetHostSummary? Summary);
 
 /// <summary>What a host says about itself. Each field is null when unknown.</summary>
-/// <param name="PendingUpdates">Packages its last successful dry run would upgrade.</param>
-/// <param name="PendingUpdatesCheckedAt">When that dry run finished.</param>
+/// <param name="PendingUpdates">Packages an upgrade would change, as its <c>GET /host</c> says (<c>pendingUpdates.count</c>).</param>
+/// <param name="PendingSecurityUpdates">Of those, packages from a security archive (<c>pendingUpdates.securityCount</c>).</param>
+/// <param name="PendingUpdatesCheckedAt">When the check they come from finished.</param>
 /// <param name="RebootRequired">Whether <c>/run/reboot-required</c> exists.</param>
 /// <param name="LastSuccess">When its last successful apply finished.</param>
 /// <param name="RunningJobId">The job running on it now, if any.</param>
 /// <param name="RebootAllowed">Whether the host lets a rollout reboot it (<c>reboot: "ifRequired"</c>).</param>
 public sealed record FleetHostSummary(
     int? PendingUpdates,
+    int? PendingSecurityUpdates,
     DateTimeOffset? PendingUpdatesCheckedAt,
     bool? RebootRequired,
     DateTimeOffset? LastSuccess,

@@ -74,7 +74,7 @@ public static class DaemonApp
         var fleet = FleetWiring.IsEnabled(builder.Configuration);
         if (fleet)
         {
-            FleetWiring.AddServices(builder.Services);
+            FleetWiring.AddServices(builder.Services, builder.Configuration);
         }
 
         builder.Services.AddAkka("pinsdaemon", (akka, services) =>

@@ -78,6 +78,24 @@ public sealed class RebootSpecs
     }
 
     [Fact]
+    public async Task Should_reboot_a_host_that_allows_it_through_its_own_root_script()
+    {
+        // Host:AllowReboot is the opt-in; the reboot goes the way POST /reboot goes (the script's
+        // reboot form). The script does not reboot anything, so the host never comes back.
+        await using var fleet = await TestFleet.StartAsync(
+            new NodeSpec("ctl-1", true, null, "--Fleet:RebootTimeout=00:00:05"),
+            new NodeSpec("pi-1", false, null, "--Host:AllowReboot=true"));
+        fleet["pi-1"].RequireReboot(true);
+
+        var id = await TestFleet.StartRolloutAsync(fleet["ctl-1"], """{"dryRun": false, "hosts": ["pi-1"], "reboot": "ifRequired"}""");
+        var rollout = await TestFleet.WaitForEndAsync(fleet["ctl-1"], id);
+
+        var host = Assert.Single(rollout.Hosts);
+        Assert.Equal("rebootTimedOut", host.Reason);
+        Assert.Equal(["--apply", "--reboot"], File.ReadAllLines(Path.Combine(fleet["pi-1"].ControlDirectory, "runs")));
+    }
+
+    [Fact]
     public async Task Should_leave_a_host_that_cannot_reboot_upgraded_and_say_so()
     {
         await using var fleet = await TestFleet.StartAsync(("ctl-1", true), ("pi-1", false));

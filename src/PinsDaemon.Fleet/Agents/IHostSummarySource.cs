@@ -3,9 +3,8 @@ using PinsDaemon.Contracts;
 namespace PinsDaemon.Fleet.Agents;
 
 /// <summary>
-/// Where a host's summary for <c>GET /fleet/hosts</c> comes from. A seam: today
-/// <see cref="JobHistorySummary"/> gathers it from the job history; <c>GET /host</c>'s summary
-/// replaces it once that exists.
+/// Where a host's summary for <c>GET /fleet/hosts</c> comes from: the daemon gives its own
+/// <c>GET /host</c> (this project has no web dependency, so the host supplies it).
 /// </summary>
 public interface IHostSummarySource
 {

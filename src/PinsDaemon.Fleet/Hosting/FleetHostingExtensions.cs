@@ -26,13 +26,13 @@ public static class FleetHostingExtensions
     public const int MaxFrameSize = 1024 * 1024;
 
     /// <param name="startup">The settings, and the files read before the actor system starts (<see cref="FleetStartup.Load"/>).</param>
-    /// <param name="summary">The host summary source; null gathers it from the job history.</param>
+    /// <param name="summary">What this host says of itself in <c>GET /fleet/hosts</c>.</param>
     /// <param name="reboots">How a rollout reboots this host; null: it refuses.</param>
     public static AkkaConfigurationBuilder WithPinsFleet(
         this AkkaConfigurationBuilder builder,
         FleetStartup startup,
         TimeProvider clock,
-        IHostSummarySource? summary = null,
+        IHostSummarySource summary,
         IRebootRequester? reboots = null)
     {
         var (settings, certificates, journal, journaled) = startup;
@@ -96,7 +96,7 @@ public static class FleetHostingExtensions
             var log = Logging.GetLogger(system, typeof(FleetHostingExtensions));
             var jobs = registry.Get<JobSupervisor>();
             var agent = system.ActorOf(
-                HostAgent.Props(settings.NodeName, jobs, journal, journaled, summary ?? new JobHistorySummary(jobs, reboots is not null), reboots),
+                HostAgent.Props(settings.NodeName, jobs, journal, journaled, summary, reboots),
                 AgentProtocol.ActorName);
             registry.Register<HostAgent>(agent);
             log.Info(

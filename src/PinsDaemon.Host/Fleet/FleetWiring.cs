@@ -21,7 +21,7 @@ internal static class FleetWiring
         configuration.GetValue<bool>($"{FleetOptions.SectionName}:{nameof(FleetOptions.Enabled)}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void AddServices(IServiceCollection services)
+    public static void AddServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<FleetOptions>()
             .BindConfiguration(FleetOptions.SectionName)
@@ -32,6 +32,17 @@ internal static class FleetWiring
             sp.GetRequiredService<IOptions<FleetOptions>>().Value,
             sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton(sp => FleetStartup.Load(sp.GetRequiredService<FleetSettings>()));
+        if (configuration.GetValue<bool>($"{HostStatus.HostStatusOptions.SectionName}:{nameof(HostStatus.HostStatusOptions.AllowReboot)}"))
+        {
+            // Host:AllowReboot is the host's opt-in for rollouts' reboots too; without it, it refuses them.
+            services.AddSingleton<IRebootRequester>(sp => new SupervisorRebootRequester(
+                new Lazy<IRequiredActor<Actors.Jobs.JobSupervisor>>(sp.GetRequiredService<IRequiredActor<Actors.Jobs.JobSupervisor>>),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger(Endpoints.Audit.Category)));
+        }
+
+        services.AddSingleton<IHostSummarySource>(sp => new HostStatusSummary(
+            new Lazy<HostStatus.HostStatusReader>(sp.GetRequiredService<HostStatus.HostStatusReader>),
+            rebootAllowed: sp.GetService<IRebootRequester>() is not null));
         // Registered before AddAkka's hosted service, so it runs first: the files are read before
         // the actor system starts (FleetStartup says why).
         services.AddHostedService<FleetStartupCheck>();
@@ -43,7 +54,8 @@ internal static class FleetWiring
         akka.WithPinsFleet(
             services.GetRequiredService<FleetStartup>(),
             services.GetRequiredService<TimeProvider>(),
-            reboots: services.GetService<IRebootRequester>());
+            services.GetRequiredService<IHostSummarySource>(),
+            services.GetService<IRebootRequester>());
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -67,6 +67,9 @@ public sealed class FleetNode : IAsyncDisposable
     /// <summary>The node's script, applying, says through the status channel that a reboot is required.</summary>
     public void RequireReboot(bool on) => Toggle("reboot", on);
 
+    /// <summary>The node's dry runs find one security update (zip) to install.</summary>
+    public void OfferUpdate(bool on) => Toggle("update", on);
+
     /// <summary>The node's script exits 3 (a failed upgrade).</summary>
     public void Fail(bool on) => Toggle("fail", on);
 
@@ -160,7 +163,7 @@ public sealed class FleetNode : IAsyncDisposable
         #!/bin/sh
         D='{{control}}'
         N=0123456789abcdef0123456789abcdef
-        if [ -f "$D/reboot" ]; then echo "pinsdaemon: channel $N"; fi
+        if [ -f "$D/reboot" ] || [ -f "$D/update" ]; then echo "pinsdaemon: channel $N"; fi
         echo "$1" >> "$D/runs"
         echo "{{name}}: upgrade $1"
         echo "{{name}}: a warning on stderr" >&2
@@ -170,6 +173,9 @@ public sealed class FleetNode : IAsyncDisposable
         while [ -f "$D/hold" ]; do sleep 0.05; done
         rm -f "$D/running"
         if [ -f "$D/fail" ]; then echo "{{name}}: failing on purpose" >&2; exit 3; fi
+        if [ -f "$D/update" ] && [ "$1" = --dry-run ]; then
+          echo "Inst zip [3.0-13] (3.0-13+deb12u1 Debian-Security:12/oldstable-security [amd64])"
+        fi
         echo "{{name}}: done"
         if [ -f "$D/reboot" ] && [ "$1" = --apply ]; then
           echo "pinsdaemon-status $N reboot-required linux-image-amd64"
