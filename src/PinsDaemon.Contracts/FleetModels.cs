@@ -71,11 +71,15 @@ public sealed record RolloutHostView(
     bool? RebootRequired);
 
 /// <summary>A rollout, as <c>GET /fleet/rollouts/{id}</c> (and, in a list, <c>GET /fleet/rollouts</c>) shows it.</summary>
+/// <param name="Mode">Each host's job mode: <c>upgrade</c> or <c>full-upgrade</c>, as <see cref="RolloutRequest.Mode"/>.</param>
+/// <param name="Autoremove">Whether each host's job also autoremoves, as <see cref="RolloutRequest.Autoremove"/>.</param>
 /// <param name="FinishedAt">Set once no host runs and none will start; null before.</param>
 public sealed record RolloutView(
     string RolloutId,
     RolloutStatus Status,
     bool DryRun,
+    string Mode,
+    bool Autoremove,
     int Canary,
     int BatchSize,
     int MaxFailures,

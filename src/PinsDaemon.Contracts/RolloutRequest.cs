@@ -6,7 +6,8 @@ namespace PinsDaemon.Contracts;
 /// <summary>
 /// The body of <c>POST /fleet/rollouts</c>, and what a rollout keeps of it (its hosts then named).
 /// The daemon reads it strictly (unknown or repeated members are refused): only
-/// <see cref="DryRun"/> and <see cref="Hosts"/> are required.
+/// <see cref="DryRun"/> and <see cref="Hosts"/> are required; <see cref="Mode"/> and
+/// <see cref="Autoremove"/> are read exactly as <c>POST /upgrade</c> reads them.
 /// </summary>
 /// <param name="Canary">How many hosts go first, alone (group 0).</param>
 /// <param name="BatchSize">How many hosts run at once after the canaries.</param>
@@ -19,6 +20,15 @@ public sealed record RolloutRequest(
     int MaxFailures = 0,
     RebootPolicy Reboot = RebootPolicy.Never)
 {
+    /// <summary>
+    /// Each host's job mode, as <c>POST /upgrade</c> takes it: <c>upgrade</c> or <c>full-upgrade</c>
+    /// (<see cref="UpgradeModes"/>). Rollouts recorded before modes existed were upgrades.
+    /// </summary>
+    public string Mode { get; init; } = UpgradeModes.Upgrade;
+
+    /// <summary>Whether each host's job also removes what is no longer needed, as <c>POST /upgrade</c>'s <c>autoremove</c>.</summary>
+    public bool Autoremove { get; init; }
+
     /// <summary>Hosts per rollout: what one replicated record holds comfortably (README, fleet limits).</summary>
     public const int MaxHosts = 500;
 }

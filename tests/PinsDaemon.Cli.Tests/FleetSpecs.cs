@@ -102,6 +102,19 @@ public sealed class FleetSpecs(ThreeNodeFleet fixture) : IClassFixture<ThreeNode
     }
 
     [Fact]
+    public async Task Should_start_a_full_upgrade_rollout_with_autoremove_when_asked()
+    {
+        var result = await Through("node-1").RunAsync("fleet", "rollout", "--dry-run", "--full-upgrade", "--autoremove", "--hosts", "node-2", "--follow");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("node-2 (full-upgrade, autoremove)", result.Stderr);
+        var rollout = await TestFleet.GetRolloutAsync(Fleet["node-1"], RolloutIdIn(result.Stderr));
+        Assert.Equal((UpgradeModes.FullUpgrade, true), (rollout.Mode, rollout.Autoremove));
+        var job = Assert.Single(await Fleet["node-2"].JobsAsync(), job => job.JobId.ToString() == rollout.Hosts[0].JobId);
+        Assert.Equal((UpgradeModes.FullUpgrade, true), (job.Mode, job.Autoremove));
+    }
+
+    [Fact]
     public async Task Should_exit_1_when_a_host_fails_and_name_it()
     {
         Fleet["node-3"].Fail(true);

@@ -54,6 +54,47 @@ public sealed class RollingRolloutSpecs(FourNodeFleet fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Should_run_each_hosts_job_in_the_rollouts_mode_with_autoremove()
+    {
+        var id = await TestFleet.StartRolloutAsync(Controller, """{"dryRun": true, "hosts": ["node-3", "node-4"], "batchSize": 2, "mode": "full-upgrade", "autoremove": true}""");
+        var rollout = await TestFleet.WaitForEndAsync(Controller, id);
+
+        Assert.Equal(RolloutStatus.Completed, rollout.Status);
+        Assert.Equal((UpgradeModes.FullUpgrade, true), (rollout.Mode, rollout.Autoremove));
+        foreach (var host in rollout.Hosts)
+        {
+            // The host's own record of its job, and the arguments its script was given.
+            var job = Assert.Single(await Fleet[host.Host].JobsAsync(), job => job.JobId.ToString() == host.JobId);
+            Assert.Equal((true, UpgradeModes.FullUpgrade, true), (job.DryRun, job.Mode, job.Autoremove));
+            var words = Fleet[host.Host].Arguments[^1].Split(' ');
+            Assert.Contains("--full-upgrade", words);
+            Assert.Contains("--autoremove", words);
+        }
+
+        // Without them a rollout is an upgrade, as POST /upgrade is, on the GET of any node.
+        var plain = await TestFleet.WaitForEndAsync(Controller, await TestFleet.StartRolloutAsync(Controller, """{"dryRun": true, "hosts": ["node-3"]}"""));
+        Assert.Equal((UpgradeModes.Upgrade, false), (plain.Mode, plain.Autoremove));
+        var seen = await TestFleet.GetRolloutAsync(Fleet["node-2"], id);
+        Assert.Equal((UpgradeModes.FullUpgrade, true), (seen.Mode, seen.Autoremove));
+        var job3 = Assert.Single(await Fleet["node-3"].JobsAsync(), job => job.JobId.ToString() == plain.Hosts[0].JobId);
+        Assert.Equal((UpgradeModes.Upgrade, false), (job3.Mode, job3.Autoremove));
+        Assert.DoesNotContain("--full-upgrade", Fleet["node-3"].Arguments[^1].Split(' '));
+    }
+
+    [Fact]
+    public async Task Should_refuse_an_unknown_mode_with_400_and_start_nothing()
+    {
+        var rolloutsBefore = (await TestFleet.ListRolloutsAsync(Controller)).Length;
+
+        using var unknown = await Controller.PostJsonAsync(FleetPaths.Rollouts, """{"dryRun": true, "hosts": "all", "mode": "dist-upgrade"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("Unknown mode 'dist-upgrade'", await unknown.Content.ReadAsStringAsync());
+        using var notBoolean = await Controller.PostJsonAsync(FleetPaths.Rollouts, """{"dryRun": true, "hosts": "all", "autoremove": "yes"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, notBoolean.StatusCode);
+        Assert.Equal(rolloutsBefore, (await TestFleet.ListRolloutsAsync(Controller)).Length);
+    }
+
+    [Fact]
     public async Task Should_stop_at_the_first_failure_with_max_failures_0_and_leave_the_rest_untouched()
     {
         var runsBefore = Fleet.Nodes.ToDictionary(node => node.Name, node => node.Runs);

@@ -78,6 +78,8 @@ internal static class FleetCommands
             HelpName = "NAME,...",
         };
         var all = new Option<bool>("--all") { Description = "Every host of the fleet, in name order" };
+        var fullUpgrade = new Option<bool>("--full-upgrade") { Description = "Each host runs apt-get full-upgrade (may install and remove packages to upgrade), not upgrade" };
+        var autoremove = new Option<bool>("--autoremove") { Description = "Each host also removes packages no longer needed after a successful upgrade (a dry run shows them)" };
         var canary = Count("--canary", 0, 0, "How many hosts go first, alone; the rest start only if they succeed");
         var batchSize = Count("--batch-size", 1, 1, "How many hosts upgrade at once after the canaries");
         var maxFailures = Count("--max-failures", 0, 0, "Failed or unreachable hosts tolerated; one more stops the rollout and the hosts not started are skipped");
@@ -99,7 +101,7 @@ internal static class FleetCommands
         var host = CommonOptions.Host();
         var command = new Command("rollout", "Start a rollout: the hosts upgrade a batch at a time (canaries first); failures beyond --max-failures stop it. Asks first unless --dry-run or --yes")
         {
-            dryRun, hosts, all, canary, batchSize, maxFailures, reboot, follow, yes, host,
+            dryRun, fullUpgrade, autoremove, hosts, all, canary, batchSize, maxFailures, reboot, follow, yes, host,
         };
         command.Validators.Add(result =>
         {
@@ -128,7 +130,11 @@ internal static class FleetCommands
                 run.Value(canary),
                 run.Value(batchSize),
                 run.Value(maxFailures),
-                run.Value(reboot) == "if-required" ? RebootPolicy.IfRequired : RebootPolicy.Never);
+                run.Value(reboot) == "if-required" ? RebootPolicy.IfRequired : RebootPolicy.Never)
+            {
+                Mode = run.Value(fullUpgrade) ? UpgradeModes.FullUpgrade : UpgradeModes.Upgrade,
+                Autoremove = run.Value(autoremove),
+            };
             return StartAsync(run, request, run.Value(follow), run.Value(yes), run.Value(host), ct);
         });
         command.Subcommands.Add(Show());
@@ -142,7 +148,7 @@ internal static class FleetCommands
 
     private static async Task<int> StartAsync(Invocation run, RolloutRequest request, bool follow, bool yes, string? hostName, CancellationToken ct)
     {
-        var what = $"{(request.Hosts.IsAll ? "every host of the fleet" : string.Join(", ", request.Hosts.Names))}: {FleetViews.Order(request.Canary, request.BatchSize)}; " +
+        var what = $"{(request.Hosts.IsAll ? "every host of the fleet" : string.Join(", ", request.Hosts.Names))} ({request.Mode}{(request.Autoremove ? ", autoremove" : string.Empty)}): {FleetViews.Order(request.Canary, request.BatchSize)}; " +
                    $"{(request.MaxFailures == 0 ? "stop at the first failure" : $"tolerate {request.MaxFailures} failure{(request.MaxFailures == 1 ? string.Empty : "s")}")}; reboot {(request.Reboot == RebootPolicy.IfRequired ? "if required" : "never")}";
         var ask = !request.DryRun && !yes;
         if (ask && !run.Terminal.CanAsk)

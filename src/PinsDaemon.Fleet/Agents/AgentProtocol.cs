@@ -24,13 +24,14 @@ public static class AgentProtocol
     /// <summary>
     /// Start this node's part of a rollout. Idempotent on the rollout: a second request for the same
     /// rollout answers with the job the first one started and starts nothing. Answered with
-    /// <see cref="JobStartedForRollout"/> or <see cref="JobRefusedForRollout"/>.
+    /// <see cref="JobStartedForRollout"/> or <see cref="JobRefusedForRollout"/>. <paramref name="Mode"/>
+    /// and <paramref name="Autoremove"/> default as a node from before modes existed sent them.
     /// </summary>
-    public sealed record StartRolloutJob(string RolloutId, bool DryRun) : IFleetMessage;
+    public sealed record StartRolloutJob(string RolloutId, bool DryRun, string Mode = UpgradeModes.Upgrade, bool Autoremove = false) : IFleetMessage;
 
     public sealed record JobStartedForRollout(string RolloutId, JobId JobId) : IFleetMessage;
 
-    /// <summary><paramref name="Reason"/>: <c>busy</c> (another job runs), <c>startFailed</c>.</summary>
+    /// <summary><paramref name="Reason"/>: <c>busy</c> (another job runs), <c>startFailed</c>, <c>badRequest</c>.</summary>
     public sealed record JobRefusedForRollout(string RolloutId, string Reason, string Message) : IFleetMessage;
 
     /// <summary>How is this node's job of the rollout going? Answered with <see cref="RolloutJobState"/>, <see cref="RolloutJobUnknown"/> or <see cref="RolloutJobLost"/>.</summary>

@@ -114,6 +114,14 @@ public sealed class HostAgent : ReceiveActor
             return;
         }
 
+        // A peer's mode is checked as POST /upgrade checks a client's: the job reports it, and only
+        // the two known modes have a fixed argument form for the root script.
+        if (!UpgradeModes.All.Contains(start.Mode))
+        {
+            Sender.Tell(new AgentProtocol.JobRefusedForRollout(start.RolloutId, "badRequest", "A mode is \"upgrade\" or \"full-upgrade\"; nothing was started."));
+            return;
+        }
+
         if (_starting.TryGetValue(start.RolloutId, out var waiting))
         {
             waiting.Add(Sender);
@@ -151,7 +159,7 @@ public sealed class HostAgent : ReceiveActor
         }
 
         var self = Self;
-        _jobs.Ask<JobProtocol.IStartJobReply>(new JobProtocol.StartJob(journaled.Start.DryRun, ClientOf(rolloutId)), AskTimeout)
+        _jobs.Ask<JobProtocol.IStartJobReply>(new JobProtocol.StartJob(journaled.Start.DryRun, ClientOf(rolloutId)) { Mode = journaled.Start.Mode, Autoremove = journaled.Start.Autoremove }, AskTimeout)
             .PipeTo(self, success: answer => new StartAnswered(rolloutId, answer), failure: ex => new StartAnswered(rolloutId, ex));
     }
 

@@ -641,7 +641,7 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
             Incarnation = write.Incarnation,
             StartedAt = Now,
         }));
-        Context.ActorSelection(AgentPath(write.Address)).Tell(new AgentProtocol.StartRolloutJob(write.RolloutId, record.Spec.DryRun));
+        Context.ActorSelection(AgentPath(write.Address)).Tell(new AgentProtocol.StartRolloutJob(write.RolloutId, record.Spec.DryRun, record.Spec.Mode, record.Spec.Autoremove));
     }
 
     private void HandleDispatchNotWritten(DispatchWrite write, IUpdateResponse response)
@@ -737,7 +737,7 @@ public sealed class FleetCoordinator : ReceiveActor, IWithTimers
 
         // Dispatched, but the start never reached the agent (or is still on its way): the agent
         // starts at most one job per rollout, so asking again cannot run it twice.
-        Sender.Tell(new AgentProtocol.StartRolloutJob(unknown.RolloutId, record!.Spec.DryRun));
+        Sender.Tell(new AgentProtocol.StartRolloutJob(unknown.RolloutId, record!.Spec.DryRun, record.Spec.Mode, record.Spec.Autoremove));
     }
 
     private void HandleRebootRefused(AgentProtocol.RebootRefused refused)

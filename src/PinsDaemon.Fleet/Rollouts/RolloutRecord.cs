@@ -66,6 +66,8 @@ public sealed record RolloutRecord(
         RolloutId,
         Status,
         Spec.DryRun,
+        Spec.Mode,
+        Spec.Autoremove,
         Spec.Canary,
         Spec.BatchSize,
         Spec.MaxFailures,

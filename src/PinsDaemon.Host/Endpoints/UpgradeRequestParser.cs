@@ -11,8 +11,10 @@ namespace PinsDaemon.Host.Endpoints;
 /// </summary>
 internal static class UpgradeRequestParser
 {
-    public const string Expected = "Send a JSON object: {\"dryRun\": true} or {\"dryRun\": false}, optionally with " +
-        "\"mode\": \"upgrade\" (the default) or \"full-upgrade\", and \"autoremove\": true.";
+    /// <summary>The optional members, as <c>POST /fleet/rollouts</c> takes them too.</summary>
+    public const string ModeMembers = "\"mode\": \"upgrade\" (the default) or \"full-upgrade\", and \"autoremove\": true";
+
+    public const string Expected = "Send a JSON object: {\"dryRun\": true} or {\"dryRun\": false}, optionally with " + ModeMembers + ".";
 
     public static bool TryParse(ReadOnlySpan<byte> body, out StartRequest request, out string problem)
     {
@@ -60,29 +62,17 @@ internal static class UpgradeRequestParser
                 reader.Read();
                 if (member == "mode")
                 {
-                    if (reader.TokenType != JsonTokenType.String)
+                    if (!TryReadMode(ref reader, out var read, out problem))
                     {
-                        problem = $"'mode' must be \"upgrade\" or \"full-upgrade\", not a JSON {Describe(reader.TokenType)}.";
                         return false;
                     }
 
-                    foreach (var known in UpgradeModes.All)
-                    {
-                        mode ??= TextEquals(ref reader, known) ? known : null;
-                    }
-
-                    if (mode is null)
-                    {
-                        problem = $"Unknown mode '{DescribeName(reader.ValueSpan)}': 'mode' is \"upgrade\" or \"full-upgrade\".";
-                        return false;
-                    }
-
+                    mode = read;
                     continue;
                 }
 
-                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                if (!TryReadBoolean(ref reader, member, out problem))
                 {
-                    problem = $"'{member}' must be true or false, not a JSON {Describe(reader.TokenType)}.";
                     return false;
                 }
 
@@ -123,6 +113,42 @@ internal static class UpgradeRequestParser
         request = new StartRequest(dryRun.Value, mode ?? UpgradeModes.Upgrade, autoremove ?? false);
         problem = string.Empty;
         return true;
+    }
+
+    /// <summary>
+    /// The value of <c>mode</c>, the reader on it: <c>upgrade</c> or <c>full-upgrade</c>, nothing
+    /// else. Shared with <c>POST /fleet/rollouts</c>, which reads the mode exactly as this does.
+    /// </summary>
+    public static bool TryReadMode(ref Utf8JsonReader reader, out string mode, out string problem)
+    {
+        mode = UpgradeModes.Upgrade;
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            problem = $"'mode' must be \"upgrade\" or \"full-upgrade\", not a JSON {Describe(reader.TokenType)}.";
+            return false;
+        }
+
+        foreach (var known in UpgradeModes.All)
+        {
+            if (TextEquals(ref reader, known))
+            {
+                mode = known;
+                problem = string.Empty;
+                return true;
+            }
+        }
+
+        problem = $"Unknown mode '{DescribeName(reader.ValueSpan)}': 'mode' is \"upgrade\" or \"full-upgrade\".";
+        return false;
+    }
+
+    /// <summary>Whether the value the reader is on is <c>true</c> or <c>false</c>; the problem names <paramref name="member"/> if not.</summary>
+    public static bool TryReadBoolean(ref Utf8JsonReader reader, string member, out string problem)
+    {
+        problem = reader.TokenType is JsonTokenType.True or JsonTokenType.False
+            ? string.Empty
+            : $"'{member}' must be true or false, not a JSON {Describe(reader.TokenType)}.";
+        return problem.Length == 0;
     }
 
     private static string Describe(JsonTokenType token) => token switch

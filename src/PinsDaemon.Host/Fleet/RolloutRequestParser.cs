@@ -12,7 +12,8 @@ internal static class RolloutRequestParser
 {
     public const string Expected =
         "Send {\"dryRun\": true|false, \"hosts\": \"all\" or [\"name\", ...], \"canary\": N, \"batchSize\": N, \"maxFailures\": N, \"reboot\": \"never\"|\"ifRequired\"}; " +
-        "dryRun and hosts are required; canary defaults to 0, batchSize to 1, maxFailures to 0, reboot to \"never\".";
+        "dryRun and hosts are required; canary defaults to 0, batchSize to 1, maxFailures to 0, reboot to \"never\"; optionally, as for POST /upgrade, " +
+        Endpoints.UpgradeRequestParser.ModeMembers + ".";
 
     public static bool TryParse(ReadOnlySpan<byte> body, out RolloutRequest request, out string problem)
     {
@@ -22,6 +23,8 @@ internal static class RolloutRequestParser
         bool? all = null;
         int? canary = null, batchSize = null, maxFailures = null;
         RebootPolicy? reboot = null;
+        string? mode = null;
+        bool? autoremove = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         try
         {
@@ -93,6 +96,23 @@ internal static class RolloutRequestParser
 
                         reboot = reader.GetString() == "never" ? RebootPolicy.Never : RebootPolicy.IfRequired;
                         break;
+                    case "mode":
+                        // Read as POST /upgrade reads it: the same values, the same messages.
+                        if (!Endpoints.UpgradeRequestParser.TryReadMode(ref reader, out var read, out problem))
+                        {
+                            return false;
+                        }
+
+                        mode = read;
+                        break;
+                    case "autoremove":
+                        if (!Endpoints.UpgradeRequestParser.TryReadBoolean(ref reader, name, out problem))
+                        {
+                            return false;
+                        }
+
+                        autoremove = reader.GetBoolean();
+                        break;
                     default:
                         problem = $"Unknown member '{Endpoints.Audit.LogSafe(name, 40)}'.";
                         return false;
@@ -129,7 +149,11 @@ internal static class RolloutRequestParser
             return false;
         }
 
-        request = new RolloutRequest(dryRun.Value, all.Value ? RolloutHosts.All : RolloutHosts.Named(hosts!), canary ?? 0, batchSize ?? 1, maxFailures ?? 0, reboot ?? RebootPolicy.Never);
+        request = new RolloutRequest(dryRun.Value, all.Value ? RolloutHosts.All : RolloutHosts.Named(hosts!), canary ?? 0, batchSize ?? 1, maxFailures ?? 0, reboot ?? RebootPolicy.Never)
+        {
+            Mode = mode ?? UpgradeModes.Upgrade,
+            Autoremove = autoremove ?? false,
+        };
         problem = string.Empty;
         return true;
     }

@@ -67,7 +67,9 @@ internal static class OpenApiExtensions
             Restrict(properties, "mode", UpgradeModes.All, nullable: false);
         }
 
-        if (context.JsonTypeInfo.Type == typeof(JobAccepted) && schema.Properties is { } accepted)
+        // A rollout's mode is the mode of each host's job.
+        if ((context.JsonTypeInfo.Type == typeof(JobAccepted) || context.JsonTypeInfo.Type == typeof(RolloutView))
+            && schema.Properties is { } accepted)
         {
             Restrict(accepted, "mode", UpgradeModes.All, nullable: false);
         }

@@ -76,6 +76,9 @@ public sealed class FleetNode : IAsyncDisposable
     /// <summary>How many times the script ran on this node.</summary>
     public int Runs => File.Exists(Path.Combine(ControlDirectory, "runs")) ? File.ReadAllLines(Path.Combine(ControlDirectory, "runs")).Length : 0;
 
+    /// <summary>The arguments of each run of the script on this node, one run a line.</summary>
+    public IReadOnlyList<string> Arguments => File.Exists(Path.Combine(ControlDirectory, "arguments")) ? File.ReadAllLines(Path.Combine(ControlDirectory, "arguments")) : [];
+
     /// <summary>Whether the script is running now, past its first lines.</summary>
     public bool IsRunning => File.Exists(Path.Combine(ControlDirectory, "running"));
 
@@ -165,6 +168,7 @@ public sealed class FleetNode : IAsyncDisposable
         N=0123456789abcdef0123456789abcdef
         if [ -f "$D/reboot" ] || [ -f "$D/update" ]; then echo "pinsdaemon: channel $N"; fi
         echo "$1" >> "$D/runs"
+        echo "$*" >> "$D/arguments"
         echo "{{name}}: upgrade $1"
         echo "{{name}}: a warning on stderr" >&2
         i=1

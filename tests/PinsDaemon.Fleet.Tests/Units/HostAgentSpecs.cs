@@ -35,6 +35,21 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
         new(JobId.New(), JobStatus.Running, dryRun, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, null, null, 0, null);
 
     [Fact]
+    public async Task Should_ask_for_the_rollouts_mode_and_autoremove_and_refuse_an_unknown_mode()
+    {
+        var jobs = CreateTestProbe();
+        var agent = Agent(jobs);
+
+        agent.Tell(new AgentProtocol.StartRolloutJob(Guid.NewGuid().ToString("D"), DryRun: true, "dist-upgrade", Autoremove: true));
+        Assert.Equal("badRequest", (await ExpectMsgAsync<AgentProtocol.JobRefusedForRollout>()).Reason);
+        await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        agent.Tell(new AgentProtocol.StartRolloutJob(Rollout1, DryRun: false, UpgradeModes.FullUpgrade, Autoremove: true));
+        var start = await jobs.ExpectMsgAsync<JobProtocol.StartJob>();
+        Assert.Equal((false, UpgradeModes.FullUpgrade, true), (start.DryRun, start.Mode, start.Autoremove));
+    }
+
+    [Fact]
     public async Task Should_start_one_job_per_rollout_however_often_it_is_asked()
     {
         var jobs = CreateTestProbe();

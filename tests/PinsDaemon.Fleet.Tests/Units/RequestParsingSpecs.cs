@@ -26,6 +26,32 @@ public sealed class RequestParsingSpecs
         Assert.True(Parse("""{"hosts": "all", "dryRun": true}""", out var spec, out _));
         Assert.True(spec.Hosts.IsAll);
         Assert.Equal((0, 1, 0, RebootPolicy.Never), (spec.Canary, spec.BatchSize, spec.MaxFailures, spec.Reboot));
+        Assert.Equal((UpgradeModes.Upgrade, false), (spec.Mode, spec.Autoremove));
+    }
+
+    [Fact]
+    public void Should_read_the_mode_and_autoremove_as_post_upgrade_does()
+    {
+        Assert.True(Parse("""{"dryRun": false, "hosts": "all", "mode": "full-upgrade", "autoremove": true}""", out var spec, out var problem), problem);
+        Assert.Equal((UpgradeModes.FullUpgrade, true), (spec.Mode, spec.Autoremove));
+        Assert.True(Parse("""{"dryRun": false, "hosts": "all", "mode": "upgrade", "autoremove": false}""", out spec, out problem), problem);
+        Assert.Equal((UpgradeModes.Upgrade, false), (spec.Mode, spec.Autoremove));
+    }
+
+    [Fact]
+    public void Should_read_a_rollout_replicated_before_modes_existed_as_an_upgrade_without_autoremove()
+    {
+        // As a node from before modes existed wrote it, to the replicator and its durable store.
+        const string old = """
+            {"rolloutId":"r","spec":{"dryRun":false,"hosts":["pi-1"],"canary":0,"batchSize":1,"maxFailures":0,"reboot":"never"},
+             "status":"running","createdAt":"2026-11-01T00:00:00+00:00","hosts":[{"host":"pi-1","group":1,"state":"pending"}]}
+            """;
+        var record = JsonSerializer.Deserialize<Rollouts.RolloutRecord>(old, ContractJson.Options)!;
+
+        Assert.Equal((UpgradeModes.Upgrade, false), (record.Spec.Mode, record.Spec.Autoremove));
+        Assert.Equal((UpgradeModes.Upgrade, false), (record.ToView().Mode, record.ToView().Autoremove));
+        var start = JsonSerializer.Deserialize<Agents.AgentProtocol.StartRolloutJob>("""{"rolloutId":"r","dryRun":true}""", ContractJson.Options)!;
+        Assert.Equal((UpgradeModes.Upgrade, false), (start.Mode, start.Autoremove));
     }
 
     [Fact]
@@ -35,6 +61,7 @@ public sealed class RequestParsingSpecs
                  {
                      new RolloutRequest(true, RolloutHosts.All),
                      new RolloutRequest(false, RolloutHosts.Named(["pi-2", "pi-1"]), Canary: 1, BatchSize: 2, MaxFailures: 1, Reboot: RebootPolicy.IfRequired),
+                     new RolloutRequest(false, RolloutHosts.All) { Mode = UpgradeModes.FullUpgrade, Autoremove = true },
                  })
         {
             var json = JsonSerializer.SerializeToUtf8Bytes(request, ContractJson.Options);
@@ -60,6 +87,11 @@ public sealed class RequestParsingSpecs
     [InlineData("""{"dryRun": true, "hosts": "all", "canary": 1.5}""", "'canary' must be a whole number")]
     [InlineData("""{"dryRun": true, "hosts": "all", "maxFailures": -1}""", "'maxFailures' must be a whole number")]
     [InlineData("""{"dryRun": true, "hosts": "all", "reboot": "always"}""", "'reboot' must be")]
+    [InlineData("""{"dryRun": true, "hosts": "all", "mode": "dist-upgrade"}""", "Unknown mode 'dist-upgrade'")]
+    [InlineData("""{"dryRun": true, "hosts": "all", "mode": "Full-Upgrade"}""", "Unknown mode")]
+    [InlineData("""{"dryRun": true, "hosts": "all", "mode": null}""", "'mode' must be \"upgrade\" or \"full-upgrade\", not a JSON null")]
+    [InlineData("""{"dryRun": true, "hosts": "all", "mode": "upgrade", "mode": "full-upgrade"}""", "appears twice")]
+    [InlineData("""{"dryRun": true, "hosts": "all", "autoremove": "yes"}""", "'autoremove' must be true or false")]
     [InlineData("""{"dryRun": true, "hosts": "all"} {}""", "not valid JSON")]
     [InlineData("""[]""", "not a JSON object")]
     public void Should_refuse_anything_else_with_a_message_naming_it(string body, string expected)
