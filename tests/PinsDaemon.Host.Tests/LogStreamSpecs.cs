@@ -178,7 +178,8 @@ public sealed class LogStreamSpecs
         Assert.Equal(WebSocketCloseStatus.InvalidMessageType, read.CloseStatus);
 
         using var again = await daemon.ConnectAsync($"/logs/{jobId}");
-        await again.SendAsync(Encoding.UTF8.GetBytes(new string('x', 10_000)), WebSocketMessageType.Text, true, CancellationToken.None);
+        // One byte over the 4 KiB limit, so only the message's last fragment crosses it.
+        await again.SendAsync(Encoding.UTF8.GetBytes(new string('x', 4 * 1024 + 1)), WebSocketMessageType.Text, true, CancellationToken.None);
         var tooBig = await DaemonFixture.ReadAllAsync(again);
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, tooBig.CloseStatus);
         Assert.Equal("running", (await daemon.GetJobAsync(jobId!)).GetProperty("status").GetString());

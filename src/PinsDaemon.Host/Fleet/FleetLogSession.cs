@@ -238,35 +238,9 @@ internal sealed class FleetLogSession(
 
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
-        var scratch = new byte[1024];
-        var messageBytes = 0;
-        try
+        if (await ClientMessages.DrainAsync(socket, cancellationToken) is { } close)
         {
-            while (true)
-            {
-                var result = await socket.ReceiveAsync(scratch.AsMemory(), cancellationToken);
-                switch (result.MessageType)
-                {
-                    case WebSocketMessageType.Close:
-                        SetClose(LogCloseCodes.JobEnded, "closed by client");
-                        return;
-                    case WebSocketMessageType.Binary:
-                        SetClose(LogCloseCodes.BinaryRefused, "binary messages are not accepted");
-                        return;
-                }
-
-                // Text from the client is ignored, but it may not be large.
-                messageBytes = result.EndOfMessage ? 0 : messageBytes + result.Count;
-                if (messageBytes > LogSocketSession.MaxClientMessageBytes)
-                {
-                    SetClose(LogCloseCodes.MessageTooBig, $"client messages are limited to {LogSocketSession.MaxClientMessageBytes} bytes");
-                    return;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            // The peer vanished or stopped answering pings.
+            SetClose(close.Status, close.Reason);
         }
     }
 

@@ -20,9 +20,6 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
     /// </summary>
     public const int MaxBatchFrameBytes = 64 * 1024;
 
-    /// <summary>Clients have nothing to say to this endpoint; a message bigger than this is abuse.</summary>
-    public const int MaxClientMessageBytes = 4 * 1024;
-
     /// <summary>How long a closing handshake may take before the connection is simply dropped.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
@@ -195,44 +192,9 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
 
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
-        var scratch = ArrayPool<byte>.Shared.Rent(1024);
-        try
+        if (await ClientMessages.DrainAsync(socket, cancellationToken) is { } close)
         {
-            var messageBytes = 0;
-            while (true)
-            {
-                var result = await socket.ReceiveAsync(scratch.AsMemory(), cancellationToken);
-                switch (result.MessageType)
-                {
-                    case WebSocketMessageType.Close:
-                        SetClose(LogCloseCodes.JobEnded, "closed by client");
-                        return;
-                    case WebSocketMessageType.Binary:
-                        SetClose(LogCloseCodes.BinaryRefused, "binary messages are not accepted");
-                        return;
-                }
-
-                // Text from the client is ignored, but it may not be large.
-                messageBytes += result.Count;
-                if (messageBytes > MaxClientMessageBytes)
-                {
-                    SetClose(LogCloseCodes.MessageTooBig, $"client messages are limited to {MaxClientMessageBytes} bytes");
-                    return;
-                }
-
-                if (result.EndOfMessage)
-                {
-                    messageBytes = 0;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            // The peer vanished or stopped answering pings: nothing left to close politely.
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
+            SetClose(close.Status, close.Reason);
         }
     }
 
