@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using PinsDaemon.Host.Configuration;
+using PinsDaemon.Host.Hosting;
 
 namespace PinsDaemon.Host.Activation;
 
@@ -17,9 +18,9 @@ internal sealed class IdleExit(
     ListenerGate gate,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
-    ILogger<IdleExit> logger) : BackgroundService
+    ILogger<IdleExit> logger) : StoppableService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         var after = options.Value.IdleExitAfter;
         if (after == TimeSpan.Zero)

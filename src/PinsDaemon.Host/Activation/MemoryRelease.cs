@@ -1,3 +1,4 @@
+using PinsDaemon.Host.Hosting;
 using System.Runtime;
 
 namespace PinsDaemon.Host.Activation;
@@ -16,7 +17,7 @@ namespace PinsDaemon.Host.Activation;
 /// after any number of jobs is ~12 MiB, so this is not covering a leak; without it RSS stays
 /// 80-150 MiB above idle until the next job. Not a timer: it runs on the busy-to-idle edge only.
 /// </remarks>
-internal sealed class MemoryRelease(ActivityMonitor activity, IHostApplicationLifetime lifetime, TimeProvider clock, ILogger<MemoryRelease> logger) : BackgroundService
+internal sealed class MemoryRelease(ActivityMonitor activity, IHostApplicationLifetime lifetime, TimeProvider clock, ILogger<MemoryRelease> logger) : StoppableService
 {
     /// <summary>
     /// Longer than a finished job keeps its window for late readers (JobLog.WindowRetention,
@@ -26,7 +27,7 @@ internal sealed class MemoryRelease(ActivityMonitor activity, IHostApplicationLi
 
     private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         await lifetime.WhenStartedAsync(stoppingToken);
         var busy = false;

@@ -16,9 +16,9 @@ namespace PinsDaemon.Host.Hosting;
 /// supervisor is looked up here, once needed: taking it in the constructor would create the actor
 /// system before the settings are validated, and a bad setting would then log Akka's shutdown
 /// around its one-line error.</param>
-internal sealed class SystemdWatchdog(IServiceProvider services, ILogger<SystemdWatchdog> logger) : BackgroundService
+internal sealed class SystemdWatchdog(IServiceProvider services, ILogger<SystemdWatchdog> logger) : StoppableService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         if (services.GetService<ISystemdNotifier>() is not { IsEnabled: true } notifier
             || !long.TryParse(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), NumberStyles.None, CultureInfo.InvariantCulture, out var usec)
