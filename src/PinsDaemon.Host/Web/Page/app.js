@@ -1102,6 +1102,11 @@
         return;
       }
 
+      if (error.status === 401) {
+        // Signed out meanwhile: asked again at the next sign-in.
+        return;
+      }
+
       // On, but not answering now (503 while the coordinator starts): shown, and read again.
       state.fleetHosts = [];
       setText('fleet-error', error.message);
@@ -1206,15 +1211,15 @@
       const status = el('td');
       status.append(badge(rollout.status, ROLLOUT_STATUS_NAMES));
       const succeeded = rollout.hosts.filter((host) => host.state === 'succeeded').length;
-      const show = el('button', 'quiet', 'Show');
-      show.type = 'button';
-      show.setAttribute('aria-label', `Show the ${rolloutKind(rollout).toLowerCase()} rollout of ${formatTime(rollout.createdAt)}`);
-      show.addEventListener('click', () => {
+      const button = el('button', 'quiet', 'Show');
+      button.type = 'button';
+      button.setAttribute('aria-label', `Show the ${rolloutKind(rollout).toLowerCase()} rollout of ${formatTime(rollout.createdAt)}`);
+      button.addEventListener('click', () => {
         state.rolloutChosen = true;
         showRollout(rollout.rolloutId);
       });
       const cell = el('td');
-      cell.append(show);
+      cell.append(button);
       row.append(
         el('td', '', formatTime(rollout.createdAt)),
         el('td', '', rolloutKind(rollout)),
