@@ -1,7 +1,14 @@
 namespace PinsDaemon.Contracts;
 
-/// <summary>The body of <c>POST /upgrade</c>: exactly <c>{"dryRun": true}</c> or <c>{"dryRun": false}</c>.</summary>
-public sealed record UpgradeRequest(bool DryRun);
+/// <summary>The body of <c>POST /upgrade</c>: <c>{"dryRun": true}</c> or <c>{"dryRun": false}</c>, with <c>mode</c> and <c>autoremove</c> optional.</summary>
+public sealed record UpgradeRequest(bool DryRun)
+{
+    /// <summary><c>upgrade</c> (the default) or <c>full-upgrade</c> (<see cref="UpgradeModes"/>).</summary>
+    public string Mode { get; init; } = UpgradeModes.Upgrade;
+
+    /// <summary>Run <c>apt-get autoremove</c> after a successful apply; a dry run shows what it would remove.</summary>
+    public bool Autoremove { get; init; }
+}
 
 /// <summary>The answer to <c>POST /upgrade</c>.</summary>
 public sealed record JobAccepted(string JobId, string Status, bool DryRun, string StatusUrl, string LogsUrl)
