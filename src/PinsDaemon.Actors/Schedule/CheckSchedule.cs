@@ -30,8 +30,9 @@ public static class CheckSchedule
         var latest = now + settings.Every + settings.RandomDelay;
         if (saved is null)
         {
-            // The first check waits only for its random delay: the daemon should know soon what is pending.
-            return new ScheduleState(null, now + jitter);
+            // The first start counts as a check: a package installed (or a fleet set up) now does
+            // not send every machine to its mirror at once, nor start a job under its installer.
+            return new ScheduleState(null, now + settings.Every + jitter);
         }
 
         var next = saved.NextCheckAt;

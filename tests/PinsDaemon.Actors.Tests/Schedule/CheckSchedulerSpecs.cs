@@ -21,9 +21,9 @@ public sealed class CheckSchedulerSpecs : TestKit
     }
 
     [Fact]
-    public void Should_plan_the_first_check_after_the_random_delay_only()
+    public void Should_plan_the_first_check_one_period_and_a_random_delay_after_the_first_start()
     {
-        Assert.Equal(new ScheduleState(null, T0.AddMinutes(20)), CheckSchedule.Plan(null, T0, Daily, TimeSpan.FromMinutes(20)));
+        Assert.Equal(new ScheduleState(null, T0.AddDays(1).AddMinutes(20)), CheckSchedule.Plan(null, T0, Daily, TimeSpan.FromMinutes(20)));
     }
 
     [Fact]
