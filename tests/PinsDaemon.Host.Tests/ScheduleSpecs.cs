@@ -21,13 +21,14 @@ public sealed class ScheduleSpecs
         var storage = DaemonFixture.NewStorageDirectory();
         var token = DaemonFixture.NewToken();
         string[] args = [.. Daily, $"--Metrics:TokenFile={tokenFile}"];
+        Overdue(storage);
         try
         {
             string checkId;
             DateTimeOffset next;
             await using (var daemon = await DaemonFixture.StartWithServicesAsync("check-notices.sh", storage, token, services => services.AddSingleton(paths), args))
             {
-                // Nobody asks for anything: the schedule alone runs the first check.
+                // Nobody asks for anything: the schedule alone runs the check that fell due while the daemon was down.
                 JsonElement[] jobs = [];
                 await Eventually.WaitUntilAsync(async () => (jobs = (await daemon.Client.GetFromJsonAsync<JsonElement[]>("/jobs"))!).Length > 0);
                 var check = Assert.Single(jobs);
@@ -69,24 +70,23 @@ public sealed class ScheduleSpecs
     }
 
     [Fact]
-    public async Task Should_run_a_check_that_fell_due_while_the_daemon_was_down_at_start()
+    public async Task Should_plan_the_first_check_a_period_after_the_first_start_and_run_none_now()
     {
-        var storage = DaemonFixture.NewStorageDirectory();
+        var before = DateTimeOffset.UtcNow;
+        await using var daemon = await DaemonFixture.StartAsync("check-notices.sh", Daily);
+        var file = Path.Combine(daemon.StorageDirectory, "schedule.json");
+        await Eventually.WaitUntilAsync(() => Task.FromResult(File.Exists(file)));
+        // Written atomically (a rename): once there, it is whole.
+        var saved = JsonDocument.Parse(File.ReadAllText(file)).RootElement;
+        Assert.Equal(JsonValueKind.Null, saved.GetProperty("lastCheckAt").ValueKind);
+        Assert.True(saved.GetProperty("nextCheckAt").GetDateTimeOffset() >= before.AddDays(1));
+        Assert.Empty((await daemon.Client.GetFromJsonAsync<JsonElement[]>("/jobs"))!);
+    }
+
+    /// <summary>A check that fell due while the daemon was down (Persistent=true).</summary>
+    private static void Overdue(string storage)
+    {
         Directory.CreateDirectory(storage);
-        // Due while the daemon was down (Persistent=true): it runs at start.
         File.WriteAllText(Path.Combine(storage, "schedule.json"), """{"lastCheckAt":"2026-01-01T00:00:00+00:00","nextCheckAt":"2026-01-02T00:00:00+00:00"}""");
-        try
-        {
-            await using var daemon = await DaemonFixture.StartWithStorageAsync("check-notices.sh", storage, token: null, Daily);
-            JsonElement[] jobs = [];
-            await Eventually.WaitUntilAsync(async () => (jobs = (await daemon.Client.GetFromJsonAsync<JsonElement[]>("/jobs"))!).Length > 0);
-            Assert.Equal("schedule", Assert.Single(jobs).GetProperty("trigger").GetString());
-            Assert.True(jobs[0].GetProperty("dryRun").GetBoolean());
-            await daemon.WaitForEndAsync(jobs[0].GetProperty("jobId").GetString()!);
-        }
-        finally
-        {
-            await TestRuns.DeleteStorageAsync(storage);
-        }
     }
 }
