@@ -40,6 +40,9 @@ public static class ApiPaths
     /// <summary>The page's session: <c>POST</c> signs in, <c>GET</c> reads it, <c>DELETE</c> signs out.</summary>
     public const string Session = "/session";
 
+    /// <summary><c>POST</c> reboots the machine in one minute, <c>DELETE</c> cancels that.</summary>
+    public const string Reboot = "/reboot";
+
     public static string Job(JobId id) => $"/jobs/{id}";
 
     /// <summary><c>GET</c>: the log's lines as a JSON array, a page at a time (<c>?after=N&amp;limit=M</c>; a <c>Link: rel="next"</c> header points at the rest).</summary>
