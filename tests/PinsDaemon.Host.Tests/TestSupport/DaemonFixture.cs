@@ -127,7 +127,9 @@ public sealed class DaemonFixture : IAsyncDisposable
 
     public async Task<JsonElement> WaitForEndAsync(string jobId)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        // Generous: at a load average of 20+ on two cores, starting and then cancelling a run took
+        // over 20 s once (RebootSpecs in a full run); the wait ends as soon as the job does.
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             var job = await GetJobAsync(jobId);
