@@ -3,6 +3,7 @@ using Akka.Event;
 using Akka.Hosting;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Runs;
+using PinsDaemon.Actors.Schedule;
 using PinsDaemon.Actors.Storage;
 
 namespace PinsDaemon.Actors.Hosting;
@@ -30,6 +31,32 @@ public static class PinsActorsExtensions
 
             var supervisor = system.ActorOf(JobSupervisor.Props(settings, runner, store, loaded.Jobs, clock), "jobs");
             registry.Register<JobSupervisor>(supervisor);
+        });
+    }
+
+    /// <summary>
+    /// Scheduled checks (<see cref="CheckScheduler"/>), after <see cref="WithPinsActors"/>: they
+    /// start their dry runs through its supervisor.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithCheckScheduler(
+        this AkkaConfigurationBuilder builder,
+        CheckScheduleSettings settings,
+        ScheduleStateFile file,
+        TimeProvider clock)
+    {
+        return builder.WithActors((system, registry, _) =>
+        {
+            ScheduleState? saved = null;
+            try
+            {
+                saved = file.Load();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+            {
+                Logging.GetLogger(system, typeof(CheckScheduler)).Warning("Scheduled checks: {0} cannot be read ({1}); planning the next check afresh", file.Path, ex.Message);
+            }
+
+            system.ActorOf(CheckScheduler.Props(settings, registry.Get<JobSupervisor>(), file, saved, clock), "check-scheduler");
         });
     }
 }
