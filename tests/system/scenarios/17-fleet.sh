@@ -1,5 +1,5 @@
 #!/bin/bash
-# Scenario 15: a fleet node under the packaged, hardened unit. The package installed as a user
+# Scenario 17: a fleet node under the packaged, hardened unit. The package installed as a user
 # does; certificates from ops/fleet-certs.sh in /etc/pinsdaemon/fleet/ (the key owned by the
 # daemon's user, 0600); the fleet enabled in the conffile, as controller and host, seeding
 # itself. The node forms its one-node fleet with its replica and journal in the state directory,
