@@ -127,13 +127,7 @@ public sealed class DaemonFixture : IAsyncDisposable
 
     public async Task<JsonElement> WaitForEndAsync(string jobId)
     {
-<<<<<<< HEAD
-        // Generous: at a load average of 20+ on two cores, starting and then cancelling a run took
-        // over 20 s once (RebootSpecs in a full run); the wait ends as soon as the job does.
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-=======
         var deadline = DateTime.UtcNow.AddSeconds(60);
->>>>>>> main
         while (true)
         {
             var job = await GetJobAsync(jobId);
