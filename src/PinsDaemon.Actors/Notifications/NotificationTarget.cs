@@ -20,10 +20,10 @@ public sealed record NotificationTarget(string Kind, Uri Url, IReadOnlySet<strin
     /// Stable across restarts and re-ordered settings (a hash of kind and address), so a queued
     /// delivery finds its target again and its event id stays the same.
     /// </summary>
-    public string Key { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{Kind}|{Url.AbsoluteUri}")))[..16];
+    public string Key => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{Kind}|{Url.AbsoluteUri}")))[..16];
 
     /// <summary>The target as shown in the API and the log: no user info, query or fragment, which may hold secrets.</summary>
-    public string Display { get; } = $"{Kind} {Describe(Url)}";
+    public string Display => $"{Kind} {Describe(Url)}";
 
     public static string Describe(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 }
