@@ -63,6 +63,9 @@ public static class AgentProtocol
 
     public sealed record HostSummaryReport(string Name, FleetHostSummary Summary) : IFleetMessage;
 
+    /// <summary>What a <see cref="ReadJobLog"/> is answered with.</summary>
+    public interface IJobLogReply : IFleetMessage;
+
     /// <summary>
     /// Lines of a job after <paramref name="After"/>, at most about <paramref name="MaxBytes"/> of
     /// text (at least one line). Answered with <see cref="JobLogChunk"/> or <see cref="JobLogUnavailable"/>.
@@ -70,9 +73,9 @@ public static class AgentProtocol
     public sealed record ReadJobLog(JobId JobId, long After, int MaxBytes) : IFleetMessage;
 
     /// <param name="Job">The job's state taken before the lines were read: when it is final and the lines reach its line count, the log is complete.</param>
-    public sealed record JobLogChunk(AgentJobState Job, IReadOnlyList<RemoteLine> Lines) : IFleetMessage;
+    public sealed record JobLogChunk(AgentJobState Job, IReadOnlyList<RemoteLine> Lines) : IJobLogReply;
 
-    public sealed record JobLogUnavailable(JobId JobId) : IFleetMessage;
+    public sealed record JobLogUnavailable(JobId JobId) : IJobLogReply;
 }
 
 /// <summary>The part of a job's state the fleet needs.</summary>

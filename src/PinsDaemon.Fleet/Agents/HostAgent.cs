@@ -283,7 +283,7 @@ public sealed class HostAgent : ReceiveActor
         ReadChunkAsync(_jobs, read).PipeTo(Sender, Self, failure: _ => new AgentProtocol.JobLogUnavailable(read.JobId));
     }
 
-    private static async Task<object> ReadChunkAsync(IActorRef jobs, AgentProtocol.ReadJobLog read)
+    private static async Task<AgentProtocol.IJobLogReply> ReadChunkAsync(IActorRef jobs, AgentProtocol.ReadJobLog read)
     {
         // The state first: if it is final and the lines read after it reach its line count, the log is complete.
         if (await jobs.Ask<JobProtocol.IGetJobReply>(new JobProtocol.GetJob(read.JobId), AskTimeout).ConfigureAwait(false) is not JobProtocol.JobFound found)

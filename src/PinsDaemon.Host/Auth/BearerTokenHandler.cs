@@ -80,22 +80,12 @@ internal sealed class BearerTokenHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Operator, SchemeName)));
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var result = await HandleAuthenticateOnceSafeAsync();
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = result.Failure is null ? "Bearer" : "Bearer error=\"invalid_token\"";
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "Unauthorized",
-                Detail = result.Failure?.Message ?? $"Send 'Authorization: Bearer <token>'. This daemon's token is {verifier.Where}.",
-            },
-        });
-    }
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        await BearerChallenge.WriteAsync(
+            Context,
+            problems,
+            await HandleAuthenticateOnceSafeAsync(),
+            $"Send 'Authorization: Bearer <token>'. This daemon's token is {verifier.Where}.");
 
     private Task<AuthenticateResult> RedeemTicket(Microsoft.Extensions.Primitives.StringValues ticket, QueryCredentials endpoint)
     {
@@ -110,9 +100,5 @@ internal sealed class BearerTokenHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Operator, SchemeName)));
     }
 
-    private Task<AuthenticateResult> Fail(string message)
-    {
-        Context.Items[FailedItemKey] = true;
-        return Task.FromResult(AuthenticateResult.Fail(message));
-    }
+    private Task<AuthenticateResult> Fail(string message) => BearerChallenge.Fail(Context, message);
 }

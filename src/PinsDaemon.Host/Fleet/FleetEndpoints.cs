@@ -81,17 +81,7 @@ internal static class FleetEndpoints
             return ApiProblems.BadRequest("Invalid rollout request", $"{problem} {RolloutRequestParser.Expected}");
         }
 
-        object? answer;
-        try
-        {
-            answer = await coordinator.ActorRef.Ask<object>(new RolloutProtocol.StartRollout(spec, client), StartTimeout, cancellationToken);
-        }
-        catch (AskTimeoutException)
-        {
-            answer = null;
-        }
-
-        switch (answer)
+        switch (await AskAsync(coordinator.ActorRef, new RolloutProtocol.StartRollout(spec, client), StartTimeout, cancellationToken))
         {
             case RolloutProtocol.RolloutFound found:
                 var id = found.Rollout.RolloutId;
@@ -218,12 +208,12 @@ internal static class FleetEndpoints
             .ToArray());
     }
 
-    /// <summary>Asks the coordinator (or an agent) with a bounded timeout; null when no answer came in time.</summary>
-    internal static async Task<object?> AskAsync(IActorRef actor, object message, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Asks the coordinator with a bounded timeout; null when no answer came in time.</summary>
+    internal static async Task<RolloutProtocol.IRolloutReply?> AskAsync(IActorRef coordinator, object message, TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
-            return await actor.Ask<object>(message, timeout, cancellationToken);
+            return await coordinator.Ask<RolloutProtocol.IRolloutReply>(message, timeout, cancellationToken);
         }
         catch (AskTimeoutException)
         {

@@ -96,7 +96,7 @@ internal sealed class FleetLogSession(
             while (true)
             {
                 stopping.ThrowIfCancellationRequested();
-                switch (await AskAsync(coordinator, new RolloutProtocol.GetRollout(rolloutId), cancellationToken))
+                switch (await AskAsync<RolloutProtocol.IRolloutReply>(coordinator, new RolloutProtocol.GetRollout(rolloutId), cancellationToken))
                 {
                     case RolloutProtocol.RolloutFound found:
                         var rollout = found.Rollout;
@@ -151,13 +151,13 @@ internal sealed class FleetLogSession(
         JobProgress? progress = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            object? answer;
+            AgentProtocol.IJobLogReply? answer;
             var address = _hosts[host].Address;
             await _reads.WaitAsync(cancellationToken);
             try
             {
                 var agent = system.ActorSelection($"{address}/user/{AgentProtocol.ActorName}");
-                answer = await AskAsync(agent, new AgentProtocol.ReadJobLog(jobId, afterSeq, ChunkBytes), cancellationToken);
+                answer = await AskAsync<AgentProtocol.IJobLogReply>(agent, new AgentProtocol.ReadJobLog(jobId, afterSeq, ChunkBytes), cancellationToken);
             }
             finally
             {
@@ -250,14 +250,15 @@ internal sealed class FleetLogSession(
         _closeReason = reason;
     }
 
-    private static async Task<object?> AskAsync(ICanTell target, object message, CancellationToken cancellationToken)
+    private static async Task<TReply?> AskAsync<TReply>(ICanTell target, object message, CancellationToken cancellationToken)
+        where TReply : class
     {
         try
         {
             return target switch
             {
-                IActorRef actor => await actor.Ask<object>(message, AskTimeout, cancellationToken),
-                ActorSelection selection => await selection.Ask<object>(message, AskTimeout, cancellationToken),
+                IActorRef actor => await actor.Ask<TReply>(message, AskTimeout, cancellationToken),
+                ActorSelection selection => await selection.Ask<TReply>(message, AskTimeout, cancellationToken),
                 _ => null,
             };
         }

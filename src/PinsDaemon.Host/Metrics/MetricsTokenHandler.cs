@@ -52,29 +52,14 @@ internal sealed class MetricsTokenHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Scraper, SchemeName)));
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var result = await HandleAuthenticateOnceSafeAsync();
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = result.Failure is null ? "Bearer" : "Bearer error=\"invalid_token\"";
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "Unauthorized",
-                Detail = result.Failure?.Message
-                    ?? (!token.IsConfigured
-                        ? "Metrics are turned off: set Metrics:TokenFile to a file holding a token for Prometheus (not the admin token)."
-                        : "Send 'Authorization: Bearer <metrics token>', the token in Metrics:TokenFile."),
-            },
-        });
-    }
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        await BearerChallenge.WriteAsync(
+            Context,
+            problems,
+            await HandleAuthenticateOnceSafeAsync(),
+            token.IsConfigured
+                ? "Send 'Authorization: Bearer <metrics token>', the token in Metrics:TokenFile."
+                : "Metrics are turned off: set Metrics:TokenFile to a file holding a token for Prometheus (not the admin token).");
 
-    private Task<AuthenticateResult> Fail(string message)
-    {
-        Context.Items[BearerTokenHandler.FailedItemKey] = true;
-        return Task.FromResult(AuthenticateResult.Fail(message));
-    }
+    private Task<AuthenticateResult> Fail(string message) => BearerChallenge.Fail(Context, message);
 }
