@@ -206,6 +206,7 @@ public sealed class NotificationSpecs : IDisposable
             .. Target(5, "webhook", new Uri("https://example.invalid/f"), ["failed"], secretFile: open),
             .. Target(6, "ntfy", new Uri("https://example.invalid/g"), ["failed"], secretFile: SecretFile(NewSecret())),
             .. Target(7, "webhook", new Uri("https://example.invalid/h"), ["failed"], secretFile: WriteFile("short", "whsec_" + Convert.ToBase64String(new byte[8]))),
+            .. Target(8, "ntfy", new Uri("http://ntfy.example.invalid/topic"), ["failed"], tokenFile: WriteFile("ntfy-token", "tk_" + new string('a', 29))),
         ];
         await using var app = DaemonFixture.Build(["--urls", "http://127.0.0.1:0", "--Upgrade:UseSudo=false", $"--API_TOKEN={DaemonFixture.NewToken()}", .. args]);
         var failures = (await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync())).Failures.ToArray();
@@ -219,6 +220,7 @@ public sealed class NotificationSpecs : IDisposable
         Assert.Contains(failures, f => f.StartsWith("Notifications:Targets:5:SecretFile") && f.Contains("readable by every user"));
         Assert.Contains(failures, f => f.StartsWith("Notifications:Targets:6:SecretFile is for webhook targets"));
         Assert.Contains(failures, f => f.StartsWith("Notifications:Targets:7:SecretFile") && f.Contains("decodes to 8 bytes"));
+        Assert.Contains(failures, f => f.StartsWith("Notifications:Targets:8:TokenFile would cross the network in clear text"));
         Assert.DoesNotContain(failures, f => f.Contains("hunter2"));
     }
 

@@ -88,6 +88,10 @@ internal static class NotificationTargets
                     {
                         problems.Add($"{name}:TokenFile '{target.TokenFile}' must hold one token of visible ASCII, at most 512 characters.");
                     }
+                    else if (url is { Scheme: "http", IsLoopback: false })
+                    {
+                        problems.Add($"{name}:TokenFile would cross the network in clear text: {name}:Url must be https:// (or on this machine).");
+                    }
                     else
                     {
                         token = read;
