@@ -152,7 +152,7 @@ install -d -m 0755 "$ROOT/usr/libexec/pinsdaemon" "$ROOT/usr/sbin" "$ROOT/usr/li
 install -m 0755 "$OPS/system-upgrade.sh" "$ROOT/usr/libexec/pinsdaemon/system-upgrade.sh"
 with_layout "$OPS/run-without-systemd.sh" "$ROOT/usr/libexec/pinsdaemon/run-without-systemd" 0755
 with_layout "$OPS/pinsdaemon-tls" "$ROOT/usr/sbin/pinsdaemon-tls" 0755
-for unit in "$OPS"/*.service "$OPS"/*.socket; do
+for unit in "$OPS"/*.service "$OPS"/*.socket "$OPS"/*.timer; do
     [[ -e $unit ]] && install -m 0644 "$unit" "$ROOT/usr/lib/systemd/system/"
 done
 # The sudoers rules are installed into /etc/sudoers.d by the postinst, after visudo -cf.

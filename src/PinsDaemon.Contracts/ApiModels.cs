@@ -1,7 +1,14 @@
 namespace PinsDaemon.Contracts;
 
-/// <summary>The body of <c>POST /upgrade</c>: exactly <c>{"dryRun": true}</c> or <c>{"dryRun": false}</c>.</summary>
-public sealed record UpgradeRequest(bool DryRun);
+/// <summary>The body of <c>POST /upgrade</c>: <c>{"dryRun": true}</c> or <c>{"dryRun": false}</c>, with <c>mode</c> and <c>autoremove</c> optional.</summary>
+public sealed record UpgradeRequest(bool DryRun)
+{
+    /// <summary><c>upgrade</c> (the default) or <c>full-upgrade</c> (<see cref="UpgradeModes"/>).</summary>
+    public string Mode { get; init; } = UpgradeModes.Upgrade;
+
+    /// <summary>Run <c>apt-get autoremove</c> after a successful apply; a dry run shows what it would remove.</summary>
+    public bool Autoremove { get; init; }
+}
 
 /// <summary>The answer to <c>POST /upgrade</c>.</summary>
 public sealed record JobAccepted(string JobId, string Status, bool DryRun, string StatusUrl, string LogsUrl)
@@ -32,6 +39,9 @@ public static class ApiPaths
 
     /// <summary>The page's session: <c>POST</c> signs in, <c>GET</c> reads it, <c>DELETE</c> signs out.</summary>
     public const string Session = "/session";
+
+    /// <summary><c>POST</c> reboots the machine in one minute, <c>DELETE</c> cancels that.</summary>
+    public const string Reboot = "/reboot";
 
     public static string Job(JobId id) => $"/jobs/{id}";
 

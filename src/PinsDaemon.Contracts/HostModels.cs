@@ -21,7 +21,11 @@ public sealed record HostStatus(
     IReadOnlyList<string>? RebootRequiredPackages,
     HostJob? LastSuccessfulApply,
     HostJob? RunningJob,
-    PendingUpdates? PendingUpdates);
+    PendingUpdates? PendingUpdates)
+{
+    /// <summary>When a reboot asked for with <c>POST /reboot</c> is due; null when none is scheduled.</summary>
+    public DateTimeOffset? RebootScheduledAt { get; init; }
+}
 
 /// <summary>The distribution, from <c>/etc/os-release</c>.</summary>
 /// <param name="Id">e.g. <c>debian</c>, <c>raspbian</c>, <c>ubuntu</c>.</param>

@@ -16,3 +16,15 @@ public static class JobReasons
     /// <summary>Who runs the upgrade outside the daemon (<see cref="JobSnapshot.Supervisor"/>).</summary>
     public static readonly IReadOnlyList<string> Supervisors = ["systemd", "detached"];
 }
+
+/// <summary>What started a job (<see cref="JobSnapshot.Trigger"/>): a contract clients match on.</summary>
+public static class JobTriggers
+{
+    /// <summary>A client asked over the API (<c>POST /upgrade</c>, or a fleet rollout through a controller's API).</summary>
+    public const string Api = "api";
+
+    /// <summary>A scheduled check (<c>Schedule:CheckEvery</c>): always a dry run.</summary>
+    public const string Schedule = "schedule";
+
+    public static readonly IReadOnlyList<string> All = [Api, Schedule];
+}

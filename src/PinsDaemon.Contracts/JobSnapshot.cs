@@ -29,6 +29,9 @@ public sealed record JobSnapshot(
     /// <summary>Whether the job also removes what is no longer needed (<c>apt-get autoremove</c>) after a successful upgrade; a dry run shows what it would remove.</summary>
     public bool Autoremove { get; init; }
 
+    /// <summary>What started the job: <c>api</c> or <c>schedule</c> (<see cref="JobTriggers"/>). Jobs recorded before triggers existed were started over the API.</summary>
+    public string Trigger { get; init; } = JobTriggers.Api;
+
     /// <summary>
     /// Who runs the upgrade, outside the daemon: <c>systemd</c> (a unit of its own) or
     /// <c>detached</c> (a session of its own). Null until the run started, and for jobs recorded

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Hosting;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Runs;
+using PinsDaemon.Actors.Schedule;
 using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Activation;
@@ -83,6 +84,7 @@ public static class DaemonApp
         {
             var upgrade = services.GetRequiredService<IOptions<UpgradeOptions>>().Value;
             var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var schedule = services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
             akka.ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();
@@ -101,6 +103,11 @@ public static class DaemonApp
                     services.GetRequiredService<IRunner>(),
                     services.GetRequiredService<JobStore>(),
                     services.GetRequiredService<TimeProvider>());
+            if (schedule.Enabled)
+            {
+                akka.WithCheckScheduler(schedule.ToSettings(), new ScheduleStateFile(services.GetRequiredService<JobStore>().Root), services.GetRequiredService<TimeProvider>());
+            }
+
             if (fleet)
             {
                 FleetWiring.ConfigureAkka(akka, services);

@@ -26,6 +26,24 @@ public sealed class UpgradeSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Should_ask_for_the_mode_and_autoremove_and_refuse_an_unknown_mode_as_a_usage_error()
+    {
+        await using var daemon = await DaemonFixture.StartAsync("channel-dry-run.sh");
+
+        var unknown = await _pins.For(daemon).RunAsync("upgrade", "--dry-run", "--mode", "dist-upgrade");
+        Assert.Equal(64, unknown.ExitCode);
+        Assert.Contains("--mode is upgrade or full-upgrade", unknown.Stderr);
+        Assert.Empty(await DaemonLog.JobsAsync(daemon));
+
+        var result = await _pins.RunAsync("upgrade", "--dry-run", "--mode", "full-upgrade", "--autoremove", "--follow");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var job = Assert.Single(await DaemonLog.JobsAsync(daemon));
+        Assert.Equal("full-upgrade", job.GetProperty("mode").GetString());
+        Assert.True(job.GetProperty("autoremove").GetBoolean());
+        Assert.Contains("(full-upgrade, autoremove)", result.Stderr);
+    }
+
+    [Fact]
     public async Task Should_print_the_log_as_json_lines_with_json()
     {
         await using var daemon = await DaemonFixture.StartAsync("channel-dry-run.sh");

@@ -38,6 +38,7 @@ public sealed class OpenApiSpecs
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/jobs", "/jobs", HttpStatusCode.OK);
         var job = await checker.CheckAsync(daemon.Client, HttpMethod.Get, $"/jobs/{jobId}", "/jobs/{jobId}", HttpStatusCode.OK);
         Assert.Equal("detached", job.GetProperty("supervisor").GetString());
+        Assert.Equal("api", job.GetProperty("trigger").GetString());
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, $"/jobs/{bogus}", "/jobs/{jobId}", HttpStatusCode.NotFound);
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/jobs/not-a-guid", "/jobs/{jobId}", HttpStatusCode.BadRequest);
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, $"/jobs/{jobId}/log?limit=5", "/jobs/{jobId}/log", HttpStatusCode.OK);
@@ -47,6 +48,7 @@ public sealed class OpenApiSpecs
         await checker.CheckAsync(daemon.Client, HttpMethod.Post, $"/jobs/{bogus}/ticket", "/jobs/{jobId}/ticket", HttpStatusCode.NotFound);
         var host = await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host", "/host", HttpStatusCode.OK);
         Assert.Equal(JsonValueKind.Object, host.GetProperty("pendingUpdates").ValueKind);
+        Assert.Equal(JsonValueKind.Null, host.GetProperty("rebootScheduledAt").ValueKind);
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host/apt-history?limit=3", "/host/apt-history", HttpStatusCode.OK);
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host/apt-history?limit=9999", "/host/apt-history", HttpStatusCode.BadRequest);
         await checker.CheckAsync(daemon.Client, HttpMethod.Post, "/reboot", "/reboot", HttpStatusCode.Forbidden);
@@ -58,7 +60,7 @@ public sealed class OpenApiSpecs
         // A body the document does not describe is caught: the check itself can fail, also on a
         // reason or supervisor outside the lists clients match on.
         Assert.Throws<Xunit.Sdk.XunitException>(() => checker.Check("/jobs/{jobId}", "get", "200", "application/json", JsonDocument.Parse("{\"jobId\":\"x\"}").RootElement));
-        foreach (var (member, value) in new[] { ("reason", "lostTrack"), ("supervisor", "cron"), ("mode", "dist-upgrade") })
+        foreach (var (member, value) in new[] { ("reason", "lostTrack"), ("supervisor", "cron"), ("mode", "dist-upgrade"), ("trigger", "cron") })
         {
             var changed = JsonNode.Parse(job.GetRawText())!;
             changed[member] = value;

@@ -31,6 +31,8 @@ public sealed class RebootSpecs
 
         var scheduled = await checker.CheckAsync(daemon.Client, HttpMethod.Post, "/reboot", "/reboot", HttpStatusCode.Accepted);
         Assert.InRange(scheduled.GetProperty("rebootAt").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(61));
+        var host = await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host", "/host", HttpStatusCode.OK);
+        Assert.Equal(scheduled.GetProperty("rebootAt").GetDateTimeOffset(), host.GetProperty("rebootScheduledAt").GetDateTimeOffset());
 
         // A job now would be cut off by the reboot, and a second reboot request is one too many.
         using (var job = await daemon.Client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}")))
@@ -42,6 +44,8 @@ public sealed class RebootSpecs
         await checker.CheckAsync(daemon.Client, HttpMethod.Post, "/reboot", "/reboot", HttpStatusCode.Conflict);
         var cancelled = await checker.CheckAsync(daemon.Client, HttpMethod.Delete, "/reboot", "/reboot", HttpStatusCode.OK);
         Assert.Equal(JsonValueKind.Null, cancelled.GetProperty("rebootAt").ValueKind);
+        host = await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host", "/host", HttpStatusCode.OK);
+        Assert.Equal(JsonValueKind.Null, host.GetProperty("rebootScheduledAt").ValueKind);
 
         // Jobs start again; while one runs, no reboot.
         var running = (await daemon.StartJobAsync()).GetProperty("jobId").GetString()!;

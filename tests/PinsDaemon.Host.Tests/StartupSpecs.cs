@@ -164,6 +164,8 @@ public sealed class StartupSpecs
     [InlineData("--Kestrel:Certificates:Default:Path=/nonexistent/tls.crt", "Kestrel:Certificates:Default:Path")]
     [InlineData("--Daemon:IdleExitAfter=soon", "Daemon:IdleExitAfter")]
     [InlineData("--Daemon:IdleExitAfter=8.00:00:00", "Daemon:IdleExitAfter")]
+    [InlineData("--Schedule:CheckEvery=00:00:30", "Schedule:CheckEvery")]
+    [InlineData("--Schedule:RandomDelay=8.00:00:00", "Schedule:RandomDelay")]
     public async Task Should_report_a_configuration_error_in_one_line_without_a_stack_trace_and_exit_with_78(string setting, string name)
     {
         var run = await RunDaemonAsync(DaemonArgs("--urls", "http://127.0.0.1:0", setting));

@@ -4,6 +4,7 @@ using Akka.Hosting;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Notifications;
 using PinsDaemon.Actors.Runs;
+using PinsDaemon.Actors.Schedule;
 using PinsDaemon.Actors.Storage;
 
 namespace PinsDaemon.Actors.Hosting;
@@ -59,6 +60,32 @@ public static class PinsActorsExtensions
             // Subscribed here rather than in PreStart, which runs later, on the actor's thread.
             system.EventStream.Subscribe(dispatcher, typeof(JobProtocol.JobFinished));
             registry.Register<NotificationDispatcher>(dispatcher);
+        });
+    }
+
+    /// <summary>
+    /// Scheduled checks (<see cref="CheckScheduler"/>), after <see cref="WithPinsActors"/>: they
+    /// start their dry runs through its supervisor.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithCheckScheduler(
+        this AkkaConfigurationBuilder builder,
+        CheckScheduleSettings settings,
+        ScheduleStateFile file,
+        TimeProvider clock)
+    {
+        return builder.WithActors((system, registry, _) =>
+        {
+            ScheduleState? saved = null;
+            try
+            {
+                saved = file.Load();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+            {
+                Logging.GetLogger(system, typeof(CheckScheduler)).Warning("Scheduled checks: {0} cannot be read ({1}); planning the next check afresh", file.Path, ex.Message);
+            }
+
+            system.ActorOf(CheckScheduler.Props(settings, registry.Get<JobSupervisor>(), file, saved, clock), "check-scheduler");
         });
     }
 }

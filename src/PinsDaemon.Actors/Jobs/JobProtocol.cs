@@ -21,6 +21,9 @@ public static class JobProtocol
 
         /// <summary>Remove what is no longer needed after a successful upgrade.</summary>
         public bool Autoremove { get; init; }
+
+        /// <summary>What asks: <c>api</c> or <c>schedule</c> (<see cref="JobTriggers"/>).</summary>
+        public string Trigger { get; init; } = JobTriggers.Api;
     }
 
     /// <summary>
@@ -61,6 +64,15 @@ public static class JobProtocol
 
     /// <summary>The root script failed: its exit code and what it said.</summary>
     public sealed record RebootFailed(int ExitCode, string Output) : IRebootReply;
+
+    /// <summary>Ask when a scheduled reboot is due. Answered with <see cref="RebootSchedule"/>.</summary>
+    public sealed record GetRebootSchedule
+    {
+        public static readonly GetRebootSchedule Instance = new();
+    }
+
+    /// <summary>When the reboot this daemon scheduled is due; null when none is (or it is long past).</summary>
+    public sealed record RebootSchedule(DateTimeOffset? RebootAt);
 
     /// <summary>The answers to <see cref="RequestReboot"/>.</summary>
     public interface IRebootReply

@@ -76,6 +76,7 @@ public sealed class JobSupervisor : ReceiveActor
         Receive<LogProtocol.ReadLog>(HandleReadLog);
         Receive<JobProtocol.CancelJob>(HandleCancel);
         Receive<JobProtocol.RequestReboot>(HandleRequestReboot);
+        Receive<JobProtocol.GetRebootSchedule>(_ => Sender.Tell(new JobProtocol.RebootSchedule(_rebootRequestInFlight ? null : RebootPending(_clock.GetUtcNow()))));
         Receive<RebootAnswered>(HandleRebootAnswered);
         Receive<JobProtocol.JobUpdated>(HandleUpdated);
         Receive<JobActorStopped>(HandleJobActorStopped);
@@ -147,11 +148,12 @@ public sealed class JobSupervisor : ReceiveActor
         {
             Mode = start.Mode,
             Autoremove = start.Autoremove,
+            Trigger = start.Trigger,
         };
         Spawn(snapshot, resume: null);
         _running = id;
         Prune();
-        _log.Info("Started job {0} (dry run: {1}, mode {2}, autoremove: {3})", id, start.DryRun, start.Mode, start.Autoremove);
+        _log.Info("Started job {0} (dry run: {1}, mode {2}, autoremove: {3}, trigger {4})", id, start.DryRun, start.Mode, start.Autoremove, start.Trigger);
         Sender.Tell(new JobProtocol.JobStarted(snapshot));
     }
 

@@ -72,8 +72,12 @@ internal sealed class DaemonClient : IDisposable
     public Task<Answer<JobSnapshot>> GetJobAsync(JobId id, CancellationToken ct) =>
         SendAsync<JobSnapshot>(HttpMethod.Get, ApiPaths.Job(id), null, ct);
 
-    public Task<Answer<JobAccepted>> StartAsync(bool dryRun, CancellationToken ct) =>
-        SendAsync<JobAccepted>(HttpMethod.Post, ApiPaths.Upgrade, new UpgradeRequest(dryRun), ct);
+    public Task<Answer<JobAccepted>> StartAsync(UpgradeRequest request, CancellationToken ct) =>
+        SendAsync<JobAccepted>(HttpMethod.Post, ApiPaths.Upgrade, request, ct);
+
+    /// <summary><c>POST /reboot</c>, or <c>DELETE /reboot</c> to cancel.</summary>
+    public Task<Answer<RebootStatus>> RebootAsync(bool cancel, CancellationToken ct) =>
+        SendAsync<RebootStatus>(cancel ? HttpMethod.Delete : HttpMethod.Post, ApiPaths.Reboot, null, ct);
 
     public Task<Answer<JobSnapshot>> CancelAsync(JobId id, CancellationToken ct) =>
         SendAsync<JobSnapshot>(HttpMethod.Post, ApiPaths.Cancel(id), null, ct);

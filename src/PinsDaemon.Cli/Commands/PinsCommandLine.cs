@@ -43,6 +43,7 @@ internal static class PinsCommandLine
             JobCommands.Show(),
             JobCommands.Logs(),
             JobCommands.Cancel(),
+            RebootCommand.Build(),
             FleetCommands.Build(),
         };
         foreach (var help in root.Options.OfType<HelpOption>())

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace PinsDaemon.Cli.Commands;
 
 /// <summary>
-/// <c>pins upgrade [--dry-run] [--follow] [--yes] [--host NAME]</c>. An upgrade changes the
+/// <c>pins upgrade [--dry-run] [--mode upgrade|full-upgrade] [--autoremove] [--follow] [--yes] [--host NAME]</c>. An upgrade changes the
 /// system, so unless <c>--yes</c> pins first runs a dry run, shows its plan and asks; with no
 /// terminal to ask on it refuses (exit 64) rather than wait for an answer that cannot come.
 /// </summary>
@@ -19,18 +19,34 @@ internal static class UpgradeCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Only simulate: show what an upgrade would change, change nothing" };
         var follow = new Option<bool>("--follow") { Description = "Stream the log to stdout until the job ends, and exit with its outcome (reconnects if the connection drops)" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Upgrade without the dry run and the question first (for scripts)" };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "upgrade (apt-get upgrade), or full-upgrade (apt-get full-upgrade: may also install and remove packages to upgrade)",
+            HelpName = string.Join('|', UpgradeModes.All),
+            DefaultValueFactory = _ => UpgradeModes.Upgrade,
+        };
+        mode.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is not { } value || !UpgradeModes.All.Contains(value))
+            {
+                result.AddError($"--mode is {string.Join(" or ", UpgradeModes.All)}.");
+            }
+        });
+        var autoremove = new Option<bool>("--autoremove") { Description = "Also remove packages no longer needed after a successful upgrade (apt-get autoremove; a dry run shows them)" };
         var host = CommonOptions.Host();
         var exitReboot = CommonOptions.ExitReboot();
         var command = new Command("upgrade", "Upgrade the host's packages (apt-get update and upgrade). Asks first, showing the plan, unless --yes")
         {
-            dryRun, follow, yes, host, exitReboot,
+            dryRun, mode, autoremove, follow, yes, host, exitReboot,
         };
-        Invocation.Bind(command, (run, ct) => RunAsync(run, run.Value(dryRun), run.Value(follow), run.Value(yes), run.Value(host), run.Value(exitReboot), ct));
+        Invocation.Bind(command, (run, ct) => RunAsync(
+            run, new UpgradeRequest(run.Value(dryRun)) { Mode = run.Value(mode)!, Autoremove = run.Value(autoremove) }, run.Value(follow), run.Value(yes), run.Value(host), run.Value(exitReboot), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(Invocation run, bool dryRun, bool follow, bool yes, string? hostName, bool exitReboot, CancellationToken ct)
+    private static async Task<int> RunAsync(Invocation run, UpgradeRequest request, bool follow, bool yes, string? hostName, bool exitReboot, CancellationToken ct)
     {
+        var dryRun = request.DryRun;
         var ask = !dryRun && !yes;
         if (ask && !run.Terminal.CanAsk)
         {
@@ -44,7 +60,7 @@ internal static class UpgradeCommand
         if (ask)
         {
             run.Status.Info($"Checking what an upgrade of {target.Label} would change (a dry run first)…");
-            var (check, _) = await StartAsync(run, client, dryRun: true, ct);
+            var (check, _) = await StartAsync(run, client, request with { DryRun = true }, ct);
             var (checkCode, plan) = await JobOutput.FollowAsync(run, client, check, 0, printer: null, exitReboot: false, ct);
             if (checkCode != ExitCodes.Succeeded)
             {
@@ -64,7 +80,7 @@ internal static class UpgradeCommand
             }
         }
 
-        var (job, accepted) = await StartAsync(run, client, dryRun, ct);
+        var (job, accepted) = await StartAsync(run, client, request, ct);
         if (!follow)
         {
             // stdout gets the id alone (job=$(pins upgrade --yes)), or the daemon's answer with --json.
@@ -86,12 +102,12 @@ internal static class UpgradeCommand
         return code;
     }
 
-    private static async Task<(JobId Id, Answer<JobAccepted> Accepted)> StartAsync(Invocation run, DaemonClient client, bool dryRun, CancellationToken ct)
+    private static async Task<(JobId Id, Answer<JobAccepted> Accepted)> StartAsync(Invocation run, DaemonClient client, UpgradeRequest request, CancellationToken ct)
     {
         Answer<JobAccepted> accepted;
         try
         {
-            accepted = await client.StartAsync(dryRun, ct);
+            accepted = await client.StartAsync(request, ct);
         }
         catch (CliException ex) when (ex.JobId is { } running)
         {
@@ -103,7 +119,8 @@ internal static class UpgradeCommand
             throw new CliException(ExitCodes.Failed, $"{client.Target.Label} answered with a job id pins cannot read.");
         }
 
-        run.Status.Info($"Started {JobViews.Mode(dryRun)} {id} on {client.Target.Label}.");
+        var options = (request.Mode == UpgradeModes.Upgrade ? string.Empty : $", {request.Mode}") + (request.Autoremove ? ", autoremove" : string.Empty);
+        run.Status.Info($"Started {JobViews.Mode(request.DryRun)} {id}{(options.Length > 0 ? $" ({options[2..]})" : string.Empty)} on {client.Target.Label}.");
         return (id, accepted);
     }
 

@@ -29,6 +29,10 @@ internal static class ConfigurationExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<UpgradeOptions>, UpgradeOptionsValidator>();
 
+        services.AddOptions<ScheduleOptions>()
+            .BindSection(ScheduleOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddOptions<StorageOptions>()
             .BindSection(StorageOptions.SectionName)
             .ValidateDataAnnotations()

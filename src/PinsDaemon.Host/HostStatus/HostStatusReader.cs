@@ -16,7 +16,8 @@ internal sealed class HostStatusReader(HostFacts facts, DpkgHolds holds, IRequir
     /// <summary>The host's status, or null when the job supervisor did not answer in time.</summary>
     public async Task<Contracts.HostStatus?> ReadAsync(CancellationToken cancellationToken)
     {
-        if (await ListJobsAsync(cancellationToken) is not { } history)
+        if (await ListJobsAsync(cancellationToken) is not { } history
+            || await jobs.ActorRef.TryAskAsync<JobProtocol.RebootSchedule>(JobProtocol.GetRebootSchedule.Instance, cancellationToken) is not { } reboot)
         {
             return null;
         }
@@ -34,6 +35,9 @@ internal sealed class HostStatusReader(HostFacts facts, DpkgHolds holds, IRequir
             rebootRequired ? facts.RebootRequiredPackages() : null,
             JobHistorySummary.LastSuccessfulApply(history),
             JobHistorySummary.Running(history),
-            JobHistorySummary.Pending(history.ToArray(), await holds.ReadAsync(cancellationToken)));
+            JobHistorySummary.Pending(history.ToArray(), await holds.ReadAsync(cancellationToken)))
+        {
+            RebootScheduledAt = reboot.RebootAt,
+        };
     }
 }

@@ -57,7 +57,7 @@ internal static class OpenApiExtensions
         return app;
     }
 
-    /// <summary>A job's <c>reason</c>, <c>supervisor</c> and <c>mode</c> are closed sets that clients match on: listed.</summary>
+    /// <summary>A job's <c>reason</c>, <c>supervisor</c>, <c>mode</c> and <c>trigger</c> are closed sets that clients match on: listed.</summary>
     private static Task DescribeSchemaAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
         if (context.JsonTypeInfo.Type == typeof(JobSnapshot) && schema.Properties is { } properties)
@@ -65,6 +65,7 @@ internal static class OpenApiExtensions
             Restrict(properties, "reason", JobReasons.All, nullable: true);
             Restrict(properties, "supervisor", JobReasons.Supervisors, nullable: true);
             Restrict(properties, "mode", UpgradeModes.All, nullable: false);
+            Restrict(properties, "trigger", JobTriggers.All, nullable: false);
         }
 
         if (context.JsonTypeInfo.Type == typeof(NotificationDelivery) && schema.Properties is { } delivery)

@@ -37,6 +37,18 @@ public sealed class ContractSpecs
     }
 
     [Fact]
+    public void Should_read_a_job_recorded_before_triggers_existed_as_started_over_the_api_and_keep_a_scheduled_one()
+    {
+        const string older = """{"jobId":"3f2504e0-4f89-41d3-9a0c-0305e82c3301","status":"succeeded","dryRun":true,"createdAt":"2026-11-27T02:07:47+00:00","lineCount":3}""";
+        Assert.Equal(JobTriggers.Api, JsonSerializer.Deserialize<JobSnapshot>(older, ContractJson.Options)!.Trigger);
+
+        var check = new JobSnapshot(JobId.New(), JobStatus.Succeeded, true, DateTimeOffset.UnixEpoch, null, null, 0, 3, null) { Trigger = JobTriggers.Schedule };
+        var json = JsonSerializer.SerializeToElement(check, ContractJson.Options);
+        Assert.Equal("schedule", json.GetProperty("trigger").GetString());
+        Assert.Equal(JobTriggers.Schedule, JsonSerializer.Deserialize<JobSnapshot>(json, ContractJson.Options)!.Trigger);
+    }
+
+    [Fact]
     public void Should_render_every_frame_kind_so_that_a_client_parses_it_back()
     {
         var id = JobId.New();

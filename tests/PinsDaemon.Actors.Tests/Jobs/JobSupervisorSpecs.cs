@@ -49,6 +49,15 @@ public sealed class JobSupervisorSpecs : TestKit
         Assert.Equal(new RunName(false, started.Job.JobId), run.Name);
         Assert.Equal(new RunOptions(true, true), Assert.Single(_launcher.LaunchOptions));
         Assert.Equal(UpgradeModes.FullUpgrade, (await GetAsync(started.Job.JobId)).Mode);
+        Assert.Equal(JobTriggers.Api, started.Job.Trigger);
+    }
+
+    [Fact]
+    public async Task Should_record_what_triggered_a_job()
+    {
+        var started = await _supervisor.Ask<JobProtocol.JobStarted>(
+            new JobProtocol.StartJob(true, JobTriggers.Schedule) { Trigger = JobTriggers.Schedule }, TimeSpan.FromSeconds(3));
+        Assert.Equal(JobTriggers.Schedule, (await GetAsync(started.Job.JobId)).Trigger);
     }
 
     [Fact]
@@ -61,8 +70,10 @@ public sealed class JobSupervisorSpecs : TestKit
         (await _launcher.LatestAsync(1)).Exit(0);
         await AwaitStatusAsync(job.JobId, JobStatus.Succeeded);
 
+        Assert.Null((await _supervisor.Ask<JobProtocol.RebootSchedule>(JobProtocol.GetRebootSchedule.Instance, TimeSpan.FromSeconds(3))).RebootAt);
         var done = await _supervisor.Ask<JobProtocol.RebootDone>(new JobProtocol.RequestReboot(false), TimeSpan.FromSeconds(3));
         Assert.NotNull(done.RebootAt);
+        Assert.Equal(done.RebootAt, (await _supervisor.Ask<JobProtocol.RebootSchedule>(JobProtocol.GetRebootSchedule.Instance, TimeSpan.FromSeconds(3))).RebootAt);
         Assert.Equal([false], _launcher.Reboots);
         await _supervisor.Ask<JobProtocol.StartRefusedForReboot>(new JobProtocol.StartJob(true), TimeSpan.FromSeconds(3));
         Assert.Equal(1, _launcher.LaunchCount);
