@@ -68,6 +68,7 @@ public sealed class NotificationSpecs : IDisposable
         Assert.Equal(jobId, data.GetProperty("jobId").GetString());
         Assert.Equal(Environment.MachineName, data.GetProperty("host").GetString());
         Assert.Equal("succeeded", data.GetProperty("status").GetString());
+        Assert.Equal("api", data.GetProperty("trigger").GetString());
         Assert.Equal(2, data.GetProperty("packageCount").GetInt32());
         Assert.Equal(["zip", "sl"], data.GetProperty("packages").EnumerateArray().Select(p => p.GetString()!).ToArray());
 

@@ -70,7 +70,7 @@ public static partial class NotificationRules
             _ => null,
         };
         var data = new NotificationData(
-            job.JobId, hostName, job.Status.WireName(), job.Reason, job.DryRun, job.Mode,
+            job.JobId, hostName, job.Status.WireName(), job.Reason, job.DryRun, job.Mode, job.Trigger,
             job.CreatedAt, job.StartedAt, job.FinishedAt, job.ExitCode,
             packages?.Count, packages?.Where(name => PackageName().IsMatch(name)).Take(MaxPackages).ToArray());
         return JsonSerializer.Serialize(new NotificationPayload(@event, now, data), ContractJson.Options);
@@ -114,6 +114,7 @@ public sealed record NotificationDecision(IReadOnlyList<string> Events, string? 
 /// <summary>The webhook's body: <c>type</c> is the event, as Standard Webhooks asks, and <c>timestamp</c> when it happened.</summary>
 public sealed record NotificationPayload(string Type, DateTimeOffset Timestamp, NotificationData Data);
 
+/// <param name="Trigger"><c>api</c> or <c>schedule</c> (a scheduled check), as the job says.</param>
 /// <param name="PackageCount">How many packages the event concerns (pending updates, packages needing the reboot); null for other events.</param>
 /// <param name="Packages">Their names, at most <see cref="NotificationRules.MaxPackages"/>.</param>
 public sealed record NotificationData(
@@ -123,6 +124,7 @@ public sealed record NotificationData(
     string? Reason,
     bool DryRun,
     string Mode,
+    string Trigger,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
