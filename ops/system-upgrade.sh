@@ -441,10 +441,11 @@ report_changes() {
     local package old new
     installed_versions >"$WORK_DIR/after"
     # Every package whose installed version is new or different, with its old version
-    # ("-" for a package that was not installed).
+    # ("-" for a package that was not installed: filled in by join -e, because read would
+    # merge an empty field's two tabs and shift the new version into the old one's place).
     while IFS=$'\t' read -r package old new; do
-        status "upgraded $package ${old:--} $new"
-    done < <(join -t $'\t' -a 2 -o 0,1.2,2.2 "$WORK_DIR/before" "$WORK_DIR/after" | awk -F '\t' '$2 != $3')
+        status "upgraded $package $old $new"
+    done < <(join -t $'\t' -a 2 -e - -o 0,1.2,2.2 "$WORK_DIR/before" "$WORK_DIR/after" | awk -F '\t' '$2 != $3')
     # Every package that was installed and is no longer (full-upgrade's removals, autoremove).
     while IFS=$'\t' read -r package old; do
         status "removed $package $old"

@@ -11,9 +11,31 @@ public sealed class TerminalSpecs : IDisposable
     [Fact]
     public async Task Should_show_the_plan_and_upgrade_only_after_yes()
     {
-        await using var daemon = await DaemonFixture.StartAsync("channel-dry-run.sh");
+        // The dry run holds at half its download until pins has drawn that progress (told to it
+        // when it joined the stream), then finishes; the upgrade after "y" runs straight through.
+        using var script = new GatedScript(
+            """
+            N=0123456789abcdef0123456789abcdef
+            s() { echo "pinsdaemon-status $N $*"; }
+            echo "pinsdaemon: channel $N"
+            s "mode dry-run"
+            s "phase update"
+            s "apt dlstatus:1:50.0000:Retrieving file 1 of 2"
+            """,
+            """
+            s "phase simulate"
+            echo "Inst zip [3.0-13] (3.0-13+deb12u1 Debian-Security:12/stable-security [amd64])"
+            echo "Conf zip (3.0-13+deb12u1 Debian-Security:12/stable-security [amd64])"
+            s "exit 0"
+            """);
+        await using var daemon = await DaemonFixture.StartAsync(script.Name);
 
-        var result = await _pins.For(daemon).RunOnTerminalAsync(["upgrade", "--follow"], ("[y/n]", "y\n"));
+        using var run = _pins.For(daemon).StartOnTerminal("upgrade", "--follow");
+        await run.WaitForStdoutAsync("━");
+        script.Open();
+        await run.WaitForStdoutAsync("[y/n]");
+        await run.TypeAsync("y\n");
+        var result = await run.WaitAsync();
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Package", result.Stdout);

@@ -10,9 +10,36 @@ public sealed class UpgradeSpecs : IDisposable
     [Fact]
     public async Task Should_follow_a_dry_run_printing_the_log_on_stdout_and_the_plan_on_stderr()
     {
-        await using var daemon = await DaemonFixture.StartAsync("channel-dry-run.sh");
+        // The update phase starts before pins can have connected (it starts its own process,
+        // then the job, then the stream): what a late follower is told is the current phase.
+        // The rest waits until pins has shown it, so the order holds on any machine.
+        using var script = new GatedScript(
+            """
+            N=0123456789abcdef0123456789abcdef
+            s() { echo "pinsdaemon-status $N $*"; }
+            echo "pinsdaemon: channel $N"
+            s "mode dry-run"
+            s "phase update"
+            echo "Hit:1 http://deb.mirror.example/debian bookworm InRelease"
+            s "apt dlstatus:1:50.0000:Retrieving file 1 of 2"
+            """,
+            """
+            s "apt dlstatus:2:100.0000:Retrieving file 2 of 2"
+            echo "Reading package lists..."
+            s "phase simulate"
+            echo "Inst zip [3.0-13] (3.0-13+deb12u1 Debian-Security:12/stable-security [amd64])"
+            echo "Inst sl (5.02-1+b1 Debian:12.11/stable [amd64])"
+            echo "Conf zip (3.0-13+deb12u1 Debian-Security:12/stable-security [amd64])"
+            echo "Conf sl (5.02-1+b1 Debian:12.11/stable [amd64])"
+            echo "1 upgraded, 1 newly installed, 0 to remove and 0 not upgraded."
+            s "exit 0"
+            """);
+        await using var daemon = await DaemonFixture.StartAsync(script.Name);
 
-        var result = await _pins.For(daemon).RunAsync("upgrade", "--dry-run", "--follow");
+        using var run = _pins.For(daemon).Start(null, "upgrade", "--dry-run", "--follow");
+        await run.WaitForStderrAsync("pins: update");
+        script.Open();
+        var result = await run.WaitAsync();
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var job = Assert.Single(await DaemonLog.JobsAsync(daemon));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using PinsDaemon.Cli.Tests.TestSupport;
 using PinsDaemon.Host.Tests.TestSupport;
 
 namespace PinsDaemon.Host.Tests;
@@ -10,10 +11,21 @@ public sealed class AptAwareSpecs
     [Fact]
     public async Task Should_stream_progress_frames_between_lines_and_record_the_plan()
     {
-        await using var daemon = await DaemonFixture.StartAsync("channel-dry-run.sh");
+        // channel-dry-run.sh, held after its first download step until this client has had a
+        // progress frame, so the client joins a running job however slowly it connects.
+        var script = await File.ReadAllLinesAsync(DaemonFixture.ScriptPath("channel-dry-run.sh"));
+        var held = Array.FindIndex(script, line => line.Contains("Retrieving file 1 of 2", StringComparison.Ordinal));
+        using var gated = new GatedScript(string.Join('\n', script[1..(held + 1)]), string.Join('\n', script[(held + 1)..]));
+        await using var daemon = await DaemonFixture.StartAsync(gated.Name);
         var jobId = (await daemon.StartJobAsync(dryRun: true)).GetProperty("jobId").GetString()!;
         using var socket = await daemon.ConnectAsync($"/logs/{jobId}");
-        var read = await DaemonFixture.ReadAllAsync(socket);
+        var read = await DaemonFixture.ReadAllAsync(socket, onFrame: frame =>
+        {
+            if (frame.GetProperty("type").GetString() == "progress")
+            {
+                gated.Open();
+            }
+        });
 
         // Status lines are not log lines: no seq, not in the log, and the forged one stays a plain line.
         Assert.Equal(Enumerable.Range(1, read.Lines.Count).Select(n => (long)n), read.Lines.Select(l => l.GetProperty("seq").GetInt64()));
@@ -123,7 +135,21 @@ public sealed class AptAwareSpecs
     [Fact]
     public async Task Should_refuse_to_cancel_once_dpkg_is_changing_the_system()
     {
-        await using var daemon = await DaemonFixture.StartAsync("install-phase.sh");
+        // In dpkg's install phase until the test has tried to cancel.
+        using var script = new GatedScript(
+            """
+            N=0123456789abcdef0123456789abcdef
+            s() { echo "pinsdaemon-status $N $*"; }
+            trap 's cancel-refused' TERM
+            echo "pinsdaemon: channel $N"
+            s "phase install"
+            echo "Unpacking zip (3.0-13+deb12u1) over (3.0-13) ..."
+            """,
+            """
+            echo "Setting up zip (3.0-13+deb12u1) ..."
+            s "exit 0"
+            """);
+        await using var daemon = await DaemonFixture.StartAsync(script.Name);
         var jobId = (await daemon.StartJobAsync(dryRun: false)).GetProperty("jobId").GetString()!;
         await Eventually.WaitUntilAsync(async () => (await daemon.GetJobAsync(jobId)).GetProperty("lineCount").GetInt64() == 1);
         var installing = await daemon.GetJobAsync(jobId);
@@ -134,6 +160,7 @@ public sealed class AptAwareSpecs
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
         Assert.Contains("dpkg", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
 
+        script.Open();
         var job = await daemon.WaitForEndAsync(jobId);
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
         Assert.Contains(job.GetProperty("audit").EnumerateArray(), a => a.GetProperty("outcome").GetString()!.StartsWith("refused", StringComparison.Ordinal));

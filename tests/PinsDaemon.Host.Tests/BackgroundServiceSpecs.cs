@@ -14,7 +14,7 @@ namespace PinsDaemon.Host.Tests;
 /// </summary>
 public sealed class BackgroundServiceSpecs
 {
-    private static readonly TimeSpan Within = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
 
     public static TheoryData<string> Services => ["memory release", "idle exit"];
 

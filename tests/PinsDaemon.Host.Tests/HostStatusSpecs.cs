@@ -97,6 +97,8 @@ public sealed class HostStatusSpecs
             {
                 BootId = Write(dir, "boot_id", "5b0f3f1e-0000-4000-8000-000000000001\n"),
                 Uptime = Write(dir, "uptime", "3600.50 100.00\n"),
+                // A container's PID 1, started 1500 s (150000 clock ticks) after the kernel booted.
+                InitStat = Write(dir, "init-stat", "1 (systemd) S 0 1 1 0 -1 4194560 100 200 3 4 50 60 1 2 20 0 1 0 150000 1000 2000\n"),
                 RebootRequired = Path.Combine(dir.FullName, "reboot-required"),
                 RebootRequiredPackages = Write(dir, "reboot-required.pkgs", "linux-image-6.1.0-28-amd64\nlinux-base\nlinux-base\n"),
                 DpkgStatus = Path.Combine(AppContext.BaseDirectory, "fixtures", "apt-history", "dpkg-status-held.txt"),
@@ -108,7 +110,10 @@ public sealed class HostStatusSpecs
             Assert.Equal(JsonValueKind.Null, before.GetProperty("rebootRequiredPackages").ValueKind);
             Assert.Equal(JsonValueKind.Null, before.GetProperty("pendingUpdates").ValueKind);
             Assert.Equal("5b0f3f1e-0000-4000-8000-000000000001", before.GetProperty("bootId").GetString());
-            Assert.Equal(3600.5, before.GetProperty("uptimeSeconds").GetDouble());
+            // The container's uptime and boot, not the kernel's.
+            Assert.Equal(2100.5, before.GetProperty("uptimeSeconds").GetDouble());
+            var bootedAt = before.GetProperty("bootedAt").GetDateTimeOffset();
+            Assert.InRange(DateTimeOffset.UtcNow - bootedAt, TimeSpan.FromSeconds(2100), TimeSpan.FromSeconds(2100 + 600));
             Assert.Equal("debian", before.GetProperty("os").GetProperty("id").GetString());
             Assert.False(string.IsNullOrEmpty(before.GetProperty("kernel").GetString()));
 

@@ -322,7 +322,7 @@ public sealed class RunModelSpecs
     {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await socket.ConnectAsync(new Uri($"ws://{baseAddress.Authority}{path}"), timeout.Token);
         return socket;
     }

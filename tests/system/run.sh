@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/system/run.sh: PinsDaemon under a real systemd. Boots Debian 12 (systemd 252 as PID 1)
 # in systemd-nspawn containers, installs the amd64 package with apt-get (its real units), and
-# runs the scenarios of issues 10 and 11 against a local apt repository of test packages.
+# runs the scenarios of issues 10, 11 and 15 against a local apt repository of test packages.
 #
 #   tests/system/run.sh [--keep] [SCENARIO...]
 #

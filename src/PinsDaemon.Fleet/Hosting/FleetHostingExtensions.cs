@@ -7,6 +7,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Fleet.Agents;
+using PinsDaemon.Fleet.Membership;
 using PinsDaemon.Fleet.Replication;
 using PinsDaemon.Fleet.Rollouts;
 using PinsDaemon.Fleet.Security;
@@ -99,6 +100,7 @@ public static class FleetHostingExtensions
                 HostAgent.Props(settings.NodeName, jobs, journal, journaled, summary, reboots),
                 AgentProtocol.ActorName);
             registry.Register<HostAgent>(agent);
+            system.ActorOf(QuarantineWatcher.Props(), QuarantineWatcher.ActorName);
             log.Info(
                 "Fleet: node {0} at {1} (roles {2}); certificate '{3}' valid until {4:u}, CA '{5}'",
                 settings.NodeName, Cluster.Get(system).SelfAddress, string.Join(", ", roles), certificates.Node.Subject, certificates.Node.NotAfter.ToUniversalTime(), certificates.CaSubject);

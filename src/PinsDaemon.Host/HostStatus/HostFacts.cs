@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using PinsDaemon.Actors.Runs;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Host.HostStatus;
@@ -13,6 +14,12 @@ internal sealed class HostFacts(HostPaths paths, TimeProvider clock)
 {
     /// <summary>The files read here are a few hundred bytes; 64 KiB is far beyond any real one.</summary>
     private const int MaxFileBytes = 64 * 1024;
+
+    /// <summary>
+    /// The unit of <c>/proc/PID/stat</c>'s times (USER_HZ): 100 on every Linux architecture
+    /// Debian ships for (amd64, arm64, armhf, i386, ...).
+    /// </summary>
+    private const int ClockTicksPerSecond = 100;
 
     /// <summary>Packages named in reboot-required.pkgs that are reported, at most.</summary>
     private const int MaxRebootPackages = 1000;
@@ -34,7 +41,22 @@ internal sealed class HostFacts(HostPaths paths, TimeProvider clock)
 
     public string? ReadBootId() => ReadSmall(paths.BootId)?.Trim() is { Length: > 0 } id ? id : null;
 
-    public double? ReadUptimeSeconds() => ReadSmall(paths.Uptime) is { } text ? ParseUptime(text) : null;
+    /// <summary>
+    /// Seconds since this system booted: since its PID 1 started when that can be read, else since
+    /// the kernel booted. The two differ by a second on a machine; in a container, which keeps the
+    /// kernel across its own reboots, only PID 1's start tells its boot.
+    /// </summary>
+    public double? ReadUptimeSeconds()
+    {
+        if (ReadSmall(paths.Uptime) is not { } text || ParseUptime(text) is not { } kernelUptime)
+        {
+            return null;
+        }
+
+        return ReadSmall(paths.InitStat) is { } stat && BootIdentity.ParseStartTime(stat) is { } ticks
+            ? Math.Max(0, Math.Round(kernelUptime - ((double)ticks / ClockTicksPerSecond), 2))
+            : kernelUptime;
+    }
 
     public DateTimeOffset? BootedAt(double? uptimeSeconds) =>
         uptimeSeconds is { } seconds ? TruncateToSecond(clock.GetUtcNow() - TimeSpan.FromSeconds(seconds)) : null;

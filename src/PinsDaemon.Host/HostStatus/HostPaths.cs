@@ -14,6 +14,9 @@ internal sealed record HostPaths
 
     public string BootId { get; init; } = "/proc/sys/kernel/random/boot_id";
 
+    /// <summary>PID 1's stat: its start time marks this system's boot, a container's too.</summary>
+    public string InitStat { get; init; } = "/proc/1/stat";
+
     /// <summary>Created by packages' postinst scripts (update-notifier-common's convention, kept by Debian).</summary>
     public string RebootRequired { get; init; } = "/run/reboot-required";
 

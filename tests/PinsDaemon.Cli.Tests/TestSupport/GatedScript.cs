@@ -1,15 +1,24 @@
 namespace PinsDaemon.Cli.Tests.TestSupport;
 
 /// <summary>
-/// An upgrade script made for one test: it prints <c>before 1..N</c>, then waits until the
-/// test opens its gate, then prints <c>after 1..M</c>. So a test knows the job is still running
-/// while it cuts connections or restarts the daemon, without timing anything.
+/// An upgrade script made for one test: it prints <c>before 1..N</c> (or runs the test's own
+/// commands), then waits until the test opens its gate, then prints <c>after 1..M</c> (or runs
+/// the rest). So a test knows the job is still running while it cuts connections or restarts
+/// the daemon, without timing anything.
 /// </summary>
 public sealed class GatedScript : IDisposable
 {
     private readonly string _gate;
 
     public GatedScript(int before, int after)
+        : this(
+            $"i=1; while [ $i -le {before} ]; do echo \"before $i\"; i=$((i + 1)); done",
+            $"i=1; while [ $i -le {after} ]; do echo \"after $i\"; i=$((i + 1)); done")
+    {
+    }
+
+    /// <summary>A script that runs <paramref name="beforeGate"/>, waits for the gate, then runs <paramref name="afterGate"/> (shell text).</summary>
+    public GatedScript(string beforeGate, string afterGate)
     {
         var id = Guid.NewGuid().ToString("N");
         Name = Path.Combine("generated", $"gated-{id}.sh");
@@ -18,9 +27,9 @@ public sealed class GatedScript : IDisposable
         _gate = Path.Combine(Path.GetTempPath(), $"pins-gate-{id}");
         File.WriteAllText(path, $$"""
             #!/bin/sh
-            i=1; while [ $i -le {{before}} ]; do echo "before $i"; i=$((i + 1)); done
+            {{beforeGate}}
             n=0; while [ ! -e '{{_gate}}' ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n + 1)); done
-            i=1; while [ $i -le {{after}} ]; do echo "after $i"; i=$((i + 1)); done
+            {{afterGate}}
             """);
     }
 

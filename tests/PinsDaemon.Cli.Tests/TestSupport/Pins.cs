@@ -63,15 +63,21 @@ public sealed class Pins : IDisposable
     /// </summary>
     public async Task<PinsResult> RunOnTerminalAsync(string[] args, params (string Prompt, string Typed)[] answers)
     {
-        var command = string.Join(' ', new[] { "stty cols 100;", Quote(Executable) }.Concat(args.Select(Quote)));
-        using var run = StartProcess("script", ["--quiet", "--return", "--command", command, "/dev/null"], stdin: null, closeStdin: false);
+        using var run = StartOnTerminal(args);
         foreach (var (prompt, typed) in answers)
         {
-            await Eventually.WaitUntilAsync(() => Task.FromResult(run.StdoutSoFar.Contains(prompt, StringComparison.Ordinal)));
+            await run.WaitForStdoutAsync(prompt);
             await run.TypeAsync(typed);
         }
 
         return await run.WaitAsync();
+    }
+
+    /// <summary>Starts pins on a pseudo-terminal (see <see cref="RunOnTerminalAsync"/>), for a test that acts on what it shows.</summary>
+    public PinsRun StartOnTerminal(params string[] args)
+    {
+        var command = string.Join(' ', new[] { "stty cols 100;", Quote(Executable) }.Concat(args.Select(Quote)));
+        return StartProcess("script", ["--quiet", "--return", "--command", command, "/dev/null"], stdin: null, closeStdin: false);
     }
 
     public void Dispose()
@@ -166,6 +172,9 @@ public sealed class PinsRun : IDisposable
     /// <summary>Waits until stdout holds at least <paramref name="count"/> complete lines.</summary>
     public Task WaitForLinesAsync(int count) =>
         Eventually.WaitUntilAsync(() => Task.FromResult(StdoutSoFar.Count(c => c == '\n') >= count || _process.HasExited));
+
+    public Task WaitForStdoutAsync(string text) =>
+        Eventually.WaitUntilAsync(() => Task.FromResult(StdoutSoFar.Contains(text, StringComparison.Ordinal) || _process.HasExited));
 
     public Task WaitForStderrAsync(string text) =>
         Eventually.WaitUntilAsync(() => Task.FromResult(StderrSoFar.Contains(text, StringComparison.Ordinal) || _process.HasExited));

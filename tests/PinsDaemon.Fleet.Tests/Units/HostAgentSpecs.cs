@@ -12,8 +12,9 @@ public sealed class HostAgentSpecs : TestKit, IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "pinsdaemon-fleet-tests", Guid.NewGuid().ToString("N"));
 
+    /// <summary>Expectations wait up to 30 s (the default is 3): the machine the tests run on may be loaded.</summary>
     public HostAgentSpecs(ITestOutputHelper output)
-        : base(output: output)
+        : base("akka.test.single-expect-default = 30s\nakka.test.default-timeout = 30s", output)
     {
         Directory.CreateDirectory(_directory);
     }

@@ -127,7 +127,7 @@ public sealed class DaemonFixture : IAsyncDisposable
 
     public async Task<JsonElement> WaitForEndAsync(string jobId)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             var job = await GetJobAsync(jobId);
@@ -158,15 +158,15 @@ public sealed class DaemonFixture : IAsyncDisposable
             socket.Options.SetRequestHeader("Authorization", $"Bearer {Token}");
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await socket.ConnectAsync(WebSocketUri(pathAndQuery), timeout.Token);
         return socket;
     }
 
-    /// <summary>Reads text frames until the server closes; each frame parsed as JSON.</summary>
-    public static async Task<LogRead> ReadAllAsync(ClientWebSocket socket, TimeSpan? timeout = null)
+    /// <summary>Reads text frames until the server closes; each frame parsed as JSON, and shown to <paramref name="onFrame"/> as it arrives.</summary>
+    public static async Task<LogRead> ReadAllAsync(ClientWebSocket socket, TimeSpan? timeout = null, Action<JsonElement>? onFrame = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
         var frames = new List<JsonElement>();
         var buffer = new byte[128 * 1024];
         var message = new MemoryStream();
@@ -186,7 +186,9 @@ public sealed class DaemonFixture : IAsyncDisposable
             message.Write(buffer, 0, result.Count);
             if (result.EndOfMessage)
             {
-                frames.Add(JsonDocument.Parse(message.ToArray()).RootElement.Clone());
+                var frame = JsonDocument.Parse(message.ToArray()).RootElement.Clone();
+                frames.Add(frame);
+                onFrame?.Invoke(frame);
                 message.SetLength(0);
             }
         }

@@ -19,6 +19,10 @@
 #   lab_wait_unit NAME UNIT STATE [SECONDS]   wait until "systemctl is-active UNIT" says STATE
 #   lab_power_cut NAME        SIGKILL the container's PID 1: every process dies at once, no
 #                             unit is stopped, the next boot gets a new boot id
+#   lab_boot_id NAME          the boot id the container sees (a new one at every boot)
+#   lab_wait_reboot NAME BOOT_ID [SECONDS]  until NAME has rebooted (a reboot inside the
+#                             container boots it again, as systemd-nspawn@.service would) and
+#                             runs a boot other than BOOT_ID, up to multi-user
 #   lab_down NAME             clean poweroff (SIGKILL after LAB_STOP_TIMEOUT), unmount, remove
 #                             its cgroups and files (kept with LAB_KEEP=1)
 #   lab_down_all              lab_down every machine of this run
@@ -29,7 +33,10 @@
 #   upper/ work/   the overlay's writable layer: everything the machine changed, kept across
 #                  lab_power_cut and lab_boot, so a power cut loses nothing the kernel had
 #   root/          the overlay mount (cached root filesystem below, upper/ on top)
-#   nspawn.pid     systemd-nspawn's pid; its child is the container's PID 1
+#   nspawn.pid     systemd-nspawn's pid (a new one after each reboot); its child is the
+#                  container's PID 1
+#   boot.pid       the loop of lab_boot that starts nspawn again after a reboot
+#   reboots        one line per reboot from inside the container (seconds after lab_boot)
 #   nspawn.args    the extra nspawn arguments, for lab_boot after a power cut
 #   console.log    the container's console (systemd's boot messages)
 # The machine name, hostname of the nspawn process tree and cgroup are "$LAB_ID-NAME", so two
@@ -230,16 +237,28 @@ lab_boot() {
     lab_leader "$name" >/dev/null 2>&1 && { lab_say "$name is running already"; return 1; }
     [[ -s $dir/nspawn.args ]] && mapfile -d '' -t args <"$dir/nspawn.args"
     started=$SECONDS
+    rm -f -- "$dir/nspawn.pid" "$dir/down"
     (
         for cg in $(lab_cgroup_dirs "$machine"); do
             mkdir -p "$cg"
             echo "$BASHPID" >"$cg/cgroup.procs"
         done
-        exec setsid systemd-nspawn --quiet -D "$dir/root" --machine="$machine" --hostname=pinslab \
-            --register=no --keep-unit --private-network --link-journal=no \
-            --boot --console=read-only "${args[@]}" </dev/null >>"$dir/console.log" 2>&1
+        # A reboot inside the container ends systemd-nspawn --keep-unit with exit status 133,
+        # which asks its supervisor to start it again (systemd-nspawn@.service has
+        # RestartForceExitStatus=133): here this loop is that supervisor. A poweroff, a power
+        # cut or lab_down ends it.
+        while :; do
+            setsid systemd-nspawn --quiet -D "$dir/root" --machine="$machine" --hostname=pinslab \
+                --register=no --keep-unit --private-network --link-journal=no \
+                --boot --console=read-only "${args[@]}" </dev/null >>"$dir/console.log" 2>&1 &
+            echo $! >"$dir/nspawn.pid"
+            wait $!
+            status=$?
+            [[ $status == 133 && ! -e $dir/down ]] || exit "$status"
+            echo "$((SECONDS - started))" >>"$dir/reboots"
+        done
     ) &
-    echo $! >"$dir/nspawn.pid"
+    echo $! >"$dir/boot.pid"
     if ! wait_for 30 "$name: systemd as the container's PID 1" lab_leader_is_systemd "$name"; then
         tail -n 20 "$dir/console.log" >&2
         return 1
@@ -327,6 +346,27 @@ lab_nspawn_gone() {
     ! kill -0 "$ns" 2>/dev/null
 }
 
+# The boot id the container's own processes see (nspawn mounts a new one over the kernel's at
+# every boot of the container).
+lab_boot_id() { lab_exec "$1" cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
+
+lab_booted_other_than() {
+    local id
+    id=$(lab_boot_id "$1") && [[ -n $id && $id != "$2" ]] && lab_booted "$1"
+}
+
+# lab_wait_reboot NAME BOOT_ID [SECONDS]: until NAME runs a boot other than BOOT_ID, booted to
+# multi-user (systemd-nspawn exits on a reboot and lab_boot's loop starts it again).
+lab_wait_reboot() {
+    wait_for "${3:-180}" "$1 to reboot (boot id other than $2)" lab_booted_other_than "$1" "$2"
+}
+
+lab_boot_loop_gone() {
+    local loop
+    loop=$(cat "$(lab_dir "$1")/boot.pid" 2>/dev/null) || return 0
+    ! kill -0 "$loop" 2>/dev/null
+}
+
 lab_power_cut() {
     local leader
     leader=$(lab_leader "$1") || { lab_say "$1 is not running"; return 1; }
@@ -343,14 +383,20 @@ lab_down() {
         lab_say "kept $name running ($machine): tests/system/lab shell $machine"
         return 0
     fi
-    if ns=$(cat "$dir/nspawn.pid" 2>/dev/null) && kill -0 "$ns" 2>/dev/null; then
-        # nspawn turns SIGTERM into a clean poweroff of the container's systemd.
-        kill -TERM "$ns"
-        if ! wait_for "$LAB_STOP_TIMEOUT" "$name: clean poweroff" lab_nspawn_gone "$name"; then
-            kill -KILL "$ns" 2>/dev/null
-            wait_for 10 "$name: systemd-nspawn to exit" lab_nspawn_gone "$name"
+    # Not booted again should the container be rebooting right now; the second round is for
+    # an nspawn that lab_boot's loop started just before it saw this.
+    touch "$dir/down"
+    for _ in 1 2; do
+        if ns=$(cat "$dir/nspawn.pid" 2>/dev/null) && kill -0 "$ns" 2>/dev/null; then
+            # nspawn turns SIGTERM into a clean poweroff of the container's systemd.
+            kill -TERM "$ns"
+            if ! wait_for "$LAB_STOP_TIMEOUT" "$name: clean poweroff" lab_nspawn_gone "$name"; then
+                kill -KILL "$ns" 2>/dev/null
+                wait_for 10 "$name: systemd-nspawn to exit" lab_nspawn_gone "$name"
+            fi
         fi
-    fi
+        wait_for 5 "$name: lab_boot's loop to end" lab_boot_loop_gone "$name" && break
+    done
     if mountpoint -q "$dir/root"; then
         umount "$dir/root" 2>/dev/null || umount -l "$dir/root"
     fi

@@ -3,7 +3,13 @@
 #
 #   repo_build DIR   builds version 1 of every test package into DIR/v1/ (installed into a
 #                    container before a test) and version 2 into DIR/repo/, a flat apt
-#                    repository (Packages, Release) that is the containers' only apt source
+#                    repository (Packages, Release) that is the containers' only apt source;
+#                    and the full-upgrade set: pinslab-firmware 1 and pinslab-firmware-legacy 1
+#                    in DIR/full-v1/ (installed only by the scenario that wants them);
+#                    pinslab-firmware 2 in DIR/repo/, depending on pinslab-firmware-blobs, a
+#                    new package that conflicts with pinslab-firmware-legacy. So "upgrade"
+#                    (apt's, which installs new packages but removes none) keeps it back, and
+#                    "full-upgrade" installs the new one and removes the old
 #   repo_build_self DIR DEB  the self-upgrade repository DIR/self/: DEB (the pinsdaemon
 #                    package under test) repacked as version VERSION+lab2, and pinslab-after
 #                    version 2, which depends on it (so dpkg configures the new pinsdaemon
@@ -17,7 +23,7 @@
 REPO_PACKAGES=(pinslab-data pinslab-kernel pinslab-service)
 
 repo_build_deb() {
-    local package=$1 version=$2 out=$3 depends=${4-} stage
+    local package=$1 version=$2 out=$3 depends=${4-} conflicts=${5-} stage
     stage=$(mktemp -d "$out/.stage.XXXXXX")
     mkdir -p "$stage/DEBIAN" "$stage/usr/share/pinslab/$package"
     cat >"$stage/DEBIAN/control" <<EOF
@@ -25,7 +31,8 @@ Package: $package
 Version: $version
 Architecture: all
 Maintainer: PinsDaemon lab <lab@pinsdaemon.invalid>${depends:+
-Depends: $depends}
+Depends: $depends}${conflicts:+
+Conflicts: $conflicts}
 Section: misc
 Priority: optional
 Description: PinsDaemon lab test package
@@ -50,6 +57,11 @@ repo_build() {
     for package in "${REPO_PACKAGES[@]}"; do
         repo_build_deb "$package" 1 "$dir/v1" && repo_build_deb "$package" 2 "$dir/repo" || return 1
     done
+    mkdir -p "$dir/full-v1"
+    repo_build_deb pinslab-firmware 1 "$dir/full-v1" &&
+        repo_build_deb pinslab-firmware-legacy 1 "$dir/full-v1" &&
+        repo_build_deb pinslab-firmware 2 "$dir/repo" pinslab-firmware-blobs &&
+        repo_build_deb pinslab-firmware-blobs 1 "$dir/repo" "" pinslab-firmware-legacy || return 1
     repo_index "$dir/repo" || return 1
     # apt reads the repository as user _apt.
     chmod -R u+rwX,go+rX,go-w "$dir"
