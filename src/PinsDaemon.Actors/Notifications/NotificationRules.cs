@@ -19,7 +19,9 @@ public static partial class NotificationRules
     /// The events of <paramref name="job"/>, and the fingerprint of the pending updates to remember
     /// (null: keep the last one). <c>updatesAvailable</c> fires only when a dry run's pending set
     /// (package and version) differs from the last one seen, so a daily check does not repeat
-    /// itself; a dry run that finds nothing resets it, so the same set later is news again.
+    /// itself; a dry run that finds nothing resets it, so the same set later is news again. A
+    /// scheduled check raises no <c>succeeded</c>: it runs every day, and what it found is
+    /// <c>updatesAvailable</c>'s to say; a check that fails is still <c>failed</c>.
     /// </summary>
     public static NotificationDecision Decide(JobSnapshot job, string? lastUpdates)
     {
@@ -28,7 +30,11 @@ public static partial class NotificationRules
         switch (job.Status)
         {
             case JobStatus.Succeeded:
-                events.Add(NotificationEvents.Succeeded);
+                if (job.Trigger != JobTriggers.Schedule)
+                {
+                    events.Add(NotificationEvents.Succeeded);
+                }
+
                 if (!job.DryRun && job.RebootRequired == true)
                 {
                     events.Add(NotificationEvents.RebootRequired);

@@ -47,6 +47,15 @@ public sealed class NotificationRulesSpecs
     }
 
     [Fact]
+    public void Should_not_raise_succeeded_for_a_scheduled_check_but_failed_and_updatesAvailable_still()
+    {
+        var check = Job(JobStatus.Succeeded) with { Trigger = JobTriggers.Schedule, Plan = [Upgrade("zip", "3")] };
+        Assert.Equal(["updatesAvailable"], NotificationRules.Decide(check, null).Events);
+        Assert.Equal(["succeeded", "updatesAvailable"], NotificationRules.Decide(check with { Trigger = JobTriggers.Api }, null).Events);
+        Assert.Equal(["failed"], NotificationRules.Decide(Job(JobStatus.Failed) with { Trigger = JobTriggers.Schedule }, null).Events);
+    }
+
+    [Fact]
     public void Should_raise_rebootRequired_only_for_a_succeeded_apply_that_needs_a_reboot()
     {
         Assert.Equal(["succeeded", "rebootRequired"], NotificationRules.Decide(Job(JobStatus.Succeeded, dryRun: false) with { RebootRequired = true }, null).Events);
