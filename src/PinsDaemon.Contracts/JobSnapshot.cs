@@ -78,4 +78,11 @@ public sealed record JobSnapshot(
 
     /// <summary>After an apply, where needrestart is installed: services still running old code.</summary>
     public IReadOnlyList<string>? ServicesNeedingRestart { get; init; }
+
+    /// <summary>
+    /// This job's notifications, one per event and target (<c>Notifications:Targets</c>); empty
+    /// when none were due. Only <c>GET /jobs/{id}</c> fills it: null in lists and on disk, and
+    /// when the notifier did not answer in time.
+    /// </summary>
+    public IReadOnlyList<NotificationDelivery>? Notifications { get; init; }
 }

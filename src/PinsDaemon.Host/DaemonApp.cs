@@ -14,6 +14,7 @@ using PinsDaemon.Host.Fleet;
 using PinsDaemon.Host.Hosting;
 using PinsDaemon.Host.HostStatus;
 using PinsDaemon.Host.Metrics;
+using PinsDaemon.Host.Notifications;
 using PinsDaemon.Host.OpenApi;
 using PinsDaemon.Host.Streaming;
 using PinsDaemon.Host.Web;
@@ -71,6 +72,7 @@ public static class DaemonApp
         builder.Services.AddSingleton<Streaming.LogConnectionLimiter>();
         builder.Services.AddSingleton<Web.StaticAssets>();
         builder.Services.AddPinsHostStatus();
+        builder.Services.AddPinsNotifications();
         builder.Services.AddHostedService<SystemdWatchdog>();
         var fleet = FleetWiring.IsEnabled(builder.Configuration);
         if (fleet)
@@ -88,6 +90,10 @@ public static class DaemonApp
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
                 })
+                .WithPinsNotifications(
+                    services.GetRequiredService<Actors.Notifications.NotificationSettings>(),
+                    services.GetRequiredService<Actors.Notifications.INotificationSender>(),
+                    services.GetRequiredService<TimeProvider>())
                 .WithPinsActors(
                     new JobSupervisorSettings(upgrade.UseSudo, storage.MaxJobs)
                     {

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Hosting;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Notifications;
 using PinsDaemon.Actors.Runs;
 using PinsDaemon.Actors.Schedule;
 using PinsDaemon.Actors.Storage;
@@ -31,6 +32,34 @@ public static class PinsActorsExtensions
 
             var supervisor = system.ActorOf(JobSupervisor.Props(settings, runner, store, loaded.Jobs, clock), "jobs");
             registry.Register<JobSupervisor>(supervisor);
+        });
+    }
+
+    /// <summary>
+    /// Registers the <see cref="NotificationDispatcher"/>. Call it before <see cref="WithPinsActors"/>:
+    /// it listens for finished jobs from before the job supervisor exists, so a job that the
+    /// restored supervisor sees end at once is not missed.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithPinsNotifications(
+        this AkkaConfigurationBuilder builder,
+        NotificationSettings settings,
+        INotificationSender sender,
+        TimeProvider clock)
+    {
+        return builder.WithActors((system, registry, _) =>
+        {
+            var store = new DeliveryStore(settings.Directory);
+            var (deliveries, problems) = store.Load();
+            var log = Logging.GetLogger(system, typeof(DeliveryStore));
+            foreach (var problem in problems)
+            {
+                log.Warning("Notification queue: {0}", problem);
+            }
+
+            var dispatcher = system.ActorOf(NotificationDispatcher.Props(settings, store, sender, clock, deliveries, store.ReadUpdatesSeen()), "notifications");
+            // Subscribed here rather than in PreStart, which runs later, on the actor's thread.
+            system.EventStream.Subscribe(dispatcher, typeof(JobProtocol.JobFinished));
+            registry.Register<NotificationDispatcher>(dispatcher);
         });
     }
 

@@ -186,18 +186,7 @@ internal static class FleetCommands
         run.Status.Info($"Started {(request.DryRun ? "dry-run " : string.Empty)}rollout {id} through {target.Label}, {what}.");
         if (!follow)
         {
-            // stdout gets the id alone (id=$(pins fleet rollout ...)), or the daemon's answer with --json.
-            if (run.Json)
-            {
-                JobOutput.WriteJson(accepted.Json);
-            }
-            else
-            {
-                Console.Out.WriteLine(id);
-            }
-
-            run.Status.Info($"Follow it with: pins fleet rollout show {id} --follow{HostArgument(target)}");
-            return ExitCodes.Succeeded;
+            return JobOutput.Started(run, id, accepted.Json, $"pins fleet rollout show {id} --follow{HostArgument(target)}");
         }
 
         return await FollowAsync(run, client, id, new Dictionary<string, long>(), ct);

@@ -14,6 +14,26 @@ internal static class JobOutput
     public static void WriteJson(JsonElement json) => Console.Out.WriteLine(JsonSerializer.Serialize(json, Indented));
 
     /// <summary>
+    /// What a start without <c>--follow</c> prints: the id alone on stdout, so
+    /// <c>id=$(pins ...)</c> works (with <c>--json</c>, the daemon's answer instead), and on
+    /// stderr the command that follows it.
+    /// </summary>
+    public static int Started(Invocation run, string id, JsonElement answer, string followWith)
+    {
+        if (run.Json)
+        {
+            WriteJson(answer);
+        }
+        else
+        {
+            Console.Out.WriteLine(id);
+        }
+
+        run.Status.Info($"Follow it with: {followWith}");
+        return ExitCodes.Succeeded;
+    }
+
+    /// <summary>
     /// Follows <paramref name="job"/>'s log from after line <paramref name="after"/> to its end,
     /// printing lines to stdout (none when <paramref name="printer"/> is null) and progress on
     /// stderr; then reports the outcome. Returns the job as it ended and the exit code that means.

@@ -83,18 +83,7 @@ internal static class UpgradeCommand
         var (job, accepted) = await StartAsync(run, client, request, ct);
         if (!follow)
         {
-            // stdout gets the id alone (job=$(pins upgrade --yes)), or the daemon's answer with --json.
-            if (run.Json)
-            {
-                JobOutput.WriteJson(accepted.Json);
-            }
-            else
-            {
-                Console.Out.WriteLine(job);
-            }
-
-            run.Status.Info($"Follow it with: pins logs {job} --follow{HostArgument(target)}");
-            return ExitCodes.Succeeded;
+            return JobOutput.Started(run, job.ToString(), accepted.Json, $"pins logs {job} --follow{HostArgument(target)}");
         }
 
         using var printer = new LogPrinter(run.Json, run.Status);

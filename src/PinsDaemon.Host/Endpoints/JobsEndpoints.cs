@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Logs;
+using PinsDaemon.Actors.Notifications;
 using PinsDaemon.Actors.Streaming;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Auth;
@@ -49,17 +50,23 @@ internal static class JobsEndpoints
         };
     }
 
+    /// <summary><c>GET /jobs/{id}</c>: the job, with its notifications' delivery status (null when the notifier did not answer in time).</summary>
     private static async Task<Results<Ok<JobSnapshot>, ProblemHttpResult>> GetJobAsync(
         JobId jobId,
         IRequiredActor<JobSupervisor> jobs,
+        IRequiredActor<NotificationDispatcher> notifications,
         CancellationToken cancellationToken)
     {
-        return await jobs.ActorRef.TryAskAsync<JobProtocol.IGetJobReply>(new JobProtocol.GetJob(jobId), cancellationToken) switch
+        switch (await jobs.ActorRef.TryAskAsync<JobProtocol.IGetJobReply>(new JobProtocol.GetJob(jobId), cancellationToken))
         {
-            JobProtocol.JobFound found => TypedResults.Ok(found.Job),
-            JobProtocol.JobNotFound => ApiProblems.JobNotFound(jobId),
-            _ => ApiProblems.Unavailable(),
-        };
+            case JobProtocol.JobFound found:
+                var deliveries = await notifications.ActorRef.TryAskAsync<NotificationProtocol.Deliveries>(new NotificationProtocol.GetDeliveries(jobId), cancellationToken);
+                return TypedResults.Ok(found.Job with { Notifications = deliveries?.Items });
+            case JobProtocol.JobNotFound:
+                return ApiProblems.JobNotFound(jobId);
+            default:
+                return ApiProblems.Unavailable();
+        }
     }
 
     /// <summary>

@@ -68,6 +68,12 @@ internal static class OpenApiExtensions
             Restrict(properties, "trigger", JobTriggers.All, nullable: false);
         }
 
+        if (context.JsonTypeInfo.Type == typeof(NotificationDelivery) && schema.Properties is { } delivery)
+        {
+            Restrict(delivery, "event", NotificationEvents.All, nullable: false);
+            Restrict(delivery, "status", NotificationStatuses.All, nullable: false);
+        }
+
         // A rollout's mode is the mode of each host's job.
         if ((context.JsonTypeInfo.Type == typeof(JobAccepted) || context.JsonTypeInfo.Type == typeof(RolloutView))
             && schema.Properties is { } accepted)
