@@ -91,4 +91,33 @@ public sealed class MergedLogAccessSpecs(FourNodeFleet fixture)
         Assert.Equal(HttpStatusCode.SwitchingProtocols, listed);
         Assert.IsType<FleetRolloutEndFrame>(frames[^1]);
     }
+
+    [Fact]
+    public async Task Should_end_a_page_sessions_rollout_ticket_when_the_session_signs_out()
+    {
+        var rollout = await FinishedRolloutAsync();
+        var node = Fleet["node-1"];
+        using var cookieless = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = node.BaseAddress };
+        using var signIn = await cookieless.PostAsJsonAsync("/session", new { token = node.Token });
+        signIn.EnsureSuccessStatusCode();
+        var csrf = (await signIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("csrfToken").GetString()!;
+        cookieless.DefaultRequestHeaders.Add("Cookie", Assert.Single(signIn.Headers.GetValues("Set-Cookie")).Split(';')[0]);
+        cookieless.DefaultRequestHeaders.Add("X-CSRF-Token", csrf);
+
+        async Task<string> SessionTicketAsync()
+        {
+            using var response = await cookieless.PostAsync(FleetPaths.Ticket(rollout.RolloutId), null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<TicketResponse>(ContractJson.Options))!.Ticket;
+        }
+
+        var logs = FleetPaths.Logs(rollout.RolloutId);
+        var (live, _, _) = await MergedLog.ConnectAsync(node, $"{logs}?ticket={await SessionTicketAsync()}", TestFleet.Patience, withToken: false);
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, live);
+
+        var unused = await SessionTicketAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await cookieless.DeleteAsync("/session")).StatusCode);
+        var (afterSignOut, _, _) = await MergedLog.ConnectAsync(node, $"{logs}?ticket={unused}", TestFleet.Patience, withToken: false);
+        Assert.Equal(HttpStatusCode.Unauthorized, afterSignOut);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -159,11 +160,14 @@ internal static class FleetEndpoints
         Guid rolloutId,
         IRequiredActor<FleetCoordinator> coordinator,
         TicketStore tickets,
+        ClaimsPrincipal user,
         CancellationToken cancellationToken)
     {
+        // A page session's ticket dies with the session, as a job's does.
+        var session = user.FindFirst(SessionAuthenticationHandler.SessionClaim)?.Value;
         return await AskAsync(coordinator.ActorRef, new RolloutProtocol.GetRollout(Id(rolloutId)), ReadTimeout, cancellationToken) switch
         {
-            RolloutProtocol.RolloutFound => LogStreamAccess.IssueTicket(tickets, FleetPaths.Logs(Id(rolloutId))),
+            RolloutProtocol.RolloutFound => LogStreamAccess.IssueTicket(tickets, FleetPaths.Logs(Id(rolloutId)), session),
             RolloutProtocol.RolloutNotFound => FleetProblems.RolloutNotFound(Id(rolloutId)),
             RolloutProtocol.RolloutRefused refused => FleetProblems.Refused(refused),
             _ => FleetProblems.CoordinatorUnavailable(),

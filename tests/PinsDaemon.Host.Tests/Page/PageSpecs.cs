@@ -42,6 +42,10 @@ public sealed class PageSpecs
         browser.Button("Upgrade");
         browser.Button("Sign out");
         Assert.DoesNotContain(browser.Driver.FindElements(By.CssSelector("input[name=token]")), e => e.Displayed);
+        // A single host (no Fleet:Enabled): no fleet part, and the page works on without it.
+        browser.Until(() => browser.Id("host-facts").Text.Length > 0, "the machine's facts");
+        Assert.False(browser.Id("fleet").Displayed);
+        Assert.DoesNotContain(browser.Driver.FindElements(By.XPath("//*[normalize-space(.)='Start rollout']")), e => e.Displayed);
 
         // Everything script can read: no trace of the token, and the session cookie is not readable either.
         var storage = (ReadOnlyCollection<object>)browser.Script("""

@@ -16,6 +16,10 @@
   /** Reconnect delays: quick after a blip, at most this long while the daemon is down. */
   const RECONNECT_MIN_MS = 250;
   const RECONNECT_MAX_MS = 5000;
+  /** How often the fleet's hosts and rollouts are re-read (only when the daemon is in a fleet). */
+  const FLEET_POLL_MS = 10000;
+  /** How often the shown rollout is re-read while it is not over (each host's state). */
+  const ROLLOUT_POLL_MS = 2000;
 
   /** Where each phase sits on the one overall bar (start and end, in percent). */
   const PHASE_SPANS = {
@@ -88,6 +92,18 @@
     lastHistoryPoll: 0,
     host: null,
     signedIn: false,
+    // The fleet: null until known, false on a single host (no fleet API), true in a fleet.
+    fleet: null,
+    fleetHosts: [],
+    rollouts: [],
+    rollout: null,
+    rolloutId: null,
+    rolloutChosen: false,
+    pendingRollout: null,
+    fleetStream: null,
+    fleetDropped: 0,
+    lastFleetPoll: 0,
+    lastRolloutPoll: 0,
   };
 
   class ApiError extends Error {
@@ -225,6 +241,7 @@
     state.signedIn = false;
     state.csrf = null;
     stopFollowing();
+    stopFollowingRollout();
     stopTimers();
     show('app-view', false);
     show('sign-out', false);
@@ -277,6 +294,12 @@
     startTimers();
     refreshHost();
     refreshHistory().then(() => route());
+    if (state.fleet === null) {
+      state.lastFleetPoll = Date.now();
+      detectFleet();
+    } else if (state.fleet) {
+      refreshFleet();
+    }
   }
 
   // ---- timers -----------------------------------------------------------------------------
@@ -301,6 +324,14 @@
     if (t - state.lastHistoryPoll >= HISTORY_POLL_MS) {
       refreshHistory().then(followRunningJob);
       refreshHost();
+    }
+
+    if (state.fleet && t - state.lastFleetPoll >= FLEET_POLL_MS) {
+      refreshFleet();
+    }
+
+    if (state.fleet && state.rollout && !rolloutIsFinal(state.rollout) && t - state.lastRolloutPoll >= ROLLOUT_POLL_MS) {
+      refreshRollout();
     }
   }
 
@@ -989,6 +1020,597 @@
     }
   }
 
+  // ---- the fleet (Fleet:Enabled) ----------------------------------------------------------
+
+  const ROLLOUT_STATUS_NAMES = {
+    running: 'Running',
+    paused: 'Paused',
+    completed: 'Completed',
+    failed: 'Failed',
+    cancelled: 'Cancelled',
+  };
+
+  const HOST_STATE_NAMES = {
+    pending: 'Pending',
+    running: 'Running',
+    succeeded: 'Succeeded',
+    failed: 'Failed',
+    skipped: 'Skipped',
+    unreachable: 'Unreachable',
+  };
+
+  /** A rollout's host reasons in plain words; a job's own reasons are in REASONS. */
+  const HOST_REASONS = {
+    busy: 'a job started elsewhere was running on it',
+    nodeUnreachable: 'its daemon did not answer',
+    nodeLeft: 'its daemon left the fleet',
+    maxFailuresExceeded: 'never started: more hosts failed than the rollout allows',
+    rebootTimedOut: 'it did not come back from its reboot in time (Fleet:RebootTimeout)',
+    rebootFailed: 'it could not be rebooted',
+    jobLost: 'it cannot say what became of its job',
+    rebootNotAllowed: 'it needs a reboot it does not allow (Host:AllowReboot): reboot it yourself',
+    badRequest: 'it refused the request as malformed (a daemon of another version?)',
+  };
+
+  const ROLLOUT_REASONS = {
+    notReplicated: 'it could not be recorded on a majority of the fleet',
+  };
+
+  function hostReason(host) {
+    if (!host.reason) {
+      return '';
+    }
+
+    if (host.reason === 'cancelled' && host.state === 'skipped') {
+      return 'never started: the rollout was cancelled';
+    }
+
+    return HOST_REASONS[host.reason] || REASONS[host.reason] || host.reason;
+  }
+
+  function rolloutKind(rollout) {
+    return modeName({ dryRun: rollout.dryRun, mode: rollout.mode, autoremove: rollout.autoremove });
+  }
+
+  function rolloutIsFinal(rollout) {
+    return rollout.status !== 'running' && rollout.status !== 'paused';
+  }
+
+  /** How a rollout proceeds, in words: the same for its confirmation and once it runs. */
+  function rolloutPlan(spec) {
+    const order = spec.canary > 0
+      ? `${plural(spec.canary, 'canary', 'canaries')} alone first, then batches of ${spec.batchSize}`
+      : `batches of ${spec.batchSize}`;
+    const failures = spec.maxFailures === 0
+      ? 'stop at the first failure'
+      : `stop once more than ${plural(spec.maxFailures, 'host fails', 'hosts fail')}`;
+    const reboot = spec.reboot === 'ifRequired' ? 'reboot hosts that need it and allow it' : 'never reboot';
+    return `${order}; ${failures}; ${reboot}.`;
+  }
+
+  function badge(status, names) {
+    return el('span', `badge ${status}`, names[status] || status);
+  }
+
+  /** Whether the daemon serves the fleet's API: GET /fleet/hosts is 404 on a single host. */
+  async function detectFleet() {
+    try {
+      state.fleetHosts = await api('GET', '/fleet/hosts');
+    } catch (error) {
+      if (error.status === 404) {
+        state.fleet = false;
+        return;
+      }
+
+      if (error.status === 401) {
+        // Signed out meanwhile: asked again at the next sign-in.
+        return;
+      }
+
+      // On, but not answering now (503 while the coordinator starts): shown, and read again.
+      state.fleetHosts = [];
+      setText('fleet-error', error.message);
+    }
+
+    state.fleet = true;
+    show('fleet', true);
+    renderFleetHosts();
+    await refreshRollouts();
+    routeRollout();
+  }
+
+  async function refreshFleet() {
+    state.lastFleetPoll = Date.now();
+    try {
+      state.fleetHosts = await api('GET', '/fleet/hosts');
+      setText('fleet-error', '');
+    } catch (error) {
+      setText('fleet-error', error.message);
+    }
+
+    renderFleetHosts();
+    await refreshRollouts();
+    routeRollout();
+  }
+
+  function renderFleetHosts() {
+    const rows = state.fleetHosts.map((host) => {
+      const summary = host.summary;
+      const row = el('tr');
+      const name = el('th', '', host.name || host.address);
+      name.scope = 'row';
+      let updates = 'unknown';
+      if (summary && typeof summary.pendingUpdates === 'number') {
+        updates = summary.pendingSecurityUpdates > 0
+          ? `${summary.pendingUpdates} (${summary.pendingSecurityUpdates} security)`
+          : String(summary.pendingUpdates);
+      }
+
+      let reboot = 'unknown';
+      if (summary && typeof summary.rebootRequired === 'boolean') {
+        reboot = summary.rebootRequired ? 'Yes' : 'No';
+      }
+
+      let reachable = 'No';
+      if (host.reachable) {
+        reachable = host.status === 'up' ? 'Yes' : `Yes (${host.status})`;
+      }
+
+      row.append(
+        name,
+        el('td', '', reachable),
+        el('td', '', updates),
+        el('td', '', reboot),
+        el('td', '', summary && summary.lastSuccess ? formatTime(summary.lastSuccess) : (summary ? 'never' : 'unknown')),
+      );
+      return row;
+    });
+    $('fleet-hosts').tBodies[0].replaceChildren(...rows);
+    renderHostChoices();
+  }
+
+  /** One checkbox per named host, keeping what was ticked across refreshes. */
+  function renderHostChoices() {
+    const box = $('rollout-host-choices');
+    const ticked = new Set(Array.from(box.querySelectorAll('input:checked'), (input) => input.value));
+    const names = state.fleetHosts.map((host) => host.name).filter(Boolean);
+    const current = Array.from(box.querySelectorAll('input'), (input) => input.value);
+    if (current.join('\n') === names.join('\n')) {
+      return;
+    }
+
+    box.replaceChildren(...names.map((name) => {
+      const label = el('label', 'choice');
+      const input = el('input');
+      input.type = 'checkbox';
+      input.name = 'rollout-host';
+      input.value = name;
+      input.checked = ticked.has(name);
+      input.addEventListener('change', () => {
+        $('rollout-chosen').checked = true;
+      });
+      label.append(input, document.createTextNode(` ${name}`));
+      return label;
+    }));
+  }
+
+  async function refreshRollouts() {
+    try {
+      state.rollouts = await api('GET', '/fleet/rollouts');
+    } catch {
+      // The coordinator may be moving or starting: the list is read again at the next poll.
+      return;
+    }
+
+    renderRollouts();
+  }
+
+  function renderRollouts() {
+    const rows = state.rollouts.map((rollout) => {
+      const row = el('tr', rollout.rolloutId === state.rolloutId ? 'current' : '');
+      const status = el('td');
+      status.append(badge(rollout.status, ROLLOUT_STATUS_NAMES));
+      const succeeded = rollout.hosts.filter((host) => host.state === 'succeeded').length;
+      const button = el('button', 'quiet', 'Show');
+      button.type = 'button';
+      button.setAttribute('aria-label', `Show the ${rolloutKind(rollout).toLowerCase()} rollout of ${formatTime(rollout.createdAt)}`);
+      button.addEventListener('click', () => {
+        state.rolloutChosen = true;
+        showRollout(rollout.rolloutId);
+      });
+      const cell = el('td');
+      cell.append(button);
+      row.append(
+        el('td', '', formatTime(rollout.createdAt)),
+        el('td', '', rolloutKind(rollout)),
+        status,
+        el('td', '', `${succeeded} of ${plural(rollout.hosts.length, 'host', 'hosts')} succeeded`),
+        cell,
+      );
+      return row;
+    });
+    $('rollouts').tBodies[0].replaceChildren(...rows);
+    show('rollouts-empty', state.rollouts.length === 0);
+  }
+
+  /** The rollout the user chose, else one that runs (wherever it was started), else the newest. */
+  function routeRollout() {
+    const active = state.rollouts.find((rollout) => !rolloutIsFinal(rollout));
+    if (state.rolloutChosen && state.rolloutId) {
+      return;
+    }
+
+    const target = (active || state.rollouts[0] || {}).rolloutId;
+    if (target && target !== state.rolloutId) {
+      showRollout(target);
+    }
+  }
+
+  function showRollout(rolloutId) {
+    if (rolloutId === state.rolloutId) {
+      return;
+    }
+
+    stopFollowingRollout();
+    state.rolloutId = rolloutId;
+    $('fleet-log').replaceChildren();
+    state.fleetDropped = 0;
+    show('fleet-follow', false);
+    setText('fleet-connection', '');
+    setText('rollout-action-error', '');
+    show('rollout', true);
+    renderRollouts();
+    refreshRollout().then(() => {
+      if (state.rolloutId === rolloutId) {
+        state.fleetStream = new FleetLogStream(rolloutId);
+        state.fleetStream.connect();
+      }
+    });
+  }
+
+  function stopFollowingRollout() {
+    if (state.fleetStream) {
+      state.fleetStream.close();
+      state.fleetStream = null;
+    }
+
+    state.rolloutId = null;
+    state.rollout = null;
+  }
+
+  async function refreshRollout() {
+    const rolloutId = state.rolloutId;
+    if (!rolloutId) {
+      return;
+    }
+
+    state.lastRolloutPoll = Date.now();
+    try {
+      const rollout = await api('GET', `/fleet/rollouts/${encodeURIComponent(rolloutId)}`);
+      if (state.rolloutId === rolloutId) {
+        renderRollout(rollout);
+      }
+    } catch (error) {
+      if (state.rolloutId === rolloutId) {
+        setText('fleet-connection', error.status === 404 ? 'This rollout is no longer kept by the fleet.' : error.message);
+      }
+    }
+  }
+
+  function renderRollout(rollout) {
+    const listed = state.rollouts.find((entry) => entry.rolloutId === rollout.rolloutId);
+    state.rollout = rollout;
+    setText('rollout-title', `${rolloutKind(rollout)} rollout · ${formatTime(rollout.createdAt)}`);
+    const status = $('rollout-status');
+    status.className = `badge ${rollout.status}`;
+    status.textContent = ROLLOUT_STATUS_NAMES[rollout.status] || rollout.status;
+    const why = rollout.reason ? ` Stopped: ${ROLLOUT_REASONS[rollout.reason] || rollout.reason}.` : '';
+    const failures = rollout.failures > 0 ? ` ${plural(rollout.failures, 'host', 'hosts')} failed so far.` : '';
+    setText('rollout-summary', `${plural(rollout.hosts.length, 'host', 'hosts')}: ${rolloutPlan(rollout)}${failures}${why}`);
+    show('rollout-pause', rollout.status === 'running');
+    show('rollout-resume', rollout.status === 'paused');
+    show('rollout-cancel', !rolloutIsFinal(rollout));
+
+    const rows = rollout.hosts.map((host) => {
+      const row = el('tr');
+      const name = el('th', '', host.host);
+      name.scope = 'row';
+      const stateCell = el('td');
+      stateCell.append(badge(host.state, HOST_STATE_NAMES));
+      const details = [
+        host.step === 'rebooting' ? 'rebooting' : '',
+        host.step === 'rejoining' ? 'waiting for its daemon to come back' : '',
+        hostReason(host),
+        host.message || '',
+        host.rebootRequired ? 'reboot required' : '',
+        host.jobId ? `job ${host.jobId}` : '',
+      ].filter(Boolean);
+      row.append(
+        name,
+        el('td', '', host.group === 0 && rollout.canary > 0 ? 'canary' : `batch ${rollout.canary > 0 ? host.group : host.group + 1}`),
+        stateCell,
+        el('td', 'details', details.join(' · ')),
+      );
+      return row;
+    });
+    $('rollout-hosts').tBodies[0].replaceChildren(...rows);
+    if (!listed || listed.status !== rollout.status) {
+      // The list lags behind (it started or ended since); an end also changes the hosts' summaries.
+      if (listed && rolloutIsFinal(rollout)) {
+        refreshFleet();
+      } else {
+        refreshRollouts();
+      }
+    }
+  }
+
+  function startRolloutClicked(event) {
+    event.preventDefault();
+    setText('rollout-error', '');
+    const spec = rolloutForm();
+    if (typeof spec === 'string') {
+      setText('rollout-error', spec);
+      return;
+    }
+
+    const count = spec.hosts === 'all' ? state.fleetHosts.filter((host) => host.name).length : spec.hosts.length;
+    const what = spec.dryRun ? 'Dry run' : (spec.mode === 'full-upgrade' ? 'Full upgrade' : 'Upgrade');
+    setText('rollout-confirm-title', `${what}${spec.autoremove ? ' with autoremove' : ''} on ${spec.hosts === 'all' ? `every host (${count} now)` : plural(count, 'host', 'hosts')}?`);
+    setText('rollout-confirm-hosts', spec.hosts === 'all' ? 'Every host of the fleet, in order of name.' : `In this order: ${spec.hosts.join(', ')}.`);
+    setText('rollout-confirm-plan', `${rolloutPlan(spec)}${spec.dryRun ? ' Nothing is installed.' : ' Once dpkg starts on a host, that host can no longer be cancelled.'}`);
+    setText('rollout-confirm-yes', spec.dryRun ? 'Start the dry run' : 'Start the upgrade');
+    const dialog = $('rollout-confirm');
+    state.pendingRollout = spec;
+    dialog.returnValue = '';
+    dialog.showModal();
+    $('rollout-confirm-no').focus();
+  }
+
+  /** The form as a POST /fleet/rollouts body, or what is wrong with it. */
+  function rolloutForm() {
+    const number = (id, min, name) => {
+      const value = Number($(id).value);
+      return Number.isInteger(value) && value >= min && value <= 500 ? value : `${name} is a whole number from ${min} to 500.`;
+    };
+    const canary = number('rollout-canary', 0, 'Canary hosts');
+    const batchSize = number('rollout-batch-size', 1, 'Batch size');
+    const maxFailures = number('rollout-max-failures', 0, 'Failures allowed');
+    const problem = [canary, batchSize, maxFailures].find((value) => typeof value === 'string');
+    if (problem) {
+      return problem;
+    }
+
+    let hosts = 'all';
+    if ($('rollout-chosen').checked) {
+      hosts = Array.from($('rollout-host-choices').querySelectorAll('input:checked'), (input) => input.value);
+      if (hosts.length === 0) {
+        return 'Tick at least one host, or choose all hosts.';
+      }
+    }
+
+    return {
+      dryRun: $('rollout-dry-run').checked,
+      hosts,
+      mode: $('rollout-mode').value,
+      autoremove: $('rollout-autoremove').checked,
+      canary,
+      batchSize,
+      maxFailures,
+      reboot: $('rollout-reboot').value,
+    };
+  }
+
+  async function startRollout(spec) {
+    const button = $('rollout-start');
+    button.disabled = true;
+    try {
+      const accepted = await api('POST', '/fleet/rollouts', spec);
+      state.rolloutChosen = true;
+      await refreshRollouts();
+      showRollout(accepted.rolloutId);
+      $('rollout').scrollIntoView({ block: 'start' });
+    } catch (error) {
+      setText('rollout-error', error.message);
+      if (error.status === 409 && error.problem && error.problem.rolloutId) {
+        state.rolloutChosen = true;
+        showRollout(error.problem.rolloutId);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function steerRollout(command) {
+    const rollout = state.rollout;
+    if (!rollout) {
+      return;
+    }
+
+    setText('rollout-action-error', '');
+    try {
+      const view = await api('POST', `/fleet/rollouts/${encodeURIComponent(rollout.rolloutId)}/${command}`);
+      if (state.rolloutId === view.rolloutId) {
+        renderRollout(view);
+      }
+    } catch (error) {
+      setText('rollout-action-error', error.message);
+      refreshRollout();
+    }
+  }
+
+  function appendFleetLines(nodes) {
+    const log = $('fleet-log');
+    const follow = atBottom(log);
+    log.append(...nodes);
+    let excess = log.childElementCount - MAX_LOG_LINES - (state.fleetDropped ? 1 : 0);
+    if (excess > 0) {
+      let marker = log.firstElementChild;
+      if (!state.fleetDropped) {
+        marker = el('div', 'dropped');
+        log.prepend(marker);
+      }
+
+      while (excess-- > 0 && marker.nextElementSibling) {
+        marker.nextElementSibling.remove();
+        state.fleetDropped++;
+      }
+
+      marker.textContent = `${plural(state.fleetDropped, 'earlier line', 'earlier lines')} not shown here; each host keeps its whole log.`;
+    }
+
+    if (follow) {
+      log.scrollTop = log.scrollHeight;
+    }
+
+    show('fleet-follow', !atBottom(log));
+  }
+
+  /** A line of the merged log: its host, tagged (as pins prints it: "host | text"), then the text. */
+  function hostLine(host, text, className) {
+    const line = el('div', className);
+    line.append(el('span', 'tag', host), document.createTextNode(text));
+    return line;
+  }
+
+  /**
+   * A rollout's merged log over the WebSocket, with a fresh single-use ticket for every
+   * connection. Each host's lines carry that host's own seq: after a drop it reconnects with
+   * ?after=host:seq,... so every line is shown once, and a repeat is skipped.
+   */
+  class FleetLogStream {
+    constructor(rolloutId) {
+      this.rolloutId = rolloutId;
+      this.lastSeq = new Map();
+      this.attempt = 0;
+      this.closed = false;
+      this.ended = false;
+      this.socket = null;
+      this.timer = null;
+    }
+
+    async connect() {
+      this.timer = null;
+      if (this.closed) {
+        return;
+      }
+
+      let ticket;
+      try {
+        ticket = await api('POST', `/fleet/rollouts/${encodeURIComponent(this.rolloutId)}/ticket`);
+      } catch (error) {
+        if (error.status === 404) {
+          setText('fleet-connection', 'This rollout is no longer kept by the fleet.');
+        } else if (error.status !== 401) {
+          this.retry();
+        }
+
+        return;
+      }
+
+      if (this.closed) {
+        return;
+      }
+
+      const url = new URL(ticket.logsUrl, location.href);
+      url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+      if (this.lastSeq.size > 0) {
+        url.searchParams.set('after', Array.from(this.lastSeq, ([host, seq]) => `${host}:${seq}`).join(','));
+      }
+
+      let socket;
+      try {
+        socket = new WebSocket(url.href);
+      } catch {
+        this.retry();
+        return;
+      }
+
+      this.socket = socket;
+      socket.onopen = () => {
+        if (this.attempt > 0) {
+          setText('fleet-connection', 'Reconnected.');
+        }
+
+        this.attempt = 0;
+      };
+      socket.onmessage = (event) => this.onMessage(socket, event.data);
+      socket.onclose = () => this.onClose(socket);
+    }
+
+    onMessage(socket, data) {
+      if (socket !== this.socket) {
+        return;
+      }
+
+      let frame;
+      try {
+        frame = JSON.parse(data);
+      } catch {
+        return;
+      }
+
+      switch (frame.type) {
+        case 'line': {
+          const last = this.lastSeq.get(frame.host) || 0;
+          if (typeof frame.seq === 'number' && frame.seq > last) {
+            this.lastSeq.set(frame.host, frame.seq);
+            appendFleetLines([hostLine(frame.host, ` | ${frame.text}`, frame.stream === 'stderr' ? 'stderr' : '')]);
+          }
+
+          break;
+        }
+
+        case 'end':
+          appendFleetLines([hostLine(frame.host, `: job ${(STATUS_NAMES[frame.status] || frame.status).toLowerCase()}.${frame.message ? ` ${frame.message}` : ''}`, 'note')]);
+          refreshRollout();
+          break;
+        case 'rolloutEnd':
+          this.ended = true;
+          setText('fleet-connection', '');
+          appendFleetLines([el('div', 'note', `Rollout ${(ROLLOUT_STATUS_NAMES[frame.status] || frame.status).toLowerCase()}.`)]);
+          refreshRollout();
+          break;
+        case 'shutdown':
+          setText('fleet-connection', 'The daemon is restarting; the merged log resumes when it is back.');
+          break;
+        default:
+          break;
+      }
+    }
+
+    onClose(socket) {
+      if (socket !== this.socket) {
+        return;
+      }
+
+      this.socket = null;
+      if (!this.closed && !this.ended) {
+        this.retry();
+      }
+    }
+
+    retry() {
+      if (this.closed || this.timer) {
+        return;
+      }
+
+      const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.attempt);
+      this.attempt++;
+      setText('fleet-connection', this.attempt > 1 ? 'Connection lost; reconnecting…' : 'Reconnecting…');
+      this.timer = setTimeout(() => this.connect(), delay);
+    }
+
+    close() {
+      this.closed = true;
+      clearTimeout(this.timer);
+      if (this.socket) {
+        const socket = this.socket;
+        this.socket = null;
+        socket.close();
+      }
+    }
+  }
+
   // ---- start ------------------------------------------------------------------------------
 
   function wire() {
@@ -1009,6 +1631,24 @@
       log.scrollTop = log.scrollHeight;
       show('follow', false);
       log.focus();
+    });
+    $('rollout-form').addEventListener('submit', startRolloutClicked);
+    $('rollout-confirm').addEventListener('close', () => {
+      const spec = state.pendingRollout;
+      state.pendingRollout = null;
+      if (spec && $('rollout-confirm').returnValue === 'yes') {
+        startRollout(spec);
+      }
+    });
+    $('rollout-pause').addEventListener('click', () => steerRollout('pause'));
+    $('rollout-resume').addEventListener('click', () => steerRollout('resume'));
+    $('rollout-cancel').addEventListener('click', () => steerRollout('cancel'));
+    const fleetLog = $('fleet-log');
+    fleetLog.addEventListener('scroll', () => show('fleet-follow', !atBottom(fleetLog)));
+    $('fleet-follow').addEventListener('click', () => {
+      fleetLog.scrollTop = fleetLog.scrollHeight;
+      show('fleet-follow', false);
+      fleetLog.focus();
     });
     window.addEventListener('hashchange', () => {
       if (state.signedIn) {
