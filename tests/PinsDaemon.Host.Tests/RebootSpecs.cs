@@ -56,6 +56,7 @@ public sealed class RebootSpecs
         }
 
         using var cancel = await daemon.Client.PostAsync($"/jobs/{running}/cancel", null);
+        Assert.True(cancel.IsSuccessStatusCode, $"cancel answered {(int)cancel.StatusCode}");
         Assert.Equal("cancelled", (await daemon.WaitForEndAsync(running)).GetProperty("status").GetString());
     }
 

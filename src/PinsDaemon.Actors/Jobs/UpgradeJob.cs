@@ -28,6 +28,9 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     /// <summary>How often a running job tells its parent its line count, for <c>GET /jobs</c>.</summary>
     private static readonly TimeSpan PublishInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The longest wait before asking a run that did not exist yet to stop again.</summary>
+    private static readonly TimeSpan CancelRetryMax = TimeSpan.FromSeconds(5);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly JobSetup _setup;
     private readonly JobId _id;
@@ -45,6 +48,9 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private RunFollower? _follower;
     private RunState _runState;
     private StopRequest _stop;
+
+    /// <summary>Stop requests that did not reach the run in a row (see <see cref="HandleCancelSent"/>).</summary>
+    private int _cancelMisses;
     private DateTimeOffset _lastOutputAt;
     private bool _unpublished;
 
@@ -169,6 +175,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         Receive<JobProtocol.CancelJob>(HandleCancel);
         Receive<TimeLimitReached>(_ => HandleTimeLimit());
         Receive<IdleCheck>(_ => HandleIdleCheck());
+        Receive<RetryCancel>(_ => RetryStop());
         Common();
     }
 
@@ -195,6 +202,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     {
         Receive<LogProtocol.Published>(HandlePublished);
         Receive<CancelSent>(HandleCancelSent);
+        Receive<RetryCancel>(_ => { });
         Receive<PublishTick>(_ => HandlePublishTick());
         Receive<JobProtocol.GetJob>(_ => Sender.Tell(new JobProtocol.JobFound(Snapshot())));
         Receive<JobProtocol.RecordAudit>(HandleRecordAudit);
@@ -380,11 +388,37 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
 
     private void HandleCancelSent(CancelSent sent)
     {
-        if (!sent.Result.Signalled)
+        if (sent.Result.Signalled)
         {
-            // The run had already ended, or the launcher refused: its exit record tells how it ended.
-            _log.Info("Job {0}: the stop request did not reach run {1} (exit code {2}): {3}", _id, _run, sent.Result.ExitCode, sent.Result.Output);
+            _cancelMisses = 0;
+            return;
         }
+
+        // The run had already ended (its exit record tells how, and the job leaves Running), or it
+        // does not exist yet: right after the launch, its unit or session may not have written its
+        // record, and the launcher answers "no active run". The stop was promised, so ask again
+        // while the run is followed, backing off to every few seconds.
+        _cancelMisses++;
+        if (_cancelMisses == 1)
+        {
+            _log.Info("Job {0}: the stop request did not reach run {1} (exit code {2}): {3}; asking again while it runs", _id, _run, sent.Result.ExitCode, sent.Result.Output);
+        }
+
+        var delay = TimeSpan.FromMilliseconds(Math.Min(CancelRetryMax.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(_cancelMisses, 10))));
+        Timers.StartSingleTimer(nameof(RetryCancel), RetryCancel.Instance, delay);
+    }
+
+    private void RetryStop()
+    {
+        if (!_report.IsCancellable)
+        {
+            // dpkg started before the run could be reached: the run goes on to its end, as a cancel
+            // asked for now would be refused.
+            _log.Info("Job {0}: dpkg started before the stop request reached run {1}; the run finishes", _id, _run);
+            return;
+        }
+
+        SendCancel();
     }
 
     private void HandleIdleCheck()
@@ -436,6 +470,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         _log.Info("Job {0}: run {1} ended ({2}); {3}", _id, _run, end, result.Status);
         Timers.Cancel(nameof(TimeLimitReached));
         Timers.Cancel(nameof(IdleCheck));
+        Timers.Cancel(nameof(RetryCancel));
         _jobLog.Tell(new LogProtocol.Complete(result.Status, result.ExitCode, result.Message));
         Become(Ending);
     }
@@ -532,6 +567,11 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
     private sealed record IdleCheck
     {
         public static readonly IdleCheck Instance = new();
+    }
+
+    private sealed record RetryCancel
+    {
+        public static readonly RetryCancel Instance = new();
     }
 }
 

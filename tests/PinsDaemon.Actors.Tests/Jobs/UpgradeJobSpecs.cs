@@ -87,6 +87,26 @@ public sealed class UpgradeJobSpecs : TestKit
     }
 
     [Fact]
+    public async Task Should_ask_again_when_a_cancel_came_before_the_run_existed()
+    {
+        // Under load, the run's session (or unit) may not have written its record when a cancel
+        // comes right after the start: the launcher then answers "no active run". The cancel was
+        // accepted, so it must still reach the run, not leave it to upgrade the machine.
+        _runner.CancelsBeforeTheRunExists = 2;
+        var job = NewJob();
+        var actor = StartJob(job);
+        var run = await _runner.LatestAsync();
+
+        await actor.Ask<JobProtocol.CancelAccepted>(new JobProtocol.CancelJob(job.JobId, "tester"), Wait);
+        await AwaitConditionAsync(() => Task.FromResult(run.CancelRequested), Wait);
+        Assert.Equal(3, _runner.Cancels.Count);
+
+        run.Event("stopped TERM update", "exit 143");
+        run.Exit(143);
+        Assert.Equal(JobStatus.Cancelled, (await FinishedAsync(job.JobId)).Status);
+    }
+
+    [Fact]
     public async Task Should_refuse_a_cancel_once_dpkg_started_without_asking_the_run()
     {
         var job = NewJob();

@@ -27,6 +27,12 @@ public sealed class FakeRunner(string runsDirectory, bool statusOnStdout = false
 
     public int LaunchCount => Volatile.Read(ref _launchCount);
 
+    /// <summary>
+    /// How many cancels find no run yet ("no active run", as the launcher answers while the run's
+    /// unit or session has not written its record) before one reaches it.
+    /// </summary>
+    public int CancelsBeforeTheRunExists { get; set; }
+
     public IReadOnlyList<RunName> Launched => _started.Select(r => r.Name).ToArray();
 
     public IReadOnlyList<RunName> Cancels => _cancels.ToArray();
@@ -66,7 +72,7 @@ public sealed class FakeRunner(string runsDirectory, bool statusOnStdout = false
     {
         _cancels.Enqueue(run);
         var target = _started.FirstOrDefault(r => r.Name == run);
-        if (target is null || !target.Alive)
+        if (target is null || !target.Alive || _cancels.Count <= CancelsBeforeTheRunExists)
         {
             return Task.FromResult(new CancelResult(66, "no active run"));
         }
