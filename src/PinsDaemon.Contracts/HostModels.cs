@@ -25,6 +25,9 @@ public sealed record HostStatus(
 {
     /// <summary>When a reboot asked for with <c>POST /reboot</c> is due; null when none is scheduled.</summary>
     public DateTimeOffset? RebootScheduledAt { get; init; }
+
+    /// <summary>Whether this daemon may reboot its machine (<c>Host:AllowReboot</c>), so <c>POST /reboot</c> is not refused with 403.</summary>
+    public bool RebootAllowed { get; init; }
 }
 
 /// <summary>The distribution, from <c>/etc/os-release</c>.</summary>

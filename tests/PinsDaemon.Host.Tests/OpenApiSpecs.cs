@@ -49,6 +49,7 @@ public sealed class OpenApiSpecs
         var host = await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host", "/host", HttpStatusCode.OK);
         Assert.Equal(JsonValueKind.Object, host.GetProperty("pendingUpdates").ValueKind);
         Assert.Equal(JsonValueKind.Null, host.GetProperty("rebootScheduledAt").ValueKind);
+        Assert.False(host.GetProperty("rebootAllowed").GetBoolean());
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host/apt-history?limit=3", "/host/apt-history", HttpStatusCode.OK);
         await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host/apt-history?limit=9999", "/host/apt-history", HttpStatusCode.BadRequest);
         await checker.CheckAsync(daemon.Client, HttpMethod.Post, "/reboot", "/reboot", HttpStatusCode.Forbidden);

@@ -33,6 +33,7 @@ public sealed class RebootSpecs
         Assert.InRange(scheduled.GetProperty("rebootAt").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(61));
         var host = await checker.CheckAsync(daemon.Client, HttpMethod.Get, "/host", "/host", HttpStatusCode.OK);
         Assert.Equal(scheduled.GetProperty("rebootAt").GetDateTimeOffset(), host.GetProperty("rebootScheduledAt").GetDateTimeOffset());
+        Assert.True(host.GetProperty("rebootAllowed").GetBoolean());
 
         // A job now would be cut off by the reboot, and a second reboot request is one too many.
         using (var job = await daemon.Client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}")))

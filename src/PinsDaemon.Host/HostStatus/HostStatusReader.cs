@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Akka.Hosting;
+using Microsoft.Extensions.Options;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Contracts;
 using PinsDaemon.Host.Endpoints;
@@ -7,7 +8,7 @@ using PinsDaemon.Host.Endpoints;
 namespace PinsDaemon.Host.HostStatus;
 
 /// <summary>Puts <c>GET /host</c> together: the machine's own facts and what the job history says.</summary>
-internal sealed class HostStatusReader(HostFacts facts, DpkgHolds holds, IRequiredActor<JobSupervisor> jobs)
+internal sealed class HostStatusReader(HostFacts facts, DpkgHolds holds, IRequiredActor<JobSupervisor> jobs, IOptions<HostStatusOptions> options)
 {
     /// <summary>The jobs the supervisor knows, or null when it did not answer in time.</summary>
     public async Task<IReadOnlyList<JobSnapshot>?> ListJobsAsync(CancellationToken cancellationToken) =>
@@ -38,6 +39,7 @@ internal sealed class HostStatusReader(HostFacts facts, DpkgHolds holds, IRequir
             JobHistorySummary.Pending(history.ToArray(), await holds.ReadAsync(cancellationToken)))
         {
             RebootScheduledAt = reboot.RebootAt,
+            RebootAllowed = options.Value.AllowReboot,
         };
     }
 }

@@ -414,7 +414,7 @@ public sealed class PageSpecs
         browser.Until(() => browser.Id("job-status").Text == "Succeeded", "the page's own dry run");
     }
 
-    private static Browser SignedIn(DaemonFixture daemon, Uri? address = null)
+    internal static Browser SignedIn(DaemonFixture daemon, Uri? address = null)
     {
         var browser = Browser.Start();
         try
@@ -432,7 +432,7 @@ public sealed class PageSpecs
         }
     }
 
-    private static IWebElement? Visible(IWebElement element) => element.Displayed ? element : null;
+    internal static IWebElement? Visible(IWebElement element) => element.Displayed ? element : null;
 
     private static bool AtBottom(Browser browser) =>
         (bool)browser.Script("const l = document.querySelector('[role=log]'); return l.scrollHeight - l.scrollTop - l.clientHeight < 8;")!;

@@ -104,6 +104,10 @@
     fleetDropped: 0,
     lastFleetPoll: 0,
     lastRolloutPoll: 0,
+    // A reboot request (POST or DELETE /reboot) is on its way.
+    rebootBusy: false,
+    // Counts the reboot changes made here, so a GET /host asked before one is not shown after it.
+    rebootChanges: 0,
   };
 
   class ApiError extends Error {
@@ -338,14 +342,22 @@
   // ---- the machine (GET /host) --------------------------------------------------------------
 
   async function refreshHost() {
+    const changes = state.rebootChanges;
+    let host;
     try {
-      state.host = await api('GET', '/host');
+      host = await api('GET', '/host');
     } catch {
       // Not essential: the rest of the page works without it.
       return;
     }
 
-    renderHost(state.host);
+    // Asked before a reboot was scheduled or cancelled here: it would show the old state again.
+    if (changes !== state.rebootChanges) {
+      return;
+    }
+
+    state.host = host;
+    renderHost(host);
   }
 
   function formatUptime(seconds) {
@@ -390,6 +402,77 @@
       reboot.hidden = false;
     } else {
       reboot.hidden = true;
+    }
+
+    renderButtons();
+  }
+
+  // ---- rebooting (POST and DELETE /reboot) --------------------------------------------------
+
+  function formatClock(iso) {
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime())
+      ? ''
+      : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  }
+
+  /** The Reboot button, or the scheduled reboot (asked for here or elsewhere) and its Cancel. */
+  function renderReboot() {
+    const host = state.host;
+    if (!host) {
+      return;
+    }
+
+    const allowed = host.rebootAllowed === true;
+    const scheduled = host.rebootScheduledAt || null;
+    show('reboot-controls', allowed || Boolean(scheduled));
+    show('reboot-off', !allowed && !scheduled);
+    show('reboot-scheduled', Boolean(scheduled));
+    setText('reboot-scheduled', scheduled ? `Reboot scheduled at ${formatClock(scheduled)}.` : '');
+    // Cancelling is refused too without Host:AllowReboot (then only who scheduled it can cancel it).
+    show('reboot-cancel', allowed && Boolean(scheduled));
+    show('reboot', allowed && !scheduled);
+    // The daemon refuses a reboot while a job runs (409): say so before anyone tries.
+    const busy = Boolean(runningJob() || host.runningJob || (state.job && state.job.status === 'running'));
+    const button = $('reboot');
+    button.disabled = busy || state.rebootBusy;
+    let reason = '';
+    if (scheduled) {
+      reason = 'Dry run and Upgrade wait until then.';
+    } else if (allowed && busy) {
+      reason = 'Not while a job runs: reboot once it has ended.';
+    }
+
+    setText('reboot-reason', reason);
+  }
+
+  function rebootClicked() {
+    setText('reboot-error', '');
+    setText('reboot-confirm-title', `Reboot ${location.hostname}?`);
+    const dialog = $('reboot-confirm');
+    dialog.returnValue = '';
+    dialog.showModal();
+    $('reboot-confirm-no').focus();
+  }
+
+  async function changeReboot(method) {
+    setText('reboot-error', '');
+    state.rebootBusy = true;
+    $('reboot-cancel').disabled = true;
+    renderReboot();
+    try {
+      const answer = await api(method, '/reboot');
+      state.rebootChanges += 1;
+      if (state.host) {
+        state.host.rebootScheduledAt = answer ? answer.rebootAt : null;
+      }
+    } catch (error) {
+      setText('reboot-error', error.message);
+    } finally {
+      state.rebootBusy = false;
+      $('reboot-cancel').disabled = false;
+      renderButtons();
+      refreshHost();
     }
   }
 
@@ -442,8 +525,11 @@
 
   function renderButtons() {
     const busy = Boolean(runningJob()) || (state.job && state.job.status === 'running');
-    $('dry-run').disabled = busy;
-    $('upgrade').disabled = busy;
+    // The daemon starts no job while a reboot is scheduled (409): no button that can only be refused.
+    const rebooting = Boolean(state.host && state.host.rebootScheduledAt);
+    $('dry-run').disabled = busy || rebooting;
+    $('upgrade').disabled = busy || rebooting;
+    renderReboot();
   }
 
   // ---- which job is shown -----------------------------------------------------------------
@@ -1631,6 +1717,13 @@
       log.scrollTop = log.scrollHeight;
       show('follow', false);
       log.focus();
+    });
+    $('reboot').addEventListener('click', rebootClicked);
+    $('reboot-cancel').addEventListener('click', () => changeReboot('DELETE'));
+    $('reboot-confirm').addEventListener('close', () => {
+      if ($('reboot-confirm').returnValue === 'yes') {
+        changeReboot('POST');
+      }
     });
     $('rollout-form').addEventListener('submit', startRolloutClicked);
     $('rollout-confirm').addEventListener('close', () => {
