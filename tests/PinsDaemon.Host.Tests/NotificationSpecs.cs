@@ -39,7 +39,9 @@ public sealed class NotificationSpecs : IDisposable
         {
             Assert.Equal("delivered", notification.GetProperty("status").GetString());
             Assert.Equal(1, notification.GetProperty("attempts").GetInt32());
-            Assert.Equal($"webhook {new Uri(receiver.Url, "/hooks/pins")}", notification.GetProperty("target").GetString());
+            var target = notification.GetProperty("target").GetString()!;
+            Assert.StartsWith($"webhook {receiver.Url.GetLeftPart(UriPartial.Authority)}/… (", target);
+            Assert.DoesNotContain("/hooks/pins", target);
         }
 
         Assert.DoesNotContain("query-secret", job.ToString());

@@ -22,10 +22,13 @@ public sealed record NotificationTarget(string Kind, Uri Url, IReadOnlySet<strin
     /// </summary>
     public string Key => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{Kind}|{Url.AbsoluteUri}")))[..16];
 
-    /// <summary>The target as shown in the API and the log: no user info, query or fragment, which may hold secrets.</summary>
-    public string Display => $"{Kind} {Describe(Url)}";
-
-    public static string Describe(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+    /// <summary>
+    /// The target as shown in the API and the log: its scheme and server only, and the first
+    /// characters of <see cref="Key"/> to tell two targets on one server apart. Everything after
+    /// the server may be a secret: user info and query strings, and paths too (a Slack or Discord
+    /// webhook's path is its token; an ntfy topic's name is what lets anyone read or post to it).
+    /// </summary>
+    public string Display => $"{Kind} {Url.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)}{(Url.AbsolutePath is "/" ? string.Empty : "/…")} ({Key[..8]})";
 }
 
 /// <summary>Everything the <see cref="NotificationDispatcher"/> needs from the settings.</summary>

@@ -116,10 +116,13 @@ public sealed class NotificationRulesSpecs
     }
 
     [Fact]
-    public void Should_show_a_target_without_user_info_query_or_fragment()
+    public void Should_show_a_target_by_its_server_only_as_its_path_may_be_its_secret()
     {
-        var target = Target with { Url = new Uri("https://user:pw@hooks.example:8443/a/b?token=s3cret#frag") };
-        Assert.Equal("webhook https://hooks.example:8443/a/b", target.Display);
+        var target = Target with { Url = new Uri("https://user:pw@hooks.example:8443/services/T0/B0/s3cret?token=s3cret#frag") };
+        Assert.Equal($"webhook https://hooks.example:8443/… ({target.Key[..8]})", target.Display);
+        Assert.DoesNotContain("s3cret", target.Display);
+        Assert.NotEqual(target.Display, (target with { Url = new Uri("https://hooks.example:8443/services/T0/B0/other") }).Display);
+        Assert.Equal($"ntfy https://ntfy.example ({(target with { Kind = "ntfy", Url = new Uri("https://ntfy.example/") }).Key[..8]})", (target with { Kind = "ntfy", Url = new Uri("https://ntfy.example/") }).Display);
     }
 
     [Fact]
