@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Schedule;
@@ -13,6 +15,17 @@ public sealed class CheckSchedulerSpecs : TestKit
     private static readonly CheckScheduleSettings Daily = new(TimeSpan.FromDays(1), TimeSpan.FromHours(1), TimeSpan.FromMinutes(15));
 
     private readonly TempDirectory _storage = new();
+
+    /// <summary>
+    /// Akka's timers run on a scheduler the spec advances by hand: "no sooner than RetryAfter" is
+    /// then a fact of the schedule, not a race between the actor's timer and the test's thread.
+    /// </summary>
+    public CheckSchedulerSpecs()
+        : base("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
+    {
+    }
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     protected override void Dispose(bool disposing)
     {
@@ -51,26 +64,48 @@ public sealed class CheckSchedulerSpecs : TestKit
     public async Task Should_start_only_dry_runs_retry_a_refused_check_no_sooner_than_asked_and_save_the_next_due_time()
     {
         var file = new ScheduleStateFile(_storage.Path);
-        var settings = new CheckScheduleSettings(TimeSpan.FromDays(1), TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        var retryAfter = TimeSpan.FromMinutes(15);
+        var settings = new CheckScheduleSettings(TimeSpan.FromDays(1), TimeSpan.Zero, retryAfter);
         var jobs = CreateTestProbe();
         var overdue = new ScheduleState(DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddDays(-1));
-        Sys.ActorOf(CheckScheduler.Props(settings, jobs.Ref, file, overdue, TimeProvider.System));
+        var scheduler = Sys.ActorOf(CheckScheduler.Props(settings, jobs.Ref, file, overdue, TimeProvider.System));
 
-        var first = await jobs.ExpectMsgAsync<JobProtocol.StartJob>(TimeSpan.FromSeconds(10));
+        // An overdue check starts at once.
+        var first = await jobs.ExpectMsgAsync<JobProtocol.StartJob>(TimeSpan.FromSeconds(30));
         Assert.True(first.DryRun);
         Assert.Equal(JobTriggers.Schedule, first.Trigger);
-        jobs.Reply(new JobProtocol.JobRejected(JobId.New(), "busy"));
-        // Not in a loop: the next attempt waits for RetryAfter.
-        await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(700));
-        var second = await jobs.ExpectMsgAsync<JobProtocol.StartJob>(TimeSpan.FromSeconds(10));
-        Assert.True(second.DryRun);
-        jobs.Reply(new JobProtocol.StartRefusedForReboot(DateTimeOffset.UtcNow.AddMinutes(1)));
-        await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(700));
-        await jobs.ExpectMsgAsync<JobProtocol.StartJob>(TimeSpan.FromSeconds(10));
 
+        // Refused: not in a loop; the next attempt comes RetryAfter later, not a moment sooner.
+        jobs.Reply(new JobProtocol.JobRejected(JobId.New(), "busy"));
+        await RetriedOnlyAfterAsync(scheduler, jobs, retryAfter);
+        jobs.Reply(new JobProtocol.StartRefusedForReboot(DateTimeOffset.UtcNow.AddMinutes(1)));
+        await RetriedOnlyAfterAsync(scheduler, jobs, retryAfter);
+
+        // Started: the next check is a period after it, saved, and nothing more is asked now.
         var createdAt = DateTimeOffset.UtcNow;
         jobs.Reply(new JobProtocol.JobStarted(new JobSnapshot(JobId.New(), JobStatus.Running, true, createdAt, null, null, null, 0, null) { Trigger = JobTriggers.Schedule }));
-        await AwaitAssertAsync(() => Assert.Equal(new ScheduleState(createdAt, createdAt.AddDays(1)), file.Load()), TimeSpan.FromSeconds(10));
-        await jobs.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        await AwaitAssertAsync(() => Assert.Equal(new ScheduleState(createdAt, createdAt.AddDays(1)), file.Load()), TimeSpan.FromSeconds(30));
+        await ProcessedAsync(scheduler);
+        Clock.Advance(TimeSpan.FromMinutes(59));
+        await ProcessedAsync(scheduler);
+        jobs.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
+
+    /// <summary>After the reply just sent: no attempt until <paramref name="retryAfter"/> has passed on the scheduler, one right then (a dry run).</summary>
+    private async Task RetriedOnlyAfterAsync(IActorRef scheduler, TestProbe jobs, TimeSpan retryAfter)
+    {
+        await ProcessedAsync(scheduler);
+        Clock.Advance(retryAfter - TimeSpan.FromSeconds(1));
+        await ProcessedAsync(scheduler);
+        jobs.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await jobs.ExpectMsgAsync<JobProtocol.StartJob>(TimeSpan.FromSeconds(30))).DryRun);
+    }
+
+    /// <summary>
+    /// Returns once the actor has handled every message sent to it before (Identify is answered
+    /// in mailbox order), so its timers are set before the scheduler is advanced.
+    /// </summary>
+    private static Task ProcessedAsync(IActorRef actor) => actor.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(30));
 }
