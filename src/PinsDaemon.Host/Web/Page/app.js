@@ -843,10 +843,14 @@
    * every line once, in order: a line at or below that seq is a repeat and skipped; a line
    * beyond the next one means a gap, and the stream is resumed from the last line shown.
    */
-  class LogStream {
-    constructor(jobId) {
-      this.jobId = jobId;
-      this.lastSeq = 0;
+  // A log WebSocket opened with a single-use ticket, reconnecting with a growing delay and
+  // resuming after what it already has. The job's log and the fleet's merged log differ only in
+  // where the ticket comes from, what "after" says, their frames, and where the state shows.
+  class TicketedStream {
+    constructor(ticketPath, statusId, goneText) {
+      this.ticketPath = ticketPath;
+      this.statusId = statusId;
+      this.goneText = goneText;
       this.attempt = 0;
       this.closed = false;
       this.ended = false;
@@ -862,10 +866,10 @@
 
       let ticket;
       try {
-        ticket = await api('POST', `/jobs/${encodeURIComponent(this.jobId)}/ticket`);
+        ticket = await api('POST', this.ticketPath);
       } catch (error) {
         if (error.status === 404) {
-          setText('connection', 'This job is no longer kept by the daemon.');
+          setText(this.statusId, this.goneText);
         } else if (error.status !== 401) {
           this.retry();
         }
@@ -879,8 +883,7 @@
 
       const url = new URL(ticket.logsUrl, location.href);
       url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-      url.searchParams.set('after', String(this.lastSeq));
-      url.searchParams.set('batch', 'true');
+      this.resumeFrom(url.searchParams);
       let socket;
       try {
         socket = new WebSocket(url.href);
@@ -892,13 +895,75 @@
       this.socket = socket;
       socket.onopen = () => {
         if (this.attempt > 0) {
-          setText('connection', 'Reconnected.');
+          setText(this.statusId, 'Reconnected.');
         }
 
         this.attempt = 0;
       };
       socket.onmessage = (event) => this.onMessage(socket, event.data);
       socket.onclose = (event) => this.onClose(socket, event.code);
+    }
+
+    // Whether a close with this code means the log is gone for good (nothing to reconnect to).
+    closedForGood() {
+      return false;
+    }
+
+    onClose(socket, code) {
+      if (socket !== this.socket) {
+        return;
+      }
+
+      this.socket = null;
+      if (this.closed || this.ended) {
+        return;
+      }
+
+      if (this.closedForGood(code)) {
+        setText(this.statusId, this.goneText);
+        return;
+      }
+
+      this.retry();
+    }
+
+    retry() {
+      if (this.closed || this.timer) {
+        return;
+      }
+
+      const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.attempt);
+      this.attempt++;
+      setText(this.statusId, this.attempt > 1 ? 'Connection lost; reconnecting…' : 'Reconnecting…');
+      this.timer = setTimeout(() => this.connect(), delay);
+    }
+
+    close() {
+      this.closed = true;
+      clearTimeout(this.timer);
+      if (this.socket) {
+        const socket = this.socket;
+        this.socket = null;
+        socket.close();
+      }
+    }
+  }
+
+  class LogStream extends TicketedStream {
+    constructor(jobId) {
+      super(`/jobs/${encodeURIComponent(jobId)}/ticket`, 'connection', 'This job is no longer kept by the daemon.');
+      this.jobId = jobId;
+      this.lastSeq = 0;
+    }
+
+    resumeFrom(params) {
+      params.set('after', String(this.lastSeq));
+      params.set('batch', 'true');
+    }
+
+    // The daemon closes with 1011 when it no longer keeps the job.
+    closedForGood(code) {
+      return code === 1011;
     }
 
     onMessage(socket, data) {
@@ -975,45 +1040,6 @@
       }
 
       this.retry();
-    }
-
-    onClose(socket, code) {
-      if (socket !== this.socket) {
-        return;
-      }
-
-      this.socket = null;
-      if (this.closed || this.ended) {
-        return;
-      }
-
-      if (code === 1011) {
-        setText('connection', 'This job is no longer kept by the daemon.');
-        return;
-      }
-
-      this.retry();
-    }
-
-    retry() {
-      if (this.closed || this.timer) {
-        return;
-      }
-
-      const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.attempt);
-      this.attempt++;
-      setText('connection', this.attempt > 1 ? 'Connection lost; reconnecting…' : 'Reconnecting…');
-      this.timer = setTimeout(() => this.connect(), delay);
-    }
-
-    close() {
-      this.closed = true;
-      clearTimeout(this.timer);
-      if (this.socket) {
-        const socket = this.socket;
-        this.socket = null;
-        socket.close();
-      }
     }
   }
 
@@ -1563,64 +1589,17 @@
    * connection. Each host's lines carry that host's own seq: after a drop it reconnects with
    * ?after=host:seq,... so every line is shown once, and a repeat is skipped.
    */
-  class FleetLogStream {
+  class FleetLogStream extends TicketedStream {
     constructor(rolloutId) {
+      super(`/fleet/rollouts/${encodeURIComponent(rolloutId)}/ticket`, 'fleet-connection', 'This rollout is no longer kept by the fleet.');
       this.rolloutId = rolloutId;
       this.lastSeq = new Map();
-      this.attempt = 0;
-      this.closed = false;
-      this.ended = false;
-      this.socket = null;
-      this.timer = null;
     }
 
-    async connect() {
-      this.timer = null;
-      if (this.closed) {
-        return;
-      }
-
-      let ticket;
-      try {
-        ticket = await api('POST', `/fleet/rollouts/${encodeURIComponent(this.rolloutId)}/ticket`);
-      } catch (error) {
-        if (error.status === 404) {
-          setText('fleet-connection', 'This rollout is no longer kept by the fleet.');
-        } else if (error.status !== 401) {
-          this.retry();
-        }
-
-        return;
-      }
-
-      if (this.closed) {
-        return;
-      }
-
-      const url = new URL(ticket.logsUrl, location.href);
-      url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    resumeFrom(params) {
       if (this.lastSeq.size > 0) {
-        url.searchParams.set('after', Array.from(this.lastSeq, ([host, seq]) => `${host}:${seq}`).join(','));
+        params.set('after', Array.from(this.lastSeq, ([host, seq]) => `${host}:${seq}`).join(','));
       }
-
-      let socket;
-      try {
-        socket = new WebSocket(url.href);
-      } catch {
-        this.retry();
-        return;
-      }
-
-      this.socket = socket;
-      socket.onopen = () => {
-        if (this.attempt > 0) {
-          setText('fleet-connection', 'Reconnected.');
-        }
-
-        this.attempt = 0;
-      };
-      socket.onmessage = (event) => this.onMessage(socket, event.data);
-      socket.onclose = () => this.onClose(socket);
     }
 
     onMessage(socket, data) {
@@ -1661,38 +1640,6 @@
           break;
         default:
           break;
-      }
-    }
-
-    onClose(socket) {
-      if (socket !== this.socket) {
-        return;
-      }
-
-      this.socket = null;
-      if (!this.closed && !this.ended) {
-        this.retry();
-      }
-    }
-
-    retry() {
-      if (this.closed || this.timer) {
-        return;
-      }
-
-      const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.attempt);
-      this.attempt++;
-      setText('fleet-connection', this.attempt > 1 ? 'Connection lost; reconnecting…' : 'Reconnecting…');
-      this.timer = setTimeout(() => this.connect(), delay);
-    }
-
-    close() {
-      this.closed = true;
-      clearTimeout(this.timer);
-      if (this.socket) {
-        const socket = this.socket;
-        this.socket = null;
-        socket.close();
       }
     }
   }
