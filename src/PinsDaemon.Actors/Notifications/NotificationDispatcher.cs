@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Notifications;
@@ -33,7 +34,7 @@ public sealed class NotificationDispatcher : ReceiveActor, IWithTimers
     private readonly Queue<string> _waiting = new();
     private readonly CancellationTokenSource _stopping = new();
     private string? _updatesSeen;
-    private Task _writes = Task.CompletedTask;
+    private readonly OrderedWrites _writes = new();
 
     public NotificationDispatcher(NotificationSettings settings, DeliveryStore store, INotificationSender sender, TimeProvider clock, IReadOnlyList<Delivery> loaded, string? updatesSeen)
     {
@@ -230,22 +231,7 @@ public sealed class NotificationDispatcher : ReceiveActor, IWithTimers
     private Task Write(Action write, string what)
     {
         var log = _log;
-        _writes = _writes.ContinueWith(
-            _ =>
-            {
-                try
-                {
-                    write();
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    log.Warning("Notifications: could not store {0}: {1}", what, ex.Message);
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.None,
-            TaskScheduler.Default);
-        return _writes;
+        return _writes.Enqueue(write, ex => log.Warning("Notifications: could not store {0}: {1}", what, ex.Message));
     }
 
     private sealed record Stored(string Id);

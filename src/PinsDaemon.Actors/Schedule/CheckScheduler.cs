@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using PinsDaemon.Actors.Jobs;
+using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Actors.Schedule;
@@ -28,7 +29,7 @@ public sealed class CheckScheduler : ReceiveActor, IWithTimers
     private readonly TimeProvider _clock;
     private readonly ScheduleState? _saved;
     private ScheduleState _state;
-    private Task _saving = Task.CompletedTask;
+    private readonly OrderedWrites _saving = new();
 
     public CheckScheduler(CheckScheduleSettings settings, IActorRef jobs, ScheduleStateFile file, ScheduleState? saved, TimeProvider clock)
     {
@@ -95,21 +96,9 @@ public sealed class CheckScheduler : ReceiveActor, IWithTimers
         var state = _state;
         var file = _file;
         var log = _log;
-        _saving = _saving.ContinueWith(
-            _ =>
-            {
-                try
-                {
-                    file.Save(state);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    log.Warning("Scheduled checks: could not save {0} ({1}); a restart may check again at once", file.Path, ex.Message);
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.None,
-            TaskScheduler.Default);
+        _saving.Enqueue(
+            () => file.Save(state),
+            ex => log.Warning("Scheduled checks: could not save {0} ({1}); a restart may check again at once", file.Path, ex.Message));
     }
 
     private TimeSpan Jitter() => _settings.RandomDelay * Random.Shared.NextDouble();

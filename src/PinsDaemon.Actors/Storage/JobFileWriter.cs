@@ -9,45 +9,15 @@ namespace PinsDaemon.Actors.Storage;
 /// </summary>
 public sealed class JobFileWriter(JobStore store, JobId id, ILoggingAdapter log)
 {
-    private readonly object _gate = new();
-    private Task _tail = Task.CompletedTask;
+    private readonly OrderedWrites _writes = new();
 
     public Task WriteMeta(JobSnapshot snapshot) => Enqueue(() => store.WriteMeta(snapshot), "its state");
 
     public Task WriteRunState(RunState run) => Enqueue(() => store.WriteRunState(id, run), "its run");
 
     /// <summary>Completes once every write asked so far is done.</summary>
-    public Task Flushed
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _tail;
-            }
-        }
-    }
+    public Task Flushed => _writes.Flushed;
 
-    private Task Enqueue(Action write, string what)
-    {
-        lock (_gate)
-        {
-            _tail = _tail.ContinueWith(
-                _ =>
-                {
-                    try
-                    {
-                        write();
-                    }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                    {
-                        log.Warning("Job {0}: could not store {1}: {2}", id, what, ex.Message);
-                    }
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.None,
-                TaskScheduler.Default);
-            return _tail;
-        }
-    }
+    private Task Enqueue(Action write, string what) =>
+        _writes.Enqueue(write, ex => log.Warning("Job {0}: could not store {1}: {2}", id, what, ex.Message));
 }

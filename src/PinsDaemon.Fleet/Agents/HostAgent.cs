@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using PinsDaemon.Actors.Jobs;
 using PinsDaemon.Actors.Logs;
+using PinsDaemon.Actors.Storage;
 using PinsDaemon.Contracts;
 
 namespace PinsDaemon.Fleet.Agents;
@@ -36,7 +37,7 @@ public sealed class HostAgent : ReceiveActor
     private readonly Dictionary<string, List<IActorRef>> _starting = [];
 
     /// <summary>Journal writes go one after the other, off the actor's thread.</summary>
-    private Task _lastWrite = Task.CompletedTask;
+    private readonly OrderedWrites _journalWrites = new();
 
     /// <summary>
     /// True at start while rollouts journaled as "starting" are looked for among the jobs the
@@ -318,29 +319,23 @@ public sealed class HostAgent : ReceiveActor
         var journal = _journal;
         var self = Self;
         var log = _log;
-        _lastWrite = _lastWrite.ContinueWith(
-            _ =>
+        _journalWrites.Enqueue(
+            () =>
             {
-                try
+                journal.Save(snapshot);
+                if (onWritten is not null)
                 {
-                    journal.Save(snapshot);
-                    if (onWritten is not null)
-                    {
-                        self.Tell(onWritten);
-                    }
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    log.Error("Fleet: could not write the agent's journal: {0}", ex.Message);
-                    if (onFailed is not null)
-                    {
-                        self.Tell(onFailed);
-                    }
+                    self.Tell(onWritten);
                 }
             },
-            CancellationToken.None,
-            TaskContinuationOptions.None,
-            TaskScheduler.Default);
+            ex =>
+            {
+                log.Error("Fleet: could not write the agent's journal: {0}", ex.Message);
+                if (onFailed is not null)
+                {
+                    self.Tell(onFailed);
+                }
+            });
     }
 
     private sealed record StartingJournaled(AgentProtocol.StartRolloutJob Start, bool Written);
