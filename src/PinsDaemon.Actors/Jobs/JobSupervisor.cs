@@ -150,6 +150,12 @@ public sealed class JobSupervisor : ReceiveActor
             Autoremove = start.Autoremove,
             Trigger = start.Trigger,
         };
+        // One job's window of recent lines at a time: the finished ones serve theirs from disk now.
+        foreach (var entry in _jobs.Values)
+        {
+            entry.Actor?.Tell(LogProtocol.ReleaseWindow.Instance);
+        }
+
         Spawn(snapshot, resume: null);
         _running = id;
         Prune();

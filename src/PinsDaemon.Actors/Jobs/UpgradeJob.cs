@@ -208,6 +208,7 @@ public sealed class UpgradeJob : ReceiveActor, IWithTimers
         Receive<JobProtocol.RecordAudit>(HandleRecordAudit);
         Receive<LogProtocol.OpenLogStream>(open => _jobLog.Forward(open));
         Receive<LogProtocol.ReadLog>(read => _jobLog.Forward(read));
+        Receive<LogProtocol.ReleaseWindow>(release => _jobLog.Forward(release));
     }
 
     private void Launch()

@@ -46,15 +46,22 @@ public sealed class JobLog : ReceiveActor, IWithTimers
     /// </summary>
     internal const long MaxLiveBatchWeight = LogStreamBuffer.DefaultMaxWeight / 8;
 
+    /// <summary>
+    /// Stored lines read back for replays, kept for the next subscriber that asks for the same
+    /// ones: 4 MiB, like the window, and released with it.
+    /// </summary>
+    internal const long ReplayCacheWeight = 4 * 1024 * 1024;
+
     /// <summary>A replay that finds its lines not yet on disk retries every 20 ms for up to 2 s before giving up on them.</summary>
     private const int MaxDiskReadAttempts = 100;
 
     private static readonly TimeSpan DiskRetryDelay = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// How long a finished job keeps its window of recent lines after the last request for lines:
-    /// long enough for the clients that were following it, short enough that a series of jobs
-    /// does not hold several windows at once (measured in bench/).
+    /// How long a finished job keeps its window of recent lines (and its replay cache) after the
+    /// last request for lines: long enough for the clients that were following it. A newer job's
+    /// start releases them at once (<see cref="LogProtocol.ReleaseWindow"/>): a series of jobs
+    /// held one window each, up to 80 MiB after ten short jobs (bench/README.md).
     /// </summary>
     private static readonly TimeSpan WindowRetention = TimeSpan.FromSeconds(5);
 
@@ -63,6 +70,10 @@ public sealed class JobLog : ReceiveActor, IWithTimers
     private readonly JobId _id;
     private readonly LogWindow _window = new(WindowLines, WindowWeight);
     private readonly HashSet<IActorRef> _live = [];
+    private readonly ReplayCache _replays = new(ReplayCacheWeight);
+
+    /// <summary>Disk reads under way, by the seq they read after, with every subscriber waiting for that read.</summary>
+    private readonly Dictionary<long, List<IActorRef>> _reading = [];
 
     /// <summary>
     /// Numbered lines waiting for the disk before they are published. Bounded by the job's
@@ -95,11 +106,11 @@ public sealed class JobLog : ReceiveActor, IWithTimers
         Receive<StorageFailed>(HandleStorageFailed);
         Receive<StreamProtocol.FetchLines>(HandleFetch);
         Receive<DiskRead>(HandleDiskRead);
-        Receive<RetryDiskRead>(retry => ReadFromDisk(retry.Subscriber, retry.After, retry.Attempt));
+        Receive<RetryDiskRead>(retry => ReadFromDisk(retry.After, retry.Attempt));
         Receive<LogProtocol.ReadLog>(HandleReadLog);
         Receive<LogProtocol.OpenLogStream>(HandleOpen);
         Receive<Unsubscribe>(message => { _live.Remove(message.Subscriber); });
-        Receive<ReleaseWindow>(_ => _window.Clear());
+        Receive<LogProtocol.ReleaseWindow>(_ => ReleaseWindowIfStored());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -327,17 +338,32 @@ public sealed class JobLog : ReceiveActor, IWithTimers
             return;
         }
 
-        ReadFromDisk(Sender, after, attempt: 1);
+        // Older than the window: lines another subscriber just read, or a read of the disk,
+        // shared by every subscriber that asks for the same lines meanwhile.
+        if (_replays.After(after, MaxReplayBatchLines, MaxReplayBatchBytes) is { } cached)
+        {
+            Sender.Tell(new StreamProtocol.LogBatch(_id, cached, Live: false));
+            return;
+        }
+
+        if (_reading.TryGetValue(after, out var waiting))
+        {
+            waiting.Add(Sender);
+            return;
+        }
+
+        _reading[after] = [Sender];
+        ReadFromDisk(after, attempt: 1);
     }
 
-    /// <summary>Older than the window: read from disk off the actor's thread; the answer comes back here.</summary>
-    private void ReadFromDisk(IActorRef subscriber, long after, int attempt)
+    /// <summary>Reads from disk off the actor's thread; the answer comes back here.</summary>
+    private void ReadFromDisk(long after, int attempt)
     {
         var self = Self;
         _file!.ReadAsync(after, MaxReplayBatchLines, MaxReplayBatchBytes).PipeTo(
             self,
-            success: lines => new DiskRead(subscriber, after, lines, attempt),
-            failure: _ => new DiskRead(subscriber, after, [], attempt));
+            success: lines => new DiskRead(after, lines, attempt),
+            failure: ex => new DiskRead(after, [], attempt) { Failure = ex });
     }
 
     private void HandleReadLog(LogProtocol.ReadLog read)
@@ -375,26 +401,46 @@ public sealed class JobLog : ReceiveActor, IWithTimers
         var lines = Published(read.Lines, _lastSeq);
         if (lines.Count > 0)
         {
-            read.Subscriber.Tell(new StreamProtocol.LogBatch(_id, lines, Live: false));
+            var batch = lines as LogLine[] ?? [.. lines];
+            _replays.Add(batch);
+            KeepWindowAlive();
+            var replay = new StreamProtocol.LogBatch(_id, batch, Live: false);
+            foreach (var subscriber in TakeWaiting(read.After))
+            {
+                subscriber.Tell(replay);
+            }
+
             return;
         }
 
-        if (!_logIncomplete && !_allStored && read.Attempt < MaxDiskReadAttempts)
+        // Not yet flushed (the job runs), or the read itself failed (a transient error, such as
+        // running short of memory): ask the disk again shortly. Only a read that succeeds and
+        // finds nothing, once every line is stored, means the stored log lacks these lines.
+        if (!_logIncomplete && (!_allStored || read.Failure is not null) && read.Attempt < MaxDiskReadAttempts)
         {
             // The writer has not flushed these lines yet: ask the disk again shortly.
-            Timers.StartSingleTimer(read, new RetryDiskRead(read.Subscriber, read.After, read.Attempt + 1), DiskRetryDelay);
+            Timers.StartSingleTimer(read.After, new RetryDiskRead(read.After, read.Attempt + 1), DiskRetryDelay);
             return;
         }
 
         // The stored log lacks these lines (a write failed, or it was damaged): say what is known
         // from memory rather than stall the subscriber. The gap in seq shows what is missing.
-        if (!_logIncomplete)
+        if (read.Failure is not null)
+        {
+            _log.Warning("Job {0}: reading its stored log after line {1} failed {2} times ({3}); serving what the window holds", _id, read.After, read.Attempt, read.Failure.Message);
+        }
+        else if (!_logIncomplete)
         {
             _log.Warning("Job {0}: lines after {1} are missing from the stored log", _id, read.After);
         }
 
-        ReplayFromWindow(read.Subscriber, read.After);
+        foreach (var subscriber in TakeWaiting(read.After))
+        {
+            ReplayFromWindow(subscriber, read.After);
+        }
     }
+
+    private List<IActorRef> TakeWaiting(long after) => _reading.Remove(after, out var waiting) ? waiting : [];
 
     private void ReplayFromWindow(IActorRef subscriber, long after)
     {
@@ -411,9 +457,23 @@ public sealed class JobLog : ReceiveActor, IWithTimers
 
     private void KeepWindowAlive()
     {
-        if (_allStored && !_logIncomplete && _window.Count > 0)
+        if (_allStored && !_logIncomplete && (_window.Count > 0 || _replays.Count > 0))
         {
-            Timers.StartSingleTimer(nameof(ReleaseWindow), ReleaseWindow.Instance, WindowRetention);
+            Timers.StartSingleTimer(nameof(LogProtocol.ReleaseWindow), LogProtocol.ReleaseWindow.Instance, WindowRetention);
+        }
+    }
+
+    /// <summary>
+    /// Gives the window back once every line is on disk, which then serves them. Never before:
+    /// until then, or when the stored log is incomplete, the window is the only copy of some lines.
+    /// </summary>
+    private void ReleaseWindowIfStored()
+    {
+        if (_allStored && !_logIncomplete)
+        {
+            Timers.Cancel(nameof(LogProtocol.ReleaseWindow));
+            _window.Clear();
+            _replays.Clear();
         }
     }
 
@@ -426,16 +486,16 @@ public sealed class JobLog : ReceiveActor, IWithTimers
 
     private sealed record StorageFailed(string Reason);
 
-    private sealed record DiskRead(IActorRef Subscriber, long After, IReadOnlyList<LogLine> Lines, int Attempt);
+    private sealed record DiskRead(long After, IReadOnlyList<LogLine> Lines, int Attempt)
+    {
+        /// <summary>Why the read failed, when it did (as opposed to finding no line).</summary>
+        public Exception? Failure { get; init; }
+    }
 
-    private sealed record RetryDiskRead(IActorRef Subscriber, long After, int Attempt);
+    private sealed record RetryDiskRead(long After, int Attempt);
 
     private sealed record Unsubscribe(IActorRef Subscriber);
 
-    private sealed record ReleaseWindow
-    {
-        public static readonly ReleaseWindow Instance = new();
-    }
 }
 
 /// <summary>

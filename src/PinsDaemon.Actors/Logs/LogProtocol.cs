@@ -27,6 +27,20 @@ public static class LogProtocol
     /// <summary>Every line is stored (or as much as could be); the log ends at <paramref name="LastSeq"/>.</summary>
     public sealed record Completed(long LastSeq, bool LogIncomplete);
 
+    /// <summary>
+    /// A newer job has started: a finished job gives its window of recent lines back at once
+    /// (its lines are all on disk), so the daemon holds one job's window, not one per job run in
+    /// the last seconds. Sent by the supervisor to every other job, forwarded to its log.
+    /// </summary>
+    public sealed record ReleaseWindow
+    {
+        public static readonly ReleaseWindow Instance = new();
+
+        private ReleaseWindow()
+        {
+        }
+    }
+
     /// <summary>Told to the job whenever more lines are published, for its line count.</summary>
     public sealed record Published(long LastSeq, bool LogIncomplete);
 

@@ -7,6 +7,11 @@ namespace PinsDaemon.Actors.Streaming;
 /// One numbered line of a job's output. Immutable and shared by every subscriber, so the
 /// wire frame is rendered once per line, not once per line per subscriber.
 /// </summary>
+/// <remarks>
+/// A line holds its parsed fields until its frame is rendered (by the disk writer, or the first
+/// send), then only the frame: the fields are read back from it if anyone asks. A window of
+/// recent lines therefore costs one small array per line, not an array, a string and two objects.
+/// </remarks>
 public sealed class LogLine
 {
     private static ReadOnlySpan<byte> StoredPrefix => "{\"type\":\"line\",\"seq\":"u8;
@@ -27,7 +32,7 @@ public sealed class LogLine
     {
         Seq = seq;
         _frame = frame;
-        Weight = 96 + 2 * frame.Length;
+        Weight = StoredWeightOf(frame.Length);
     }
 
     /// <summary>Position in the job's output, from 1, across stdout and stderr.</summary>
@@ -39,22 +44,38 @@ public sealed class LogLine
 
     public string Text => Parsed.Text;
 
+    /// <summary>Stream, time and text together: one parse of the frame when only the frame is held, not three.</summary>
+    public void Deconstruct(out LogStream stream, out DateTimeOffset time, out string text)
+    {
+        var details = Parsed;
+        (stream, time, text) = (details.Stream, details.Time, details.Text);
+    }
+
     /// <summary>
     /// The line as the WebSocket contract's frame:
     /// <c>{"type":"line","seq":1,"stream":"stdout","time":"...","text":"..."}</c>.
     /// Rendered lazily; a benign race may render it twice, never differently.
     /// </summary>
-    public ReadOnlyMemory<byte> Frame => _frame ??= RenderFrame();
+    public ReadOnlyMemory<byte> Frame => Volatile.Read(ref _frame) ?? Render();
 
     /// <summary>
-    /// Roughly the bytes this line holds (its text, its frame, the objects): what buffers and
-    /// the in-memory window are bounded by.
+    /// At least the bytes this line holds at any time: what buffers, the in-memory window and
+    /// the output waiting for the disk are bounded by.
     /// </summary>
     public int Weight { get; }
 
-    internal static int WeightOf(string? text) => 96 + (text?.Length ?? 0) * 3;
+    /// <summary>
+    /// A new line's most: this object (48 bytes) and its fields (48) with the text (24 + 2 per
+    /// char), and the frame beside them for a moment once rendered (24 + about 100 of JSON + the
+    /// text's UTF-8, up to 3 bytes per char; 1 for ASCII, which most output is).
+    /// </summary>
+    internal static int WeightOf(string? text) => 256 + (text?.Length ?? 0) * 3;
 
-    private Details Parsed => _details ??= ParseDetails(_frame!);
+    /// <summary>A line read back from disk: this object (48 bytes) and its frame (24 + its length).</summary>
+    private static int StoredWeightOf(int frameLength) => 72 + frameLength;
+
+    /// <summary>The fields while they are held; once only the frame is, parsed from it each time (not kept).</summary>
+    private Details Parsed => Volatile.Read(ref _details) ?? ParseDetails(Volatile.Read(ref _frame)!);
 
     /// <summary>
     /// Reads a stored line back from its frame (one line of <c>log.jsonl</c>), looking only at
@@ -113,10 +134,18 @@ public sealed class LogLine
         return new Details(stream ?? LogStream.Stdout, time ?? DateTimeOffset.UnixEpoch, text ?? "\uFFFD (this stored line is damaged)");
     }
 
-    private byte[] RenderFrame()
+    /// <summary>
+    /// Renders the frame and lets the fields go. A benign race may render it twice, never
+    /// differently; the frame is published before the fields are dropped, so a reader that finds
+    /// no fields always finds the frame.
+    /// </summary>
+    private byte[] Render()
     {
         var details = Parsed;
-        return LogFrames.Line(Seq, details.Stream, details.Time, details.Text);
+        var frame = LogFrames.Line(Seq, details.Stream, details.Time, details.Text);
+        frame = Interlocked.CompareExchange(ref _frame, frame, null) ?? frame;
+        Volatile.Write(ref _details, null);
+        return frame;
     }
 
     public override string ToString() => $"{Seq} {Stream}: {Text}";

@@ -298,7 +298,11 @@ public sealed class HostAgent : ReceiveActor
             return new AgentProtocol.JobLogUnavailable(read.JobId);
         }
 
-        var lines = page.Lines.Select(static line => new RemoteLine(line.Seq, line.Stream, line.Time, line.Text)).ToList();
+        var lines = page.Lines.Select(static line =>
+        {
+            var (stream, time, text) = line;
+            return new RemoteLine(line.Seq, stream, time, text);
+        }).ToList();
         return new AgentProtocol.JobLogChunk(AgentJobState.From(found.Job), lines);
     }
 

@@ -23,8 +23,10 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
     /// <summary>How long a closing handshake may take before the connection is simply dropped.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    private WebSocketCloseStatus _closeStatus = LogCloseCodes.JobEnded;
-    private string _closeReason = "job finished";
+    // Until the send loop says how the stream ended: a send that failed must not look like the
+    // job's end to the client, which then reconnects with ?after= and loses nothing.
+    private WebSocketCloseStatus _closeStatus = LogCloseCodes.InternalError;
+    private string _closeReason = "the daemon could not send the log: reconnect with ?after=<last seq received>";
     private long _lastSentSeq;
 
     /// <param name="stopping">The daemon is stopping: finish the frame in flight, then close with 1001.</param>
@@ -38,7 +40,19 @@ internal sealed class LogSocketSession(WebSocket socket, LogStreamBuffer buffer,
         var receive = ReceiveLoopAsync(receiveCancel.Token);
 
         var first = await Task.WhenAny(send, receive);
-        if (first == receive)
+        if (first == send && send.Exception?.InnerException is { } failure)
+        {
+            // A client that vanished is routine; anything else is the daemon's fault, and shown.
+            if (failure is WebSocketException or IOException)
+            {
+                logger.LogDebug("A log stream's send failed: {Error}", failure.Message);
+            }
+            else
+            {
+                logger.LogWarning("A log stream's send failed after seq {LastSent}: {ErrorType}: {Error}", _lastSentSeq, failure.GetType().Name, failure.Message);
+            }
+        }
+        else if (first == receive)
         {
             // The client closed, vanished, or broke the rules: stop sending at once.
             await sendCancel.CancelAsync();
