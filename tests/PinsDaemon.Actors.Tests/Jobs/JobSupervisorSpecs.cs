@@ -53,6 +53,25 @@ public sealed class JobSupervisorSpecs : TestKit
     }
 
     [Fact]
+    public async Task Should_have_a_finished_job_give_its_window_back_when_the_next_job_starts()
+    {
+        var first = await StartAsync();
+        var run = await _launcher.LatestAsync(1);
+        run.Stdout("one", "two");
+        run.Exit(0);
+        await AwaitStatusAsync(first.JobId, JobStatus.Succeeded);
+        var read = new LogProtocol.ReadLog(first.JobId, 0, 100, 1024 * 1024);
+        var held = await _supervisor.Ask<LogProtocol.LogPage>(read, TimeSpan.FromSeconds(3));
+        Assert.Same(held.Lines[0], (await _supervisor.Ask<LogProtocol.LogPage>(read, TimeSpan.FromSeconds(3))).Lines[0]);
+
+        // One job's window at a time: the finished job's lines now come from its stored log.
+        await StartAsync();
+        var stored = await _supervisor.Ask<LogProtocol.LogPage>(read, TimeSpan.FromSeconds(3));
+        Assert.Equal(["one", "two"], stored.Lines.Select(l => l.Text));
+        Assert.NotSame(held.Lines[0], stored.Lines[0]);
+    }
+
+    [Fact]
     public async Task Should_record_what_triggered_a_job()
     {
         var started = await _supervisor.Ask<JobProtocol.JobStarted>(

@@ -185,4 +185,36 @@ public sealed class JobLogSpecs : TestKit
         Assert.Equal(JobStatus.Failed, end!.Status);
         Assert.Null(closed);
     }
+    [Fact]
+    public async Task Should_share_lines_read_back_from_disk_between_subscribers_and_let_them_go_when_a_newer_job_starts()
+    {
+        var log = StartLog();
+        // More than the window holds: the oldest lines are read back from disk.
+        var texts = Enumerable.Range(1, 6000).Select(n => $"{n} {new string('x', 200)}").ToArray();
+        log.Tell(Append(LogStream.Stdout, texts));
+        log.Tell(new LogProtocol.Complete(JobStatus.Succeeded, 0, null));
+        await FishForMessageAsync<LogProtocol.Completed>(c => c.LastSeq == texts.Length);
+
+        // Two subscribers replaying together get the same lines, not a copy each.
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        log.Tell(new StreamProtocol.FetchLines(0), first);
+        log.Tell(new StreamProtocol.FetchLines(0), second);
+        var fromFirst = await first.ExpectMsgAsync<StreamProtocol.LogBatch>();
+        var fromSecond = await second.ExpectMsgAsync<StreamProtocol.LogBatch>();
+        Assert.Equal(1, fromFirst.Lines[0].Seq);
+        Assert.Same(fromFirst.Lines[0], fromSecond.Lines[0]);
+        log.Tell(new StreamProtocol.FetchLines(0), second);
+        Assert.Same(fromFirst.Lines[0], (await second.ExpectMsgAsync<StreamProtocol.LogBatch>()).Lines[0]);
+
+        // A newer job started: what was held is let go, and the disk still serves every line.
+        log.Tell(LogProtocol.ReleaseWindow.Instance);
+        log.Tell(new StreamProtocol.FetchLines(0), first);
+        var again = await first.ExpectMsgAsync<StreamProtocol.LogBatch>();
+        Assert.Equal(fromFirst.Lines.Select(l => l.Text), again.Lines.Select(l => l.Text));
+        Assert.NotSame(fromFirst.Lines[0], again.Lines[0]);
+        log.Tell(new StreamProtocol.FetchLines(texts.Length - 1), first);
+        var last = await first.ExpectMsgAsync<StreamProtocol.LogBatch>();
+        Assert.Equal(texts[^1], last.Lines.Single().Text);
+    }
 }
