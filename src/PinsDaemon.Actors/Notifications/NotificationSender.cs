@@ -24,7 +24,7 @@ public sealed class HttpNotificationSender : INotificationSender, IDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
     // Made at the first send: most daemons have no target, and an HttpClient loads the HTTP
-    // stack (about 1.5 MiB of resident memory at idle, measured in bench/).
+    // client stack (System.Net.Http's mapped pages alone were 1.2 MiB of the idle RSS, smaps).
     private HttpClient? _client;
 
     private HttpClient Client => LazyInitializer.EnsureInitialized(ref _client, CreateClient);

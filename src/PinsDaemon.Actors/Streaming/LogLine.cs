@@ -65,9 +65,9 @@ public sealed class LogLine
     public int Weight { get; }
 
     /// <summary>
-    /// A new line's most: this object (48 bytes) and its fields (48) with the text (24 + 2 per
-    /// char), and the frame beside them for a moment once rendered (24 + about 100 of JSON + the
-    /// text's UTF-8, up to 3 bytes per char; 1 for ASCII, which most output is).
+    /// A new line's most, with room to spare: before its frame is rendered, this object (48 bytes),
+    /// its fields (48) and the text (24 + 2 per char); after, this object and the frame (24 + about
+    /// 100 of JSON + the text's UTF-8, up to 3 bytes per char; 1 for ASCII, which most output is).
     /// </summary>
     internal static int WeightOf(string? text) => 256 + (text?.Length ?? 0) * 3;
 
