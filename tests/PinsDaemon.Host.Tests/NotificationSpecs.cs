@@ -132,8 +132,8 @@ public sealed class NotificationSpecs : IDisposable
             string jobId;
             using (var crashing = await DaemonProcess.StartAsync("exit-3.sh", storage, token, environment))
             {
-                using var client = Client(crashing, token);
-                jobId = await StartJobAsync(client);
+                using var client = crashing.Client(token);
+                jobId = await DaemonProcess.StartDryRunAsync(client);
                 await Eventually.WaitUntilAsync(() => Task.FromResult(receiver.Received.Count >= 2), Patience);
                 crashing.Kill();
             }
@@ -142,7 +142,7 @@ public sealed class NotificationSpecs : IDisposable
             receiver.Down = false;
             using (var restarted = await DaemonProcess.StartAsync("exit-3.sh", storage, token, environment))
             {
-                using var client = Client(restarted, token);
+                using var client = restarted.Client(token);
                 await Eventually.WaitUntilAsync(async () => Notification(await GetJobAsync(client, jobId))?.GetProperty("status").GetString() == "delivered", Patience);
                 var delivered = Notification(await GetJobAsync(client, jobId))!.Value;
                 Assert.True(delivered.GetProperty("attempts").GetInt32() >= 3, delivered.ToString());
@@ -154,8 +154,8 @@ public sealed class NotificationSpecs : IDisposable
             // arriving shows the daemon has worked its queue since.
             using (var again = await DaemonProcess.StartAsync("exit-3.sh", storage, token, environment))
             {
-                using var client = Client(again, token);
-                var next = await StartJobAsync(client);
+                using var client = again.Client(token);
+                var next = await DaemonProcess.StartDryRunAsync(client);
                 await Eventually.WaitUntilAsync(async () => Notification(await GetJobAsync(client, next))?.GetProperty("status").GetString() == "delivered", Patience);
                 Assert.Equal("delivered", Notification(await GetJobAsync(client, jobId))?.GetProperty("status").GetString());
             }
@@ -280,20 +280,6 @@ public sealed class NotificationSpecs : IDisposable
             },
             Patience);
         return job;
-    }
-
-    private static HttpClient Client(DaemonProcess daemon, string token)
-    {
-        var client = new HttpClient { BaseAddress = daemon.BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
-
-    private static async Task<string> StartJobAsync(HttpClient client)
-    {
-        using var response = await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString()!;
     }
 
     private static async Task<JsonElement> GetJobAsync(HttpClient client, string jobId) =>

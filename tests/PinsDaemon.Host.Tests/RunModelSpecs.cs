@@ -46,8 +46,8 @@ public sealed class RunModelSpecs
             var received = new List<JsonElement>();
             using (var crashing = await DaemonProcess.StartAsync(script, storage, token, ownProcessGroup: true))
             {
-                using var client = Client(crashing, token);
-                jobId = await StartDryRunAsync(client);
+                using var client = crashing.Client(token);
+                jobId = await DaemonProcess.StartDryRunAsync(client);
                 using var socket = await ConnectAsync(crashing.BaseAddress, token, $"/logs/{jobId}");
                 received.AddRange(await ReadLinesAsync(socket, 51));
                 // Everything the daemon started in its group dies with it, as on Ctrl-C or a
@@ -289,8 +289,8 @@ public sealed class RunModelSpecs
     private static async Task<string> StartAndKillMidRunAsync(string script, string storage, string token)
     {
         using var crashing = await DaemonProcess.StartAsync(script, storage, token, ownProcessGroup: true);
-        using var client = Client(crashing, token);
-        var jobId = await StartDryRunAsync(client);
+        using var client = crashing.Client(token);
+        var jobId = await DaemonProcess.StartDryRunAsync(client);
         await Eventually.WaitUntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>($"/jobs/{jobId}")).GetProperty("lineCount").GetInt64() == 51);
         crashing.KillGroup();
         return jobId;
@@ -302,20 +302,6 @@ public sealed class RunModelSpecs
         // stdout in its order; the stderr line wherever the daemon read it, once.
         Assert.Equal(Expected.Where(t => t != "to stderr"), lines.Where(l => l.GetProperty("stream").GetString() == "stdout").Select(l => l.GetProperty("text").GetString()));
         Assert.Equal(["to stderr"], lines.Where(l => l.GetProperty("stream").GetString() == "stderr").Select(l => l.GetProperty("text").GetString()));
-    }
-
-    private static HttpClient Client(DaemonProcess daemon, string token)
-    {
-        var client = new HttpClient { BaseAddress = daemon.BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
-
-    private static async Task<string> StartDryRunAsync(HttpClient client)
-    {
-        using var response = await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString()!;
     }
 
     private static async Task<ClientWebSocket> ConnectAsync(Uri baseAddress, string token, string path)

@@ -418,7 +418,6 @@ public sealed class JobLog : ReceiveActor, IWithTimers
         // finds nothing, once every line is stored, means the stored log lacks these lines.
         if (!_logIncomplete && (!_allStored || read.Failure is not null) && read.Attempt < MaxDiskReadAttempts)
         {
-            // The writer has not flushed these lines yet: ask the disk again shortly.
             Timers.StartSingleTimer(read.After, new RetryDiskRead(read.After, read.Attempt + 1), DiskRetryDelay);
             return;
         }

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace PinsDaemon.Host.Tests.TestSupport;
@@ -20,6 +23,22 @@ public sealed partial class DaemonProcess : IDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>A client of this daemon that sends <paramref name="token"/>, as a program on the host would.</summary>
+    public HttpClient Client(string token)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>POST /upgrade for a dry run; the new job's id.</summary>
+    public static async Task<string> StartDryRunAsync(HttpClient client)
+    {
+        using var response = await client.PostAsync("/upgrade", DaemonFixture.Json("{\"dryRun\": true}"));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString()!;
+    }
 
     /// <summary>Everything the daemon wrote to stdout and stderr so far, line by line.</summary>
     public IReadOnlyCollection<string> Output => _output;
